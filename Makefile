@@ -1,0 +1,48 @@
+# Streamhook: `make run` starts everything, `make test` proves it. Needs only Python 3.11+.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+
+.PHONY: run test lint install migrate check-python clean
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+	  || { echo "Streamhook needs Python 3.11 or newer (found: $$($(PYTHON) --version 2>&1))"; exit 1; }
+
+$(VENV)/.installed: requirements.txt | check-python
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	@echo ""
+	@echo "  Streamhook is starting on http://127.0.0.1:$(PORT)"
+	@echo "    database: $${DATABASE_URL:-SQLite (var/db.sqlite3)}   broker: $${REDIS_URL:-embedded filesystem broker (var/broker)}"
+	@echo "  Admin:     http://127.0.0.1:$(PORT)/admin/   (first: $(PY) manage.py createsuperuser)"
+	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/"
+	@echo "  Health:    http://127.0.0.1:$(PORT)/healthz"
+	@echo "  A token:   $(PY) manage.py create_tenant demo --owner you@example.com"
+	@echo "  Then try:  curl -H 'Authorization: Bearer <token>' http://127.0.0.1:$(PORT)/api/v1/webhooks"
+	@echo "  Ctrl-C stops the web server, the worker and beat together."
+	@echo ""
+	STREAMHOOK_PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
+
+lint: install
+	$(VENV)/bin/ruff check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=check-deploy-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(48))') \
+	  DJANGO_ALLOWED_HOSTS=streamhook.example DATABASE_URL=$${DATABASE_URL:-postgres://u@localhost/db} \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+test: lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf var/broker var/test-broker var/cache var/*.sqlite3*

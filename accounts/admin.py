@@ -1,0 +1,72 @@
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils import timezone
+
+from accounts.models import ApiToken, Membership, Tenant
+from accounts.signals import user_created
+from accounts.tokens import token_create
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["slug", "name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "tenant", "role", "created_at"]
+    list_filter = ["role"]
+    list_select_related = ["user", "tenant"]
+    search_fields = ["user__email", "tenant__slug"]
+    raw_id_fields = ["user", "tenant"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "name", "tenant", "user", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["tenant"]
+    list_select_related = ["tenant", "user"]
+    search_fields = ["prefix", "name", "tenant__slug"]
+    raw_id_fields = ["tenant", "user"]
+    fields = ["tenant", "user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        token, key = token_create(tenant=obj.tenant, user=obj.user, name=obj.name)
+        obj.pk, obj.prefix = token.pk, token.prefix
+        # The only time the key is visible: the operator copies it from this message.
+        self.message_user(request, f"Token created: {key} (copy it now; it is not shown again)", messages.WARNING)
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} token(s).")
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    inlines = [MembershipInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change:  # a new account: tell each tenant it joined
+            for membership in Membership.objects.filter(user=form.instance).select_related("tenant"):
+                user_created.send(sender=UserAdmin, user=form.instance, tenant=membership.tenant)

@@ -1,0 +1,41 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import ApiToken
+from accounts.scoping import TenantScopedMixin, require_tenant
+from accounts.serializers import ApiTokenCreatedSerializer, ApiTokenSerializer, TenantSerializer
+from accounts.tokens import token_create, token_revoke
+
+
+class TenantView(APIView):
+    @extend_schema(responses=TenantSerializer, summary="The tenant this credential acts for")
+    def get(self, request):
+        return Response(TenantSerializer(require_tenant(request)).data)
+
+
+class ApiTokenViewSet(
+    TenantScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """API tokens of your tenant. `DELETE` revokes (the row stays for the audit trail)."""
+
+    queryset = ApiToken.objects.all()
+    serializer_class = ApiTokenSerializer
+    filterset_fields = ["name"]
+
+    @extend_schema(request=ApiTokenSerializer, responses={201: ApiTokenCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = ApiTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, key = token_create(tenant=self.tenant, user=request.user, name=serializer.validated_data["name"])
+        token.token = key
+        return Response(ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        token_revoke(token=instance)

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Tenancy: tenants, who belongs to them, and the API tokens they call us with."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "accounts"
+    verbose_name = "Tenancy"
+
+    def ready(self) -> None:
+        from accounts import schema  # noqa: F401 - registers the OpenAPI security scheme

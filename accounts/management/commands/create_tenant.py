@@ -1,0 +1,39 @@
+import json
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.services import tenant_create
+
+
+class Command(BaseCommand):
+    help = "Create a tenant, its owner user and an API token, and print them."
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug")
+        parser.add_argument("--owner", required=True, help="owner's e-mail (an existing user is reused)")
+        parser.add_argument("--name", default="", help="display name (defaults to the slug)")
+        parser.add_argument("--password", help="owner's password (generated when omitted)")
+        parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object, for scripts")
+
+    def handle(self, *args, slug, owner, name, password, as_json: bool, **options):
+        try:
+            created = tenant_create(slug=slug, owner_email=owner, name=name, password=password)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+        if as_json:
+            self.stdout.write(json.dumps({
+                "tenant": created.tenant.slug,
+                "owner": created.owner.email,
+                "password": created.password,
+                "token": created.token_key,
+            }))
+            return
+        self.stdout.write(self.style.SUCCESS(f"Tenant {created.tenant.slug!r} created."))
+        self.stdout.write(f"  owner:    {created.owner.email}")
+        if created.password:
+            self.stdout.write(f"  password: {created.password}")
+        else:
+            self.stdout.write("  password: (existing user, unchanged)")
+        self.stdout.write(f"  token:    {created.token_key}")
+        self.stdout.write("Try: curl -H 'Authorization: Bearer <token>' http://localhost:8000/api/v1/webhooks")

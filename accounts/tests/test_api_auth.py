@@ -1,0 +1,67 @@
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import ApiToken
+
+
+@pytest.mark.django_db
+def test_request_without_token_gets_401_with_bearer_challenge():
+    response = APIClient().get("/api/v1/tenant")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("keyword", ["Bearer", "Token", "bearer"])
+def test_token_accepted_with_bearer_and_token_keywords(tenant_ctx, keyword):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{keyword} {tenant_ctx.token_key}")
+    response = client.get("/api/v1/tenant")
+    assert response.status_code == 200
+    assert response.json()["slug"] == "acme"
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer a b", "Bearer shk_wrong", "Bearer \u00e9t\u00e9"])
+def test_malformed_or_unknown_tokens_get_401(tenant_ctx, header):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header.encode("utf-8").decode("latin-1"))
+    assert client.get("/api/v1/tenant").status_code == 401
+
+
+def test_revoked_token_stops_working(api_client, tenant_ctx):
+    assert api_client.delete(f"/api/v1/tokens/{tenant_ctx.token.pk}").status_code == 204
+    assert ApiToken.objects.get(pk=tenant_ctx.token.pk).revoked_at is not None
+    assert api_client.get("/api/v1/tenant").status_code == 401
+
+
+def test_token_created_through_api_is_shown_once_and_works(api_client):
+    response = api_client.post("/api/v1/tokens", {"name": "ci"}, format="json")
+    assert response.status_code == 201
+    key = response.json()["token"]
+    listed = api_client.get("/api/v1/tokens").json()
+    assert listed["count"] == 2
+    assert all("token" not in row for row in listed["results"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert client.get("/api/v1/tenant").json()["slug"] == "acme"
+
+
+def test_tenant_cannot_see_or_revoke_another_tenants_tokens(api_client, other_tenant_ctx):
+    foreign = other_tenant_ctx.token.pk
+    assert api_client.get(f"/api/v1/tokens/{foreign}").status_code == 404
+    assert api_client.delete(f"/api/v1/tokens/{foreign}").status_code == 404
+    assert ApiToken.objects.get(pk=foreign).revoked_at is None
+    assert [t["id"] for t in api_client.get("/api/v1/tokens").json()["results"]] != [foreign]
+
+
+def test_session_login_works_for_browsable_api(client, tenant_ctx):
+    assert client.login(username="owner@acme.test", password="pw-acme-123")
+    response = client.get("/api/v1/tenant", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    assert response.json()["slug"] == "acme"
+
+
+@pytest.mark.django_db
+def test_user_without_tenant_is_refused(client, django_user_model):
+    django_user_model.objects.create_user(username="lonely", password="pw-lonely-123")
+    client.login(username="lonely", password="pw-lonely-123")
+    assert client.get("/api/v1/tenant", HTTP_ACCEPT="application/json").status_code == 403

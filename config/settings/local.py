@@ -1,0 +1,13 @@
+"""Development settings used by `make run`: DEBUG on, loopback webhook targets allowed."""
+
+from config.env import env_bool
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me-0123456789abcdef")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
+
+# Local receivers (a script on 127.0.0.1) must work during development.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", True)

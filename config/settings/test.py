@@ -1,0 +1,38 @@
+"""Test settings: the same stack as production wiring, fast hashing, isolated queue.
+
+With DATABASE_URL/REDIS_URL set (as `.ci/run` does) the suite runs on PostgreSQL and
+Redis; otherwise on SQLite and the filesystem broker. The SQLite test database is a
+file, not memory, so a real Celery worker process started by a test can open it.
+"""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import DATABASES, REDIS_URL, VAR_DIR, env
+
+SECRET_KEY = "test-only-secret-key-not-for-production-0123456789"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# One queue per test run, so concurrent runs sharing a Redis never steal each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default=f"streamhook-test-{os.getpid()}")
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"{CELERY_TASK_DEFAULT_QUEUE}.sqlite3")}
+
+if not REDIS_URL:
+    # A broker folder per run as well; the worker a test starts gets the same CELERY_QUEUE.
+    _broker_dir = VAR_DIR / "test-broker" / CELERY_TASK_DEFAULT_QUEUE
+    for _sub in ("queue", "processed", "control"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
+        "store_processed": False,
+    }
+
+# Tests post to pytest-httpserver on 127.0.0.1.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = True

@@ -1,0 +1,21 @@
+import os
+import time
+
+import pytest
+from django.conf import settings
+
+from config.celery import ping
+
+
+@pytest.mark.integration
+def test_real_worker_process_executes_a_task_through_the_broker(celery_worker, tmp_path):
+    marker = tmp_path / "pid"
+    ping.delay(str(marker))
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker_pid = int(marker.read_text())
+    assert worker_pid != os.getpid()
+    assert celery_worker.proc.poll() is None
+    if os.environ.get("REDIS_URL"):
+        assert settings.CELERY_BROKER_URL.startswith("redis://")

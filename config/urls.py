@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.health import healthz
+
+admin.site.site_header = "Streamhook"
+admin.site.site_title = "Streamhook"
+admin.site.index_title = "Operations"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api-auth/", include("rest_framework.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("accounts.urls")),
+    path("", include("webhooks.urls")),
+    path("", include("streams.urls")),
+    path("", include("recordings.urls")),
+    path("", include("analytics.urls")),
+    path("", include("audio.urls")),
+]
