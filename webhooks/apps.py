@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "webhooks"
+
+    def ready(self) -> None:
+        from webhooks import event_types  # noqa: F401 - registers our event types

@@ -1,0 +1,128 @@
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Tenant
+from webhooks.ids import new_message_id
+
+
+class Endpoint(models.Model):
+    """A subscriber URL and how to sign for it (the `/api/v1/webhooks` resource)."""
+
+    class Scheme(models.TextChoices):
+        STANDARD = "standard", "Standard Webhooks"
+        HMAC_SHA256_HEX = "hmac-sha256-hex", "HMAC-SHA256 hex in one header"
+
+    class Style(models.TextChoices):
+        STANDARD = "standard", '{"type", "timestamp", "data"}'
+        EVENT = "event", '{"event", "timestamp", "data"}'
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="endpoints")
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=500, blank=True, default="")
+    events = models.JSONField(default=list, blank=True, help_text="Event types; empty means every type.")
+    is_active = models.BooleanField(default=True)
+    signature_scheme = models.CharField(max_length=20, choices=Scheme.choices, default=Scheme.STANDARD)
+    signature_header = models.CharField(max_length=100, default="X-Webhook-Signature")
+    payload_style = models.CharField(max_length=10, choices=Style.choices, default=Style.STANDARD)
+    retry_schedule = models.JSONField(null=True, blank=True, help_text="Seconds between tries; null = default.")
+    rate_limit = models.FloatField(null=True, blank=True, help_text="Deliveries per second; null = unlimited.")
+
+    secret = models.CharField(max_length=200)
+    previous_secret = models.CharField(max_length=200, blank=True, default="")
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+
+    disabled_reason = models.CharField(max_length=200, blank=True, default="")
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "is_active"], name="endpoint_tenant_active")]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class Event(models.Model):
+    """The outbox row: written in the emitter's transaction, fanned out after commit."""
+
+    id = models.CharField(primary_key=True, max_length=40, default=new_message_id, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=100)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["tenant", "type", "-created_at"], name="event_tenant_type_created"),
+            # The sweep looks for committed events whose fan-out message was lost.
+            models.Index(fields=["created_at"], condition=Q(fanned_out_at__isnull=True), name="event_not_fanned_out"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
+
+
+class Delivery(models.Model):
+    """One event to one endpoint, across all its attempts."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempt_count = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A worker that claims the delivery leases it until this time; a crash lets the lease lapse.
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["event", "endpoint"], name="uniq_delivery_event_endpoint")]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status="pending"), name="delivery_due",
+            ),
+            models.Index(fields=["endpoint", "-created_at"], name="delivery_endpoint_created"),
+            models.Index(fields=["endpoint", "status"], name="delivery_endpoint_status"),
+        ]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.endpoint_id} ({self.status})"
+
+
+class Attempt(models.Model):
+    """One HTTP try: what we sent (headers without secrets) and what came back."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    url = models.URLField(max_length=2000)
+    request_headers = models.JSONField(default=dict)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    succeeded = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["delivery_id", "number"]
+        indexes = [models.Index(fields=["delivery", "number"], name="attempt_delivery_number")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.delivery_id}"

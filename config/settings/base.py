@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "accounts",
     "webhooks",
+    "webhooks.inbound",
     "streams",
     "recordings",
     "analytics",

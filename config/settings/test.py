@@ -34,5 +34,7 @@ if not REDIS_URL:
         "store_processed": False,
     }
 
+WEBHOOKS_STRICT_EVENT_TYPES = True
+
 # Tests post to pytest-httpserver on 127.0.0.1.
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = True

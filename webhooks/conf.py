@@ -1,0 +1,23 @@
+"""Webhook settings with their defaults, read from Django settings at call time (tests override them)."""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Seconds after the first try; each one gets +-20 % jitter.
+    "WEBHOOKS_RETRY_SCHEDULE": [5, 300, 1800, 7200, 18000, 36000, 36000],
+    "WEBHOOKS_CONNECT_TIMEOUT": 5.0,
+    "WEBHOOKS_TIMEOUT": 15.0,
+    "WEBHOOKS_RETRY_AFTER_CAP": 3600,
+    # Waits up to this long are Celery countdowns; longer ones wait as rows for the beat sweep.
+    "WEBHOOKS_COUNTDOWN_MAX": 60,
+    "WEBHOOKS_DISABLE_AFTER": 5 * 24 * 3600,
+    "WEBHOOKS_SECRET_ROTATION_OVERLAP": 24 * 3600,
+    "WEBHOOKS_ALLOW_PRIVATE_TARGETS": False,
+    "WEBHOOKS_ALLOWED_HOSTS": [],
+    "WEBHOOKS_EPHEMERAL_TTL": 2.0,
+    "WEBHOOKS_STRICT_EVENT_TYPES": None,  # None: strict when DEBUG or under tests
+}
+
+
+def get(name: str):
+    return getattr(settings, name, DEFAULTS[name])

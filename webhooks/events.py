@@ -1,0 +1,82 @@
+"""`emit()`: the one way the rest of Streamhook announces that something happened.
+
+The event is an outbox row written in the caller's transaction, so it exists exactly when
+the change it describes does. Fan-out is scheduled with `on_commit`; if that message is
+lost, the beat sweep finds the row (`fanned_out_at IS NULL`) and fans it out later.
+Nothing here may break the caller (seed 002: "won't fail the main operation"), except
+emitting an unregistered type under strict mode, which is a programming error.
+"""
+
+import logging
+import sys
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Tenant
+from webhooks import conf
+from webhooks.models import Event
+from webhooks.registry import UnknownEventType, get_event_type
+
+logger = logging.getLogger(__name__)
+
+
+def _strict() -> bool:
+    strict = conf.get("WEBHOOKS_STRICT_EVENT_TYPES")
+    if strict is None:
+        return settings.DEBUG or "pytest" in sys.modules
+    return bool(strict)
+
+
+def emit(type: str, data: dict, *, tenant: Tenant) -> Event | None:
+    """Record `type` with `data` for `tenant` and schedule its delivery after commit.
+
+    Returns the event (unsaved for ephemeral types), or None if it could not be recorded.
+    """
+    try:
+        event_type = get_event_type(type)
+    except UnknownEventType:
+        if _strict():
+            raise
+        logger.error("emit() of unregistered event type %r ignored", type)
+        return None
+    try:
+        if not event_type.durable:
+            return _emit_ephemeral(type, data, tenant)
+        with transaction.atomic():  # a savepoint: a failed insert leaves the caller's transaction usable
+            event = Event.objects.create(tenant=tenant, type=type, data=data, created_at=timezone.now())
+        transaction.on_commit(lambda: _enqueue_fan_out(event.pk))
+        return event
+    except Exception:
+        logger.exception("emit(%r) failed; the caller's operation goes on", type)
+        return None
+
+
+async def aemit(type: str, data: dict, *, tenant: Tenant) -> Event | None:
+    return await sync_to_async(emit)(type, data, tenant=tenant)
+
+
+def _enqueue_fan_out(event_id: str) -> None:
+    from webhooks.tasks import fan_out_event
+
+    try:
+        fan_out_event.delay(event_id)
+    except Exception:  # broker down: the sweep picks the row up later
+        logger.warning("could not enqueue fan-out of %s; the sweep will retry", event_id, exc_info=True)
+
+
+def _emit_ephemeral(type: str, data: dict, tenant: Tenant) -> Event:
+    from webhooks.tasks import deliver_ephemeral
+
+    event = Event(tenant=tenant, type=type, data=data, created_at=timezone.now())
+
+    def send() -> None:
+        try:
+            deliver_ephemeral.delay(tenant.pk, event.pk, type, data, event.created_at.isoformat())
+        except Exception:
+            logger.warning("ephemeral %s %s dropped: broker unavailable", type, event.pk)
+
+    transaction.on_commit(send)
+    return event

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class InboundConfig(AppConfig):
+    """Receiving webhooks: sources, raw messages, verification, replay.
+
+    A Django app of its own inside `webhooks/` so its migrations evolve independently
+    of the outbound side's.
+    """
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "webhooks.inbound"
+    label = "webhooks_inbound"
+    verbose_name = "Inbound webhooks"
