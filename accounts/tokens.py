@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken, Tenant
 
-TOKEN_PREFIX = "shk_"  # noqa: S105 - a label, not a secret
+TOKEN_PREFIX = "shk_"
 # Writing last_used_at on every request would turn reads into writes; once a minute is plenty.
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
 
