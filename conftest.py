@@ -16,6 +16,9 @@ from rest_framework.test import APIClient
 from accounts.services import TenantCreated, tenant_create
 
 ROOT = Path(__file__).resolve().parent
+# Playwright's sync API keeps an event loop on the main thread; Django would then refuse ORM
+# calls made by fixtures in the same thread. Tests only: the server itself runs in its own thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture
@@ -68,9 +71,16 @@ def _test_database_url() -> str:
 class WorkerProcess:
     """`celery worker` as a child process on this run's queue and test database."""
 
-    def __init__(self, log_dir: Path, concurrency: int = 2, beat: bool = False, pool: str = "prefork"):
+    def __init__(
+        self, log_dir: Path, concurrency: int = 2, beat: bool = False, pool: str = "prefork",
+        env: dict[str, str] | None = None, extra_args: list[str] | None = None,
+    ):
+        """`env` overrides the child's environment (e.g. REDIS_URL of a private redis-server:
+        then readiness is read from the worker's log, since this process's broker differs)."""
         self.log_path = log_dir / f"worker-{uuid.uuid4().hex[:8]}.log"
         self.concurrency, self.beat, self.pool = concurrency, beat, pool
+        self.env_overrides = env or {}
+        self.extra_args = extra_args or []
         self.proc: subprocess.Popen | None = None
 
     def start(self, wait: bool = True) -> "WorkerProcess":
@@ -79,6 +89,7 @@ class WorkerProcess:
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "DATABASE_URL": _test_database_url(),
             "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+            **self.env_overrides,
         }
         cmd = [
             sys.executable, "-m", "celery", "-A", "config", "worker",
@@ -88,6 +99,7 @@ class WorkerProcess:
         ]
         if self.beat:
             cmd += ["--beat", "-s", str(self.log_path.with_suffix(".beat"))]
+        cmd += self.extra_args
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         if wait:
@@ -97,6 +109,9 @@ class WorkerProcess:
     def wait_ready(self, timeout: float = 60) -> None:
         from config.celery import ping
 
+        if self.env_overrides.get("REDIS_URL", os.environ.get("REDIS_URL")) != os.environ.get("REDIS_URL"):
+            self._wait_for_log(" ready.", timeout)
+            return
         marker = self.log_path.with_suffix(".ready")
         marker.unlink(missing_ok=True)
         ping.delay(str(marker))
@@ -106,6 +121,13 @@ class WorkerProcess:
                 raise RuntimeError(f"celery worker exited with {self.proc.returncode}:\n{self.output()}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"celery worker did not run a task within {timeout}s:\n{self.output()}")
+            time.sleep(0.1)
+
+    def _wait_for_log(self, needle: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while needle not in self.output():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"celery worker not ready (rc={self.proc.poll()}):\n{self.output()}")
             time.sleep(0.1)
 
     def output(self) -> str:
@@ -160,3 +182,41 @@ def worker_factory(transactional_db, tmp_path) -> Iterator[Callable[..., WorkerP
 @pytest.fixture
 def celery_worker(worker_factory) -> WorkerProcess:
     return worker_factory()
+
+
+# --- Headless Chromium (Debian's package, driven by Playwright) --------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium, headless, with background networking off (the machine's network is closed).
+
+    Fails (never skips) when chromium is missing: `.ci/run` installs it.
+    """
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found; install Debian's chromium (see .ci/run)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def logged_in_page(browser, live_server, tenant_ctx):
+    """A Chromium page signed in as the `acme` owner on the live test server."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{live_server.url}/api-auth/login/")
+    page.fill("input[name=username]", "owner@acme.test")
+    page.fill("input[name=password]", "pw-acme-123")
+    page.click("[type=submit]")
+    yield page
+    context.close()
