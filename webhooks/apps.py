@@ -6,4 +6,4 @@ class WebhooksConfig(AppConfig):
     name = "webhooks"
 
     def ready(self) -> None:
-        from webhooks import event_types  # noqa: F401 - registers our event types
+        from webhooks import event_types, platform  # noqa: F401 - registers event types and signal receivers
