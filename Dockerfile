@@ -1,0 +1,30 @@
+# One image for web (gunicorn), worker and beat; see docker-compose.yml.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DJANGO_SETTINGS_MODULE=config.settings.production \
+    STREAMHOOK_VAR_DIR=/app/var
+
+# libportaudio2: sounddevice's native library, for `manage.py sample_audio --source device`.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libportaudio2 \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+# collectstatic needs settings but no secrets or services: throwaway values, build time only.
+RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
+    DATABASE_URL=postgres://build@localhost/build \
+    python manage.py collectstatic --noinput -v0 \
+ && useradd --system --uid 1000 --home /app streamhook \
+ && mkdir -p /app/var && chown -R streamhook /app/var
+
+USER streamhook
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
