@@ -170,9 +170,9 @@ def worker_factory(transactional_db, tmp_path) -> Iterator[Callable[..., WorkerP
     started: list[WorkerProcess] = []
 
     def start(**kwargs) -> WorkerProcess:
-        worker = WorkerProcess(tmp_path, **kwargs).start()
-        started.append(worker)
-        return worker
+        worker = WorkerProcess(tmp_path, **kwargs)
+        started.append(worker)  # before start(): a worker that never got ready is still stopped
+        return worker.start()
 
     yield start
     for worker in started:
