@@ -14,7 +14,8 @@ class StreamSession(models.Model):
     """One stream, keyed by the sender's session id (seed 000) or RealCast's `stream_id` (seed 004).
 
     Events may arrive in any order. Each group of fields remembers the event time that last
-    set it (`status_at`, `viewers_at`), and an older event never overwrites a newer one.
+    set it (`details_at`, `status_at`, `viewers_at`), and an older event never overwrites a newer
+    one; `started_at` is the earliest time seen, `ended_at` the latest end, peaks are maxima.
     """
 
     class Status(models.TextChoices):
@@ -27,6 +28,8 @@ class StreamSession(models.Model):
     platform = models.CharField(max_length=50, blank=True, default="")
     dj_username = models.CharField(max_length=200, blank=True, default="", help_text="DJ / streamer name or id.")
     title = models.CharField(max_length=500, blank=True, default="")
+    # Event time of the platform/DJ/title values, so an older event never overwrites newer ones.
+    details_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.LIVE)
     # Time of the status event that set `status`; null while only implied by tracks or chat.
     status_at = models.DateTimeField(null=True, blank=True)
