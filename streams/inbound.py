@@ -1,0 +1,147 @@
+"""Validation of what senders post: seed 000's three payloads and seed 004's RealCast envelope.
+
+Input serializers only check shapes and types; an error names each bad field
+(`{"track_data": {"artist": ["This field is required."]}}`). The handlers call services.
+"""
+
+from rest_framework import serializers
+
+from streams.services import StreamInfo
+
+
+class Text(serializers.CharField):
+    def __init__(self, max_length: int, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(max_length=max_length, **kwargs)
+
+    def to_internal_value(self, data):
+        # DRF's CharField would quietly turn 42 or true into text.
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictInt(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float) or data != int(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloat(serializers.FloatField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class DjStream(serializers.Serializer):
+    twitch_username = Text(200)
+    stream_title = Text(500)
+    viewer_count = StrictInt(min_value=0, required=False, allow_null=True)
+    platform = Text(50)
+
+    def info(self, validated: dict | None) -> StreamInfo:
+        validated = validated or {}
+        return StreamInfo(
+            platform=validated.get("platform"), dj_username=validated.get("twitch_username"),
+            title=validated.get("stream_title"), viewer_count=validated.get("viewer_count"),
+        )
+
+
+def stream_info(validated: dict) -> StreamInfo:
+    return DjStream().info(validated.get("dj_stream"))
+
+
+class _Envelope(serializers.Serializer):
+    timestamp = serializers.DateTimeField()
+    session_id = Text(200, required=True, allow_blank=False)
+    dj_stream = DjStream(required=False, allow_null=True)
+
+
+class Classification(serializers.Serializer):
+    main_genre = Text(100)
+    subgenre = Text(100)
+    confidence = StrictFloat(required=False, allow_null=True, min_value=0, max_value=1)
+    characteristics = serializers.ListField(child=Text(100, required=True), required=False, max_length=100)
+
+
+class TrackData(serializers.Serializer):
+    artist = Text(300, required=True, allow_blank=False)
+    title = Text(300, required=True, allow_blank=False)
+    bpm = StrictFloat(required=False, allow_null=True, min_value=0, max_value=1000)
+    key = Text(50, allow_null=True)
+    classification = Classification(required=False, allow_null=True)
+
+
+class TrackClassified(_Envelope):
+    event_type = serializers.ChoiceField(choices=["track_start"])
+    track_data = TrackData()
+
+
+class ChatInteractionData(serializers.Serializer):
+    message_sent = Text(5000, required=True)
+    engagement_type = Text(50)
+    audience_reaction = Text(50)
+    response_count = StrictInt(min_value=0, required=False, allow_null=True)
+    emoji_reactions = serializers.DictField(child=StrictInt(min_value=0), required=False, allow_null=True)
+
+
+class ChatInteractionIn(_Envelope):
+    event_type = serializers.ChoiceField(choices=["chat_message"])
+    chat_interaction = ChatInteractionData()
+
+
+class StreamStats(_Envelope):
+    event_type = serializers.ChoiceField(choices=["stream_start", "stream_update", "stream_end"])
+
+
+# --- RealCast (seed 004) ---------------------------------------------------------------
+
+
+class RealCastEnvelope(serializers.Serializer):
+    event = Text(100, required=True, allow_blank=False)
+    timestamp = serializers.DateTimeField()
+    data = serializers.DictField()
+
+
+class _RealCastData(serializers.Serializer):
+    stream_id = Text(200, required=True, allow_blank=False)
+
+
+class StreamLive(_RealCastData):
+    title = Text(500)
+    streamer_id = Text(200)
+    app_id = Text(200)
+    started_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class StreamOffline(_RealCastData):
+    duration = StrictInt(min_value=0, required=False, allow_null=True)
+    peak_viewers = StrictInt(min_value=0, required=False, allow_null=True)
+    ended_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class StreamErrorIn(_RealCastData):
+    error_code = Text(100)
+    error_message = Text(5000)
+
+
+class ViewerJoined(_RealCastData):
+    viewer_id = Text(200, required=True)
+    viewer_count = StrictInt(min_value=0)
+
+
+class ViewerCountUpdate(_RealCastData):
+    viewer_count = StrictInt(min_value=0)
+    change = StrictInt(required=False, allow_null=True)
+
+
+class ChatMessageNew(_RealCastData):
+    message_id = Text(200, required=True, allow_blank=False)
+    user_id = Text(200)
+    user_name = Text(200)
+    message = Text(10000)
+    created_at = serializers.DateTimeField(required=False, allow_null=True)

@@ -1,0 +1,162 @@
+"""The processing rules: idempotent, order-independent, event time wins."""
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from streams import services
+from streams.models import ChatInteraction, ChatMessage, StreamError, StreamSession, TrackPlay, ViewerSample
+from streams.services import StreamInfo
+from webhooks.models import Event
+
+T0 = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def _stream_events():
+    return Event.objects.exclude(type="user.created")
+
+
+def _events(tenant):
+    """A small stream as a list of calls, each independent of the others' order."""
+    sid = "sess-1"
+    return [
+        lambda: services.session_start(tenant=tenant, session_id=sid, at=at(0),
+                                       info=StreamInfo("twitch", "djunohoo", "Deep House Vibes", 10)),
+        lambda: services.session_update(tenant=tenant, session_id=sid, at=at(20),
+                                        info=StreamInfo(title="Liquid hour", viewer_count=150)),
+        lambda: services.track_play_record(tenant=tenant, session_id=sid, at=at(5), artist="A", title="One",
+                                           main_genre="house", subgenre="deep house",
+                                           info=StreamInfo(viewer_count=40)),
+        lambda: services.track_play_record(tenant=tenant, session_id=sid, at=at(12), artist="B", title="Two",
+                                           main_genre="drum and bass", subgenre="liquid dnb",
+                                           info=StreamInfo(viewer_count=90)),
+        lambda: services.chat_interaction_record(tenant=tenant, session_id=sid, at=at(6), message_sent="deep!",
+                                                 engagement_type="educational", response_count=3),
+        lambda: services.chat_interaction_record(tenant=tenant, session_id=sid, at=at(13), message_sent="liquid!",
+                                                 engagement_type="hype", response_count=8),
+        lambda: services.session_end(tenant=tenant, session_id=sid, at=at(60), info=StreamInfo(viewer_count=0)),
+    ]
+
+
+def _state(tenant) -> dict:
+    session = StreamSession.objects.get(tenant=tenant, session_id="sess-1")
+    return {
+        "session": {f: getattr(session, f) for f in (
+            "platform", "dj_username", "title", "status", "started_at", "ended_at", "duration_seconds",
+            "current_viewers", "peak_viewers", "last_event_at")},
+        "tracks": sorted(TrackPlay.objects.filter(session=session).values_list("played_at", "artist",
+                                                                              "viewers_at_play")),
+        "chat": sorted(ChatInteraction.objects.filter(session=session).values_list("at", "track__title")),
+        "samples": sorted(ViewerSample.objects.filter(session=session).values_list("at", "viewer_count")),
+        "events": sorted(_stream_events().filter(tenant=tenant).values_list("type", flat=True)),
+    }
+
+
+@pytest.mark.django_db
+def test_any_order_and_any_replay_gives_the_same_state(tenant):
+    calls = _events(tenant)
+    for call in calls:
+        call()
+    expected = _state(tenant)
+    assert expected["session"]["status"] == "offline"
+    assert expected["session"]["title"] == "Liquid hour"
+    assert expected["session"]["duration_seconds"] == 3600
+    assert expected["session"]["peak_viewers"] == 150
+    assert expected["chat"] == [(at(6), "One"), (at(13), "Two")]
+    assert expected["events"] == sorted(["stream.live", "stream.updated", "track.classified", "track.classified",
+                                         "chat.interaction", "chat.interaction", "stream.offline"])
+
+    orders = list(itertools.permutations(range(len(calls))))
+    for order in orders[1::397]:  # a spread of the 5040 orders keeps the test quick
+        StreamSession.objects.all().delete()
+        Event.objects.all().delete()
+        for i in order:
+            calls[i]()
+        for i in order[:3]:  # and replays
+            calls[i]()
+        state = _state(tenant)
+        assert state["session"] == expected["session"], order
+        assert state["tracks"] == expected["tracks"], order
+        assert state["chat"] == expected["chat"], order
+        assert state["samples"] == expected["samples"], order
+        assert set(state["events"]) >= {"stream.live", "stream.offline", "track.classified", "chat.interaction"}
+        assert state["events"].count("track.classified") == 2
+        assert state["events"].count("chat.interaction") == 2
+        assert state["events"].count("stream.live") == 1
+        assert state["events"].count("stream.offline") == 1
+
+
+@pytest.mark.django_db
+def test_offline_before_live_ends_offline_with_duration(tenant):
+    services.session_end(tenant=tenant, session_id="rc", at=at(60), ended_at=at(60), duration_seconds=3600,
+                         peak_viewers=1234)
+    services.session_start(tenant=tenant, session_id="rc", at=at(0), started_at=at(0),
+                           info=StreamInfo(platform="realcast", title="Epic"))
+    session = StreamSession.objects.get(session_id="rc")
+    assert (session.status, session.started_at, session.ended_at) == ("offline", at(0), at(60))
+    assert (session.duration_seconds, session.peak_viewers, session.title) == (3600, 1234, "Epic")
+
+
+@pytest.mark.django_db
+def test_status_tie_at_the_same_second_is_offline_whatever_the_order(tenant):
+    services.session_end(tenant=tenant, session_id="a", at=at(1))
+    services.session_start(tenant=tenant, session_id="a", at=at(1))
+    services.session_start(tenant=tenant, session_id="b", at=at(1))
+    services.session_end(tenant=tenant, session_id="b", at=at(1))
+    assert set(StreamSession.objects.values_list("status", flat=True)) == {"offline"}
+
+
+@pytest.mark.django_db
+def test_an_older_update_does_not_overwrite_a_newer_title_or_viewer_count(tenant):
+    services.session_update(tenant=tenant, session_id="s", at=at(10), info=StreamInfo(title="new", viewer_count=5))
+    services.session_update(tenant=tenant, session_id="s", at=at(5), info=StreamInfo(title="old", viewer_count=50))
+    session = StreamSession.objects.get(session_id="s")
+    assert (session.title, session.current_viewers, session.peak_viewers) == ("new", 5, 50)
+
+
+@pytest.mark.django_db
+def test_late_track_claims_the_chat_that_happened_while_it_played(tenant):
+    services.track_play_record(tenant=tenant, session_id="s", at=at(0), artist="A", title="One")
+    services.chat_interaction_record(tenant=tenant, session_id="s", at=at(7), message_sent="x")
+    services.chat_interaction_record(tenant=tenant, session_id="s", at=at(11), message_sent="y")
+    assert set(ChatInteraction.objects.values_list("track__title", flat=True)) == {"One"}
+    services.track_play_record(tenant=tenant, session_id="s", at=at(5), artist="B", title="Two")
+    services.track_play_record(tenant=tenant, session_id="s", at=at(10), artist="C", title="Three")
+    assert dict(ChatInteraction.objects.values_list("message_sent", "track__title")) == {"x": "Two", "y": "Three"}
+
+
+@pytest.mark.django_db
+def test_chat_message_is_unique_per_message_id_and_error_per_time_and_code(tenant):
+    for _ in range(2):
+        services.chat_message_record(tenant=tenant, session_id="s", message_id="msg_1", created_at=at(1),
+                                     user_name="GamerPro", message="Great stream!")
+        services.session_error(tenant=tenant, session_id="s", at=at(2), error_code="ENCODER_ERROR",
+                               error_message="Encoder disconnected")
+    assert ChatMessage.objects.count() == 1
+    assert StreamError.objects.count() == 1
+    assert StreamSession.objects.get().status == "error"
+    assert sorted(_stream_events().values_list("type", flat=True)) == ["chat.message.new", "stream.error"]
+
+
+@pytest.mark.django_db
+def test_viewer_count_update_samples_once_and_keeps_the_peak(tenant):
+    for _ in range(2):
+        services.viewer_count_record(tenant=tenant, session_id="s", at=at(1), viewer_count=128, change=3)
+    services.viewer_count_record(tenant=tenant, session_id="s", at=at(2), viewer_count=100, change=-28)
+    session = StreamSession.objects.get()
+    assert (session.current_viewers, session.peak_viewers) == (100, 128)
+    assert ViewerSample.objects.count() == 2
+    assert list(_stream_events().values_list("type", flat=True)) == ["viewer.count.update"] * 2
+
+
+@pytest.mark.django_db
+def test_sessions_of_two_tenants_with_the_same_id_stay_apart(tenant, other_tenant):
+    services.session_start(tenant=tenant, session_id="same", at=at(0), info=StreamInfo(title="mine"))
+    services.session_start(tenant=other_tenant, session_id="same", at=at(0), info=StreamInfo(title="theirs"))
+    assert StreamSession.objects.get(tenant=tenant).title == "mine"
+    assert StreamSession.objects.get(tenant=other_tenant).title == "theirs"
