@@ -1,0 +1,102 @@
+from django.contrib import admin
+from django.utils.html import format_html
+
+from streams.models import ChatInteraction, ChatMessage, StreamError, StreamSession, TrackPlay, ViewerSample
+
+_STATUS_COLOURS = {"live": "#1a7f37", "offline": "#57606a", "error": "#cf222e"}
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
+class TrackPlayInline(_ReadOnlyInline):
+    model = TrackPlay
+    fields = ["played_at", "artist", "title", "bpm", "key", "main_genre", "subgenre", "confidence",
+              "viewers_at_play"]
+    ordering = ["played_at"]
+
+
+class ChatInteractionInline(_ReadOnlyInline):
+    model = ChatInteraction
+    fields = ["at", "message_sent", "engagement_type", "audience_reaction", "response_count", "track"]
+    ordering = ["at"]
+
+
+class ChatMessageInline(_ReadOnlyInline):
+    model = ChatMessage
+    fields = ["created_at", "user_name", "message", "message_id"]
+    ordering = ["created_at"]
+
+
+class StreamErrorInline(_ReadOnlyInline):
+    model = StreamError
+    fields = ["at", "error_code", "error_message"]
+    ordering = ["at"]
+
+
+@admin.register(StreamSession)
+class StreamSessionAdmin(admin.ModelAdmin):
+    list_display = ["session_id", "tenant", "platform", "dj_username", "title", "status_badge", "started_at",
+                    "duration_seconds", "peak_viewers"]
+    list_filter = ["status", "platform", "tenant"]
+    list_select_related = ["tenant"]
+    search_fields = ["session_id", "dj_username", "title"]
+    date_hierarchy = "started_at"
+    readonly_fields = ["tenant", "session_id", "details_at", "status_at", "viewers_at", "last_event_at",
+                       "live_announced_at", "created_at", "updated_at"]
+    inlines = [TrackPlayInline, ChatInteractionInline, ChatMessageInline, StreamErrorInline]
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: StreamSession):
+        return format_html('<b style="color:{}">{}</b>', _STATUS_COLOURS.get(obj.status, "#000"), obj.status)
+
+
+@admin.register(TrackPlay)
+class TrackPlayAdmin(admin.ModelAdmin):
+    list_display = ["played_at", "artist", "title", "main_genre", "subgenre", "confidence", "session"]
+    list_filter = ["main_genre", "tenant"]
+    list_select_related = ["session", "tenant"]
+    search_fields = ["artist", "title", "subgenre", "session__session_id"]
+    raw_id_fields = ["session", "tenant"]
+
+
+@admin.register(ChatInteraction)
+class ChatInteractionAdmin(admin.ModelAdmin):
+    list_display = ["at", "engagement_type", "audience_reaction", "response_count", "session", "track"]
+    list_filter = ["engagement_type", "audience_reaction", "tenant"]
+    list_select_related = ["session", "track", "tenant"]
+    search_fields = ["message_sent", "session__session_id"]
+    raw_id_fields = ["session", "tenant", "track"]
+
+
+@admin.register(ChatMessage)
+class ChatMessageAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user_name", "message", "session"]
+    list_filter = ["tenant"]
+    list_select_related = ["session", "tenant"]
+    search_fields = ["message_id", "user_name", "message", "session__session_id"]
+    raw_id_fields = ["session", "tenant"]
+
+
+@admin.register(StreamError)
+class StreamErrorAdmin(admin.ModelAdmin):
+    list_display = ["at", "error_code", "error_message", "session"]
+    list_filter = ["error_code", "tenant"]
+    list_select_related = ["session", "tenant"]
+    raw_id_fields = ["session", "tenant"]
+
+
+@admin.register(ViewerSample)
+class ViewerSampleAdmin(admin.ModelAdmin):
+    list_display = ["at", "viewer_count", "session"]
+    list_select_related = ["session"]
+    raw_id_fields = ["session", "tenant"]
