@@ -1,0 +1,289 @@
+"""The subscription API (`/api/v1/webhooks`, `/api/v1/deliveries`): parse, authorise, call a service, render.
+
+Every queryset is scoped to the caller's tenant by `TenantScopedMixin`, and deleted endpoints
+are left out of it, so another tenant's ids (or a deleted endpoint's) answer 404.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from accounts.scoping import TenantScopedMixin
+from webhooks import selectors, services
+from webhooks.filters import DeliveryFilter
+from webhooks.models import Delivery, Endpoint
+from webhooks.registry import all_event_types
+from webhooks.serializers import (
+    DeliverySerializer,
+    EndpointCreatedSerializer,
+    EndpointSerializer,
+    EndpointStatsSerializer,
+    EventTypeSerializer,
+    RecoveredSerializer,
+    RecoverInputSerializer,
+    RedeliveredSerializer,
+    SecretSerializer,
+    TestSendInputSerializer,
+    TestSentSerializer,
+)
+
+ENDPOINT_EXAMPLE = {
+    "url": "https://example.com/hooks", "description": "", "events": ["stream.live"], "is_active": True,
+    "signature_scheme": "standard", "signature_header": "X-Webhook-Signature", "payload_style": "standard",
+    "retry_schedule": None, "rate_limit": None,
+}
+REALCAST_EXAMPLE = {
+    "url": "https://example.com/webhooks/realcast", "description": "RealCast-style receiver",
+    "events": ["stream.live", "stream.offline", "viewer.joined"], "is_active": True,
+    "signature_scheme": "hmac-sha256-hex", "signature_header": "X-RealCast-Signature", "payload_style": "event",
+    "retry_schedule": [1, 5, 25], "rate_limit": 10,
+}
+ENDPOINT_OUT = {
+    "id": 1, **ENDPOINT_EXAMPLE, "created_at": "2026-11-22T10:00:00Z", "updated_at": "2026-11-22T10:00:00Z",
+    "disabled_reason": "", "disabled_at": None,
+}
+SECRET_EXAMPLE = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+DELIVERY_OUT = {
+    "id": 42, "event_id": "msg_01JD7X9G2B4C8XKQ3M5N6P7R8S", "event_type": "stream.live", "endpoint_id": 1,
+    "status": "succeeded", "attempt_count": 2, "next_attempt_at": None, "last_status_code": 200, "last_error": "",
+    "created_at": "2026-11-22T10:00:00Z", "completed_at": "2026-11-22T10:00:05Z",
+    "attempts": [
+        {"number": 1, "started_at": "2026-11-22T10:00:00Z", "duration_ms": 120, "url": "https://example.com/hooks",
+         "request_headers": {"webhook-id": "msg_01JD7X9G2B4C8XKQ3M5N6P7R8S", "webhook-signature": "v1,g0hM9SsE…"},
+         "status_code": 503, "response_body": "busy", "error": "", "succeeded": False},
+        {"number": 2, "started_at": "2026-11-22T10:00:05Z", "duration_ms": 85, "url": "https://example.com/hooks",
+         "request_headers": {"webhook-id": "msg_01JD7X9G2B4C8XKQ3M5N6P7R8S", "webhook-signature": "v1,g0hM9SsE…"},
+         "status_code": 200, "response_body": "OK", "error": "", "succeeded": True},
+    ],
+}
+NOT_FOUND = OpenApiResponse(description="No such endpoint for your tenant.")
+
+
+def _as_drf_error(exc: DjangoValidationError) -> ValidationError:
+    if hasattr(exc, "error_dict"):
+        return ValidationError(exc.message_dict)
+    return ValidationError({"non_field_errors": exc.messages})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List your webhook endpoints", responses=EndpointSerializer(many=True)),
+    retrieve=extend_schema(summary="Get one webhook endpoint", responses={200: EndpointSerializer, 404: NOT_FOUND},
+                           examples=[OpenApiExample("endpoint", value=ENDPOINT_OUT, response_only=True)]),
+    destroy=extend_schema(
+        summary="Delete a webhook endpoint",
+        description="Nothing is sent to it any more; its deliveries and attempts are kept for the history.",
+        responses={204: None, 404: NOT_FOUND},
+    ),
+)
+class EndpointViewSet(
+    TenantScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Webhook subscriptions: where to send which events, signed how."""
+
+    queryset = Endpoint.objects.filter(deleted_at__isnull=True).order_by("-created_at", "-id")
+    serializer_class = EndpointSerializer
+    lookup_value_regex = r"\d+"
+    filterset_fields = ["is_active", "signature_scheme"]
+
+    @extend_schema(
+        summary="Create a webhook endpoint",
+        description="The response is the only one besides `GET /{id}/secret` that shows the signing secret.",
+        request=EndpointSerializer,
+        responses={201: EndpointCreatedSerializer, 400: OpenApiResponse(description="A field is invalid.")},
+        examples=[
+            OpenApiExample("Standard Webhooks receiver", value=ENDPOINT_EXAMPLE, request_only=True),
+            OpenApiExample("RealCast-style receiver", value=REALCAST_EXAMPLE, request_only=True),
+            OpenApiExample("created", value={**ENDPOINT_OUT, "secret": SECRET_EXAMPLE}, response_only=True,
+                           status_codes=["201"]),
+        ],
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = EndpointSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            endpoint = services.endpoint_create(tenant=self.tenant, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise _as_drf_error(exc)
+        return Response(EndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Replace a webhook endpoint's settings", request=EndpointSerializer,
+                   responses={200: EndpointSerializer, 400: OpenApiResponse(description="A field is invalid."),
+                              404: NOT_FOUND})
+    def update(self, request, *args, **kwargs):
+        return self._update(request, partial=False)
+
+    @extend_schema(summary="Change some of a webhook endpoint's settings", request=EndpointSerializer,
+                   responses={200: EndpointSerializer, 400: OpenApiResponse(description="A field is invalid."),
+                              404: NOT_FOUND},
+                   examples=[OpenApiExample("pause", value={"is_active": False}, request_only=True),
+                             OpenApiExample("subscribe to more", value={"events": ["stream.live", "stream.offline"]},
+                                            request_only=True)])
+    def partial_update(self, request, *args, **kwargs):
+        return self._update(request, partial=True)
+
+    def _update(self, request, *, partial: bool) -> Response:
+        endpoint = self.get_object()
+        serializer = EndpointSerializer(endpoint, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.endpoint_update(endpoint=endpoint, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise _as_drf_error(exc)
+        return Response(EndpointSerializer(endpoint).data)
+
+    def perform_destroy(self, instance):
+        services.endpoint_delete(endpoint=instance)
+
+    @extend_schema(
+        summary="The event-type catalogue",
+        description="Every type you can subscribe to, with a description and an example `data` payload.",
+        responses=EventTypeSerializer(many=True),
+        # drf-spectacular wraps list examples itself: one item here is shown as `[item]`.
+        examples=[OpenApiExample("catalogue entry", response_only=True, value={
+            "name": "stream.live", "description": "A stream went live.", "durable": True,
+            "example": {"stream_id": "stream_abc123", "title": "Epic Gaming Session"}})],
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def events(self, request):
+        return Response(EventTypeSerializer(
+            [{"name": t.name, "description": t.description, "durable": t.durable, "example": t.example}
+             for t in all_event_types()], many=True,
+        ).data)
+
+    @extend_schema(
+        summary="Send a test event to this endpoint",
+        description="Sends one event of `event_type` (default `webhook.test`) with the catalogue's example "
+                    "payload, to this endpoint only, through the normal signed delivery path.",
+        request=TestSendInputSerializer,
+        responses={202: TestSentSerializer, 400: OpenApiResponse(description="`event_type` is unknown."),
+                   404: NOT_FOUND},
+        examples=[
+            OpenApiExample("stream.live", value={"event_type": "stream.live"}, request_only=True),
+            OpenApiExample("queued", value={"delivery_id": 42, "event_id": "msg_01JD7X9G2B4C8XKQ3M5N6P7R8S"},
+                           response_only=True, status_codes=["202"]),
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        endpoint = self.get_object()
+        serializer = TestSendInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            sent = services.endpoint_send_test(endpoint=endpoint, event_type=serializer.validated_data["event_type"])
+        except DjangoValidationError as exc:
+            raise _as_drf_error(exc)
+        return Response({"delivery_id": sent.delivery.pk, "event_id": sent.event.pk}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="This endpoint's deliveries, newest first, each with its attempts",
+        parameters=[
+            OpenApiParameter("status", str, enum=[c for c, _ in Delivery.Status.choices]),
+            OpenApiParameter("event_type", str, description="e.g. `stream.live`"),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="Created at or after (ISO 8601)."),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, description="Created before (ISO 8601)."),
+            OpenApiParameter("page", int), OpenApiParameter("page_size", int),
+        ],
+        responses={200: DeliverySerializer(many=True), 400: OpenApiResponse(description="A filter is invalid."),
+                   404: NOT_FOUND},
+        examples=[OpenApiExample("delivery", response_only=True, value=DELIVERY_OUT)],  # paginated by spectacular
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def deliveries(self, request, pk=None):
+        endpoint = self.get_object()
+        filterset = DeliveryFilter(request.query_params, queryset=selectors.delivery_list(endpoint=endpoint))
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        page = self.paginate_queryset(filterset.qs)
+        return self.get_paginated_response(DeliverySerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Delivery statistics of this endpoint",
+        description="Exact counts over all its deliveries; latencies are those of successful attempts. "
+                    "`total = succeeded + failed + pending`.",
+        responses={200: EndpointStatsSerializer, 404: NOT_FOUND},
+        examples=[OpenApiExample("stats", response_only=True, value={
+            "total": 120, "succeeded": 110, "failed": 6, "pending": 4, "success_rate": 0.9483,
+            "avg_latency_ms": 84.2, "p95_latency_ms": 210})],
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def stats(self, request, pk=None):
+        stats = selectors.endpoint_stats(endpoint=self.get_object())
+        return Response(EndpointStatsSerializer(stats).data)
+
+    @extend_schema(summary="The current signing secret", responses={200: SecretSerializer, 404: NOT_FOUND},
+                   examples=[OpenApiExample("secret", value={"secret": SECRET_EXAMPLE}, response_only=True)])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def secret(self, request, pk=None):
+        return Response({"secret": self.get_object().secret})
+
+    @extend_schema(
+        summary="Rotate the signing secret",
+        description="Returns the new secret. For 24 h deliveries carry signatures made with both the new and "
+                    "the old secret (`standard` scheme), so receivers can switch without losing events.",
+        request=None,
+        responses={200: SecretSerializer, 404: NOT_FOUND},
+        examples=[OpenApiExample("rotated", value={"secret": SECRET_EXAMPLE}, response_only=True)],
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        return Response({"secret": services.endpoint_rotate_secret(endpoint=self.get_object())})
+
+    @extend_schema(
+        summary="Re-send everything that failed since a time",
+        request=RecoverInputSerializer,
+        responses={202: RecoveredSerializer, 400: OpenApiResponse(description="`since` is missing or invalid."),
+                   404: NOT_FOUND},
+        examples=[
+            OpenApiExample("since", value={"since": "2026-11-22T00:00:00Z"}, request_only=True),
+            OpenApiExample("queued", value={"redelivered": 17}, response_only=True, status_codes=["202"]),
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def recover(self, request, pk=None):
+        endpoint = self.get_object()
+        serializer = RecoverInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            count = services.endpoint_recover(endpoint=endpoint, since=serializer.validated_data["since"])
+        except DjangoValidationError as exc:
+            raise _as_drf_error(exc)
+        return Response({"redelivered": count}, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(summary="Get one delivery with its attempts",
+                           responses={200: DeliverySerializer, 404: OpenApiResponse(description="No such delivery.")},
+                           examples=[OpenApiExample("delivery", value=DELIVERY_OUT, response_only=True)]),
+)
+class DeliveryViewSet(TenantScopedMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Deliveries of your tenant's live endpoints."""
+
+    queryset = selectors.delivery_list().filter(endpoint__deleted_at__isnull=True)
+    serializer_class = DeliverySerializer
+    lookup_value_regex = r"\d+"
+    filter_backends: list = []
+
+    @extend_schema(
+        summary="Send a delivery again",
+        description="Queues the same event (same `webhook-id`) for this endpoint again, whatever its state.",
+        request=None,
+        responses={202: RedeliveredSerializer, 404: OpenApiResponse(description="No such delivery.")},
+        examples=[OpenApiExample("queued", value={"delivery_id": 42, "status": "pending"}, response_only=True,
+                                 status_codes=["202"])],
+    )
+    @action(detail=True, methods=["post"])
+    def redeliver(self, request, pk=None):
+        try:
+            delivery = services.delivery_redeliver(delivery=self.get_object())
+        except DjangoValidationError as exc:
+            raise _as_drf_error(exc)
+        return Response({"delivery_id": delivery.pk, "status": delivery.status}, status=status.HTTP_202_ACCEPTED)

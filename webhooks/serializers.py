@@ -1,0 +1,180 @@
+"""Input validation and output shapes of the subscription API (field names fixed by DESIGN.md section 6)."""
+
+import math
+import re
+
+from rest_framework import serializers
+
+from webhooks.models import Attempt, Delivery, Endpoint
+from webhooks.registry import UnknownEventType, get_event_type
+
+MAX_RETRY_DELAY = 24 * 3600
+MAX_RETRIES = 20
+# An HTTP header field name (RFC 9110 token), short enough for any proxy.
+HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
+# Headers the scheme itself writes or the HTTP stack owns: a custom signature header must not collide.
+RESERVED_HEADERS = {
+    "content-type", "content-length", "host", "user-agent", "connection", "transfer-encoding",
+    "webhook-id", "webhook-timestamp", "webhook-signature", "x-webhook-id", "x-webhook-timestamp",
+}
+
+
+class NumberField(serializers.FloatField):
+    """A JSON number: unlike FloatField it refuses `true` and `"5"`, which are mistakes, not numbers."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class EndpointSerializer(serializers.ModelSerializer):
+    """The subscription resource (`/api/v1/webhooks`); validation only, writes go through services."""
+
+    url = serializers.URLField(max_length=2000, help_text="http(s) URL; private and loopback hosts are refused.")
+    events = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, max_length=200,
+        help_text="Event types to receive (see `GET /api/v1/webhooks/events`); `[]` means every type.",
+    )
+    retry_schedule = serializers.ListField(
+        child=NumberField(), required=False, allow_null=True, allow_empty=False, max_length=MAX_RETRIES,
+        help_text="Seconds to wait before each retry (each ≤ 86400), or null for the default schedule.",
+    )
+    rate_limit = NumberField(
+        required=False, allow_null=True, help_text="Maximum deliveries per second, or null for no limit."
+    )
+
+    class Meta:
+        model = Endpoint
+        fields = [
+            "id", "url", "description", "events", "is_active", "signature_scheme", "signature_header",
+            "payload_style", "retry_schedule", "rate_limit", "created_at", "updated_at",
+            "disabled_reason", "disabled_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at", "disabled_reason", "disabled_at"]
+
+    def validate_url(self, value: str) -> str:
+        if not value.lower().startswith(("http://", "https://")):
+            raise serializers.ValidationError("Only http and https URLs can receive webhooks.")
+        return value
+
+    def validate_events(self, value: list[str]) -> list[str]:
+        unknown = []
+        for name in value:
+            try:
+                get_event_type(name)
+            except UnknownEventType:
+                unknown.append(name)
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown event type(s): {', '.join(sorted(unknown))}. See GET /api/v1/webhooks/events."
+            )
+        return list(dict.fromkeys(value))  # de-duplicated, order kept
+
+    def validate_retry_schedule(self, value: list[float] | None) -> list[float] | None:
+        if value is None:
+            return None
+        for delay in value:
+            if not math.isfinite(delay) or delay <= 0 or delay > MAX_RETRY_DELAY:
+                raise serializers.ValidationError(
+                    f"Each delay must be a positive number of seconds, at most {MAX_RETRY_DELAY} (24 h)."
+                )
+        return [int(d) if float(d).is_integer() else d for d in value]
+
+    def validate_rate_limit(self, value: float | None) -> float | None:
+        if value is not None and (not math.isfinite(value) or value <= 0 or value > 10_000):
+            raise serializers.ValidationError("Must be a positive number of deliveries per second (≤ 10000), or null.")
+        return value
+
+    def validate_signature_header(self, value: str) -> str:
+        if not HEADER_NAME.match(value):
+            raise serializers.ValidationError("Must be a valid HTTP header name, e.g. X-RealCast-Signature.")
+        if value.lower() in RESERVED_HEADERS:
+            raise serializers.ValidationError(f"{value} is written by the delivery itself; choose another header.")
+        return value
+
+
+class EndpointCreatedSerializer(EndpointSerializer):
+    secret = serializers.CharField(read_only=True, help_text="The signing secret (`whsec_...`).")
+
+    class Meta(EndpointSerializer.Meta):
+        fields = [*EndpointSerializer.Meta.fields, "secret"]
+
+
+class SecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(read_only=True, help_text="The current signing secret (`whsec_...`).")
+
+
+class EventTypeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+    durable = serializers.BooleanField(help_text="Durable types are stored and retried; ephemeral ones are not.")
+    example = serializers.JSONField(help_text="An example `data` payload; test sends use it.")
+
+
+class TestSendInputSerializer(serializers.Serializer):
+    event_type = serializers.CharField(
+        required=False, default="webhook.test", max_length=100,
+        help_text="A registered event type; its example payload is sent.",
+    )
+
+    def validate_event_type(self, value: str) -> str:
+        try:
+            get_event_type(value)
+        except UnknownEventType:
+            raise serializers.ValidationError(f"Unknown event type {value!r}. See GET /api/v1/webhooks/events.")
+        return value
+
+
+class TestSentSerializer(serializers.Serializer):
+    delivery_id = serializers.IntegerField()
+    event_id = serializers.CharField(help_text="The message id (`msg_...`), sent as `webhook-id`.")
+
+
+class RecoverInputSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(help_text="ISO 8601; failed deliveries created since then are sent again.")
+
+
+class RecoveredSerializer(serializers.Serializer):
+    redelivered = serializers.IntegerField()
+
+
+class RedeliveredSerializer(serializers.Serializer):
+    delivery_id = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attempt
+        fields = [
+            "number", "started_at", "duration_ms", "url", "request_headers", "status_code",
+            "response_body", "error", "succeeded",
+        ]
+        read_only_fields = fields
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    event_id = serializers.CharField(read_only=True)
+    event_type = serializers.CharField(source="event.type", read_only=True)
+    attempts = AttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id", "event_id", "event_type", "endpoint_id", "status", "attempt_count", "next_attempt_at",
+            "last_status_code", "last_error", "created_at", "completed_at", "attempts",
+        ]
+        read_only_fields = fields
+
+
+class EndpointStatsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    success_rate = serializers.FloatField(
+        allow_null=True, help_text="succeeded / (succeeded + failed), 0 to 1; null until a delivery completed."
+    )
+    avg_latency_ms = serializers.FloatField(allow_null=True, help_text="Mean duration of successful attempts.")
+    p95_latency_ms = serializers.IntegerField(allow_null=True, help_text="95th percentile (nearest rank).")

@@ -1,0 +1,171 @@
+"""Writes on subscriptions (endpoints): create, update, soft delete, enable/disable, secrets, test sends.
+
+Views, the admin and commands call these; none of them touches an `Endpoint` row directly.
+Delivery mechanics (fan-out, sending, retries) live in `fanout.py` and `delivery.py`.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Tenant
+from webhooks import conf, signing
+from webhooks.models import Delivery, Endpoint, Event
+from webhooks.registry import UnknownEventType, get_event_type
+
+# Fields an integrator may set; everything else (secrets, disabled_*, deleted_at) changes only through a service.
+EDITABLE_FIELDS = (
+    "url", "description", "events", "is_active", "signature_scheme", "signature_header",
+    "payload_style", "retry_schedule", "rate_limit",
+)
+TEST_EVENT_TYPE = "webhook.test"
+
+logger = logging.getLogger(__name__)
+
+
+def _validate_url(url: str) -> None:
+    from webhooks.ssrf import UnsafeTargetURL, validate_target_url
+
+    try:
+        validate_target_url(url)
+    except UnsafeTargetURL as exc:
+        raise ValidationError({"url": [str(exc) or "This URL is not an allowed webhook target."]}) from None
+
+
+def endpoint_create(*, tenant: Tenant, url: str, **fields) -> Endpoint:
+    """A new subscription with a fresh `whsec_` secret. Raises ValidationError({"url": ...}) for unsafe targets."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"endpoint_create() got unexpected fields {sorted(unknown)}")
+    _validate_url(url)
+    return Endpoint.objects.create(tenant=tenant, url=url, secret=signing.new_secret(), **fields)
+
+
+def endpoint_update(*, endpoint: Endpoint, **fields) -> Endpoint:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"endpoint_update() got unexpected fields {sorted(unknown)}")
+    if "url" in fields and fields["url"] != endpoint.url:
+        _validate_url(fields["url"])
+    is_active = fields.pop("is_active", None)
+    changed = [name for name, value in fields.items() if getattr(endpoint, name) != value]
+    for name in changed:
+        setattr(endpoint, name, fields[name])
+    if changed:
+        endpoint.save(update_fields=[*changed, "updated_at"])
+    if is_active is True and not endpoint.is_active:
+        endpoint_enable(endpoint=endpoint)
+    elif is_active is False and endpoint.is_active:
+        endpoint_disable(endpoint=endpoint, reason="Disabled by the subscriber.")
+    return endpoint
+
+
+def endpoint_delete(*, endpoint: Endpoint) -> None:
+    """Soft delete: the row, its deliveries and attempts stay for the history; nothing is sent to it again."""
+    now = timezone.now()
+    endpoint.deleted_at = now
+    endpoint.is_active = False
+    endpoint.disabled_at = endpoint.disabled_at or now
+    endpoint.disabled_reason = endpoint.disabled_reason or "Deleted."
+    # is_active=False is what stops the engine: it re-checks the endpoint before every send.
+    endpoint.save(update_fields=["deleted_at", "is_active", "disabled_at", "disabled_reason", "updated_at"])
+
+
+def endpoint_enable(*, endpoint: Endpoint) -> Endpoint:
+    if endpoint.deleted_at is not None:
+        raise ValidationError("A deleted endpoint cannot be enabled.")
+    endpoint.is_active = True
+    endpoint.disabled_reason = ""
+    endpoint.disabled_at = None
+    # A fresh start: the auto-disable clock counts failures from now on, not from before the pause.
+    endpoint.failing_since = None
+    endpoint.save(update_fields=["is_active", "disabled_reason", "disabled_at", "failing_since", "updated_at"])
+    return endpoint
+
+
+def endpoint_disable(*, endpoint: Endpoint, reason: str = "Disabled by an operator.") -> Endpoint:
+    endpoint.is_active = False
+    endpoint.disabled_reason = reason[:200]
+    endpoint.disabled_at = timezone.now()
+    endpoint.save(update_fields=["is_active", "disabled_reason", "disabled_at", "updated_at"])
+    return endpoint
+
+
+def endpoint_rotate_secret(*, endpoint: Endpoint, now: datetime | None = None) -> str:
+    """A new current secret; the old one keeps signing beside it for WEBHOOKS_SECRET_ROTATION_OVERLAP seconds.
+
+    Row-locked so two concurrent rotations can't both keep the same "previous" secret and lose one.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        locked.previous_secret = locked.secret
+        locked.previous_secret_expires_at = now + timedelta(seconds=conf.get("WEBHOOKS_SECRET_ROTATION_OVERLAP"))
+        locked.secret = signing.new_secret()
+        locked.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
+    for name in ("secret", "previous_secret", "previous_secret_expires_at", "updated_at"):
+        setattr(endpoint, name, getattr(locked, name))
+    return endpoint.secret
+
+
+@dataclass(frozen=True)
+class TestSent:
+    event: Event
+    delivery: Delivery
+
+
+def endpoint_send_test(*, endpoint: Endpoint, event_type: str = TEST_EVENT_TYPE) -> TestSent:
+    """Send one event of `event_type` (its catalogue example as data) to this endpoint only.
+
+    Unlike `emit()`, the event is not fanned out to the tenant's other subscribers: it is
+    marked fanned out at birth, and a single delivery is created for this endpoint.
+    Raises ValidationError({"event_type": ...}) for an unregistered type.
+    """
+    from webhooks.delivery import delivery_enqueue
+    from webhooks.fanout import event_deliver_to
+
+    try:
+        registered = get_event_type(event_type)
+    except UnknownEventType:
+        raise ValidationError({"event_type": [f"Unknown event type {event_type!r}; see GET /api/v1/webhooks/events."]})
+    data = dict(registered.example)
+    if event_type == TEST_EVENT_TYPE:
+        data["endpoint_id"] = endpoint.pk
+    now = timezone.now()
+    with transaction.atomic():
+        event = Event.objects.create(tenant=endpoint.tenant, type=event_type, data=data, created_at=now,
+                                     fanned_out_at=now)
+        delivery = event_deliver_to(event=event, endpoint=endpoint)
+        delivery_id = delivery.pk
+        transaction.on_commit(lambda: _enqueue_quietly(delivery_enqueue, [delivery_id]))
+    return TestSent(event=event, delivery=delivery)
+
+
+def _enqueue_quietly(enqueue, delivery_ids: list[int]) -> None:
+    # The row is committed: if the broker is down the sweep sends it later, so the caller still gets its 202.
+    try:
+        enqueue(delivery_ids=delivery_ids)
+    except Exception:
+        logger.warning("could not enqueue deliveries %s; the sweep will send them", delivery_ids, exc_info=True)
+
+
+def delivery_redeliver(*, delivery: Delivery) -> Delivery:
+    """Send an existing delivery's event again, under the same message id (receivers de-duplicate on it)."""
+    from webhooks import delivery as engine
+
+    if delivery.endpoint.deleted_at is not None:
+        raise ValidationError("The endpoint of this delivery was deleted.")
+    return engine.delivery_redeliver(delivery=delivery)
+
+
+def endpoint_recover(*, endpoint: Endpoint, since: datetime) -> int:
+    """Re-send every delivery of this endpoint that failed since `since`; returns how many."""
+    from webhooks.delivery import deliveries_recover
+
+    if endpoint.deleted_at is not None:
+        raise ValidationError("A deleted endpoint cannot be recovered.")
+    return deliveries_recover(endpoint=endpoint, since=since)
