@@ -1,0 +1,96 @@
+"""The read API: tenant-scoped, filtered by session, time and genre, paginated."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from streams import services
+from streams.services import StreamInfo
+
+T0 = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def stream(tenant):
+    services.session_start(tenant=tenant, session_id="s-1", at=at(0),
+                           info=StreamInfo("twitch", "djunohoo", "Deep House Vibes", 20))
+    services.track_play_record(tenant=tenant, session_id="s-1", at=at(1), artist="Kerri Chandler", title="Rain",
+                               main_genre="house", subgenre="deep house", confidence=0.9)
+    services.track_play_record(tenant=tenant, session_id="s-1", at=at(6), artist="LTJ Bukem", title="Music",
+                               main_genre="drum and bass", subgenre="liquid dnb", confidence=0.96)
+    services.chat_interaction_record(tenant=tenant, session_id="s-1", at=at(7), message_sent="liquid!",
+                                     engagement_type="educational", response_count=8)
+    services.chat_message_record(tenant=tenant, session_id="s-1", message_id="m1", created_at=at(8),
+                                 user_name="GamerPro", message="Great stream!")
+    services.session_start(tenant=tenant, session_id="s-2", at=at(100), info=StreamInfo(platform="realcast"))
+    return tenant
+
+
+@pytest.mark.django_db
+def test_streams_list_and_detail_by_session_id(api_client, stream):
+    body = api_client.get("/api/v1/streams").json()
+    assert body["count"] == 2 and {s["session_id"] for s in body["results"]} == {"s-1", "s-2"}
+    detail = api_client.get("/api/v1/streams/s-1").json()
+    assert (detail["dj_username"], detail["status"], detail["peak_viewers"]) == ("djunohoo", "live", 20)
+    assert api_client.get("/api/v1/streams?platform=realcast").json()["count"] == 1
+    assert api_client.get("/api/v1/streams?genre=liquid%20dnb").json()["results"][0]["session_id"] == "s-1"
+    assert api_client.get("/api/v1/streams?since=2026-11-22T21:00:00Z").json()["count"] == 1
+
+
+@pytest.mark.django_db
+def test_tracks_filter_by_session_time_and_genre(api_client, stream):
+    assert api_client.get("/api/v1/tracks?session=s-1").json()["count"] == 2
+    assert api_client.get("/api/v1/tracks?session=s-2").json()["count"] == 0
+    rows = api_client.get("/api/v1/tracks?genre=House").json()["results"]
+    assert [r["title"] for r in rows] == ["Rain"] and rows[0]["session_id"] == "s-1"
+    assert api_client.get("/api/v1/tracks?subgenre=liquid%20dnb").json()["count"] == 1
+    window = api_client.get("/api/v1/tracks", {"since": "2026-11-22T20:05:00Z", "until": "2026-11-22T20:10:00Z"})
+    assert [r["artist"] for r in window.json()["results"]] == ["LTJ Bukem"]
+    assert api_client.get("/api/v1/tracks?since=yesterday").status_code == 400
+
+
+@pytest.mark.django_db
+def test_chat_interactions_and_messages(api_client, stream):
+    rows = api_client.get("/api/v1/chat-interactions?session=s-1&genre=drum%20and%20bass").json()["results"]
+    assert len(rows) == 1 and rows[0]["response_count"] == 8 and rows[0]["track_id"] is not None
+    assert api_client.get("/api/v1/chat-interactions?genre=house").json()["count"] == 0
+    messages = api_client.get("/api/v1/chat-messages/?session=s-1").json()["results"]
+    assert [m["message"] for m in messages] == ["Great stream!"]
+
+
+@pytest.mark.django_db
+def test_pagination(api_client, tenant):
+    for i in range(7):
+        services.track_play_record(tenant=tenant, session_id="p", at=at(i), artist="A", title=f"T{i}")
+    page = api_client.get("/api/v1/tracks?page_size=3&page=2").json()
+    assert page["count"] == 7 and len(page["results"]) == 3 and page["next"] and page["previous"]
+
+
+@pytest.mark.django_db
+def test_another_tenant_sees_nothing_and_gets_404(other_api_client, stream):
+    assert other_api_client.get("/api/v1/streams").json()["count"] == 0
+    assert other_api_client.get("/api/v1/tracks").json()["count"] == 0
+    assert other_api_client.get("/api/v1/chat-messages").json()["count"] == 0
+    assert other_api_client.get("/api/v1/streams/s-1").status_code == 404
+    track_id = services.TrackPlay.objects.first().pk
+    assert other_api_client.get(f"/api/v1/tracks/{track_id}").status_code == 404
+
+
+@pytest.mark.django_db
+def test_read_api_is_read_only_and_needs_a_token(api_client, client, stream):
+    assert api_client.delete("/api/v1/streams/s-1").status_code == 405
+    assert api_client.post("/api/v1/streams", {"session_id": "x"}, format="json").status_code == 405
+    assert client.get("/api/v1/streams").status_code == 401
+
+
+@pytest.mark.django_db
+def test_openapi_documents_the_stream_endpoints(api_client):
+    schema = api_client.get("/api/schema/?format=json").json()
+    for path in ("/api/v1/streams", "/api/v1/tracks", "/api/v1/chat-messages", "/api/v1/chat-interactions"):
+        assert any(p.startswith(path) for p in schema["paths"]), path
+    params = {p["name"] for p in schema["paths"]["/api/v1/tracks/"]["get"]["parameters"]}
+    assert {"session", "since", "until", "genre", "page"} <= params
