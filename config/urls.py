@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("accounts.urls")),
     path("", include("webhooks.urls")),
+    path("", include("webhooks.inbound.urls")),
     path("", include("streams.urls")),
     path("", include("recordings.urls")),
     path("", include("analytics.urls")),

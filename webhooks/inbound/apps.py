@@ -12,3 +12,12 @@ class InboundConfig(AppConfig):
     name = "webhooks.inbound"
     label = "webhooks_inbound"
     verbose_name = "Inbound webhooks"
+
+    def ready(self) -> None:
+        from celery import current_app
+
+        # Async messages whose Celery message was lost (broker down at arrival) are picked up here.
+        current_app.conf.beat_schedule.setdefault(
+            "webhooks-inbound-sweep-received",
+            {"task": "webhooks_inbound.sweep_received", "schedule": 60.0},
+        )

@@ -1,0 +1,66 @@
+from django.urls import reverse
+from rest_framework import serializers
+
+from webhooks.inbound.models import InboundMessage, InboundSource
+
+
+class InboundSourceSerializer(serializers.ModelSerializer):
+    """`/api/v1/inbound-sources`. `signing_secret` is write-only: setting one rotates (the previous
+    secret stays accepted until `drop_previous_secrets`); null removes signing."""
+
+    signing_secret = serializers.CharField(
+        write_only=True, required=False, allow_null=True, min_length=8, max_length=200, trim_whitespace=False,
+        help_text="The sender's signing secret, or null for none.",
+    )
+    signing_secret_count = serializers.SerializerMethodField()
+    webhook_url = serializers.SerializerMethodField(help_text="Where a RealCast source posts (its dashboard URL).")
+    drop_previous_secrets = serializers.BooleanField(write_only=True, required=False, default=False)
+
+    class Meta:
+        model = InboundSource
+        fields = [
+            "id", "name", "kind", "signing_secret", "signing_secret_count", "signature_scheme", "signature_header",
+            "timestamp_tolerance", "rate_limit", "is_active", "key_prefix", "webhook_url", "created_at",
+            "updated_at", "drop_previous_secrets",
+        ]
+        read_only_fields = ["id", "key_prefix", "created_at", "updated_at"]
+        extra_kwargs = {
+            "signature_header": {"required": False},
+            "timestamp_tolerance": {"required": False, "max_value": 86400},
+            "rate_limit": {"min_value": 1},
+        }
+
+    def get_signing_secret_count(self, source: InboundSource) -> int:
+        return len(source.signing_secrets)
+
+    def get_webhook_url(self, source: InboundSource) -> str | None:
+        if source.kind != InboundSource.Kind.REALCAST:
+            return None
+        try:
+            path = reverse("realcast-webhook", kwargs={"source_id": source.pk})
+        except Exception:  # the streams app wires that URL; until it does there is none to show
+            return None
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    def validate(self, attrs):
+        if self.instance is not None and "kind" in attrs and attrs["kind"] != self.instance.kind:
+            raise serializers.ValidationError({"kind": ["A source's kind can't change; create another source."]})
+        return attrs
+
+
+class InboundSourceCreatedSerializer(InboundSourceSerializer):
+    api_key = serializers.CharField(read_only=True, help_text="The source's key. Shown only in this response.")
+
+    class Meta(InboundSourceSerializer.Meta):
+        fields = [*InboundSourceSerializer.Meta.fields, "api_key"]
+
+
+class InboundMessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InboundMessage
+        fields = [
+            "id", "source", "message_id", "received_at", "handler", "status", "error", "attempts",
+            "processed_at", "response_status", "duplicate_count", "sha256",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,317 @@
+"""Inbound sources and messages: creating credentials, storing what arrives, running handlers, replay."""
+
+import json
+import logging
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from accounts.models import Tenant
+from webhooks.inbound import conf
+from webhooks.inbound.handlers import HandlerResult, InboundRejected, get_handler
+from webhooks.inbound.keys import hash_key, new_key
+from webhooks.inbound.models import InboundMessage, InboundSource
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SIGNATURE_HEADERS = {
+    InboundSource.Kind.REALCAST: "X-RealCast-Signature",
+}
+# A rotation keeps the previous secret accepted beside the new one; older ones are dropped.
+MAX_SIGNING_SECRETS = 2
+
+
+# --- Sources -------------------------------------------------------------------------------
+
+
+def source_create(
+    *, tenant: Tenant, name: str, kind: str, signing_secret: str | None = None,
+    signature_scheme: str = InboundSource.Scheme.HMAC_SHA256_HEX, signature_header: str | None = None,
+    timestamp_tolerance: int | None = None, rate_limit: int | None = None,
+) -> tuple[InboundSource, str]:
+    """Create a source; returns it and its API key (not stored, shown once)."""
+    key = new_key()
+    source = InboundSource.objects.create(
+        tenant=tenant, name=name, kind=kind, key_prefix=key[:12], key_hash=hash_key(key),
+        signing_secrets=[signing_secret] if signing_secret else [],
+        signature_scheme=signature_scheme,
+        signature_header=signature_header or DEFAULT_SIGNATURE_HEADERS.get(kind, "X-Webhook-Signature"),
+        timestamp_tolerance=(
+            conf.get("WEBHOOKS_INBOUND_TIMESTAMP_TOLERANCE") if timestamp_tolerance is None else timestamp_tolerance
+        ),
+        rate_limit=rate_limit,
+    )
+    return source, key
+
+
+def source_rotate_key(*, source: InboundSource) -> str:
+    """Replace the source's API key at once (the old one stops working); returns the new key."""
+    key = new_key()
+    InboundSource.objects.filter(pk=source.pk).update(key_prefix=key[:12], key_hash=hash_key(key),
+                                                       updated_at=timezone.now())
+    source.key_prefix, source.key_hash = key[:12], hash_key(key)
+    return key
+
+
+def source_set_signing_secret(*, source: InboundSource, secret: str | None) -> None:
+    """A new secret becomes current and the previous one stays accepted (rotation); None removes all."""
+    with transaction.atomic():
+        locked = InboundSource.objects.select_for_update().get(pk=source.pk)
+        if secret is None:
+            secrets = []
+        else:
+            secrets = [secret, *[s for s in locked.signing_secrets if s != secret]][:MAX_SIGNING_SECRETS]
+        locked.signing_secrets = secrets
+        locked.save(update_fields=["signing_secrets", "updated_at"])
+    source.signing_secrets = secrets
+
+
+def source_drop_previous_secrets(*, source: InboundSource) -> None:
+    """End a rotation: only the current secret is accepted from now on."""
+    with transaction.atomic():
+        locked = InboundSource.objects.select_for_update().get(pk=source.pk)
+        locked.signing_secrets = locked.signing_secrets[:1]
+        locked.save(update_fields=["signing_secrets", "updated_at"])
+    source.signing_secrets = locked.signing_secrets
+
+
+def source_by_key(key: str) -> InboundSource | None:
+    return (
+        InboundSource.objects.select_related("tenant")
+        .filter(key_hash=hash_key(key), is_active=True, tenant__is_active=True)
+        .first()
+    )
+
+
+def source_by_id(source_id: int) -> InboundSource | None:
+    return (
+        InboundSource.objects.select_related("tenant")
+        .filter(pk=source_id, is_active=True, tenant__is_active=True)
+        .first()
+    )
+
+
+# --- Payloads ------------------------------------------------------------------------------
+
+
+class PayloadError(ValueError):
+    """The body is not a JSON object; `str(exc)` is the reason shown to the sender."""
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_payload(body: bytes) -> dict:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PayloadError("Body is not valid UTF-8.") from None
+    if not text.strip():
+        raise PayloadError("Body is empty; expected a JSON object.")
+    try:
+        payload = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise PayloadError("Body is not valid JSON: nested too deeply.") from None
+    except ValueError as exc:
+        raise PayloadError(f"Body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise PayloadError("JSON body must be an object.")
+    return payload
+
+
+# --- Messages ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to answer the sender."""
+
+    status: int
+    body: dict
+    message: InboundMessage | None = None
+    retry_after: int | None = None
+
+
+def message_build(
+    *, source: InboundSource, handler: str, message_id: str, headers: dict, body: bytes, sha256: str,
+) -> InboundMessage:
+    return InboundMessage(
+        tenant_id=source.tenant_id, source=source, message_id=message_id, received_at=timezone.now(),
+        handler=handler, headers=headers, body=body, sha256=sha256,
+    )
+
+
+def message_insert(message: InboundMessage) -> InboundMessage | None:
+    """Insert `message`; if the source already sent its id, record a duplicate and return the original."""
+    if not message.message_id:
+        message.save(force_insert=True)
+        return None
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+        return None
+    except IntegrityError:
+        pass
+    original = (
+        InboundMessage.objects.filter(source_id=message.source_id, message_id=message.message_id)
+        .exclude(status=InboundMessage.Status.DUPLICATE)
+        .first()
+    )
+    if original is None:  # the unique constraint fired for another reason: not ours to hide
+        raise IntegrityError("inbound message insert failed")
+    now = timezone.now()
+    InboundMessage.objects.filter(pk=original.pk).update(
+        duplicate_count=F("duplicate_count") + 1, last_duplicate_at=now
+    )
+    # The duplicate is logged (when, headers, body hash) but its body isn't kept twice.
+    message.pk = None
+    message.status = InboundMessage.Status.DUPLICATE
+    message.duplicate_of = original
+    message.body = b""
+    message.save(force_insert=True)
+    return original
+
+
+def duplicate_outcome(original: InboundMessage, duplicate: InboundMessage) -> Outcome:
+    """A duplicate answers 2xx and isn't processed again: the original's answer if that was a success."""
+    if original.response_status and 200 <= original.response_status < 300 and original.response_body is not None:
+        return Outcome(original.response_status, original.response_body, duplicate)
+    return Outcome(200, {"status": "duplicate", "id": original.pk, "original_status": original.status}, duplicate)
+
+
+def _error_body(message: str, **extra) -> dict:
+    return {"status": "error", "message": message, **extra}
+
+
+def run_handler(message: InboundMessage, payload: dict) -> Outcome:
+    """Run the message's handler and record the result on the row. Call inside a transaction.
+
+    The handler runs in a savepoint: if it fails, its writes are undone but the failure is recorded.
+    """
+    handler = get_handler(message.handler)
+    message.attempts += 1
+    retry_after = None
+    try:
+        with transaction.atomic():
+            result = handler(message, payload)
+        if not isinstance(result, HandlerResult):
+            raise TypeError(f"handler {message.handler!r} returned {type(result).__name__}, not HandlerResult")
+        status, body = result.status, result.body
+        message.status, message.error, message.traceback = InboundMessage.Status.PROCESSED, "", ""
+    except InboundRejected as exc:
+        status, body = exc.status, exc.body
+        message.status, message.error, message.traceback = InboundMessage.Status.FAILED, str(exc), ""
+    except ValidationError as exc:
+        fields = ", ".join(exc.detail) if isinstance(exc.detail, dict) else ""
+        status = 400
+        body = _error_body(f"Invalid payload: {fields}" if fields else "Invalid payload.", errors=exc.detail)
+        message.status, message.error, message.traceback = InboundMessage.Status.FAILED, json.dumps(exc.detail), ""
+    except (OperationalError, InterfaceError) as exc:
+        # The database hiccuped: a transient failure, so ask the sender to retry (503, not 500).
+        status, retry_after = 503, 5
+        body = _error_body("Temporarily unable to process the message; retry later.")
+        message.status, message.error = InboundMessage.Status.FAILED, f"{type(exc).__name__}: {exc}"
+        message.traceback = traceback.format_exc()
+    except Exception as exc:
+        logger.exception("inbound handler %s failed on message %s", message.handler, message.pk)
+        status = 422
+        body = _error_body("The message could not be processed; it is stored and can be replayed.")
+        message.status, message.error = InboundMessage.Status.FAILED, f"{type(exc).__name__}: {exc}"
+        message.traceback = traceback.format_exc()
+    if status >= 500 and status != 503:
+        status = 422  # never a 500 (DESIGN.md section 6), whatever a handler asks for
+    message.processed_at = timezone.now()
+    message.response_status, message.response_body = status, body
+    message.save(update_fields=[
+        "status", "error", "traceback", "attempts", "processed_at", "response_status", "response_body",
+    ])
+    return Outcome(status, body, message, retry_after)
+
+
+def message_fail(message: InboundMessage, *, status: int, reason: str) -> Outcome:
+    """Record a message that authenticated but can't be handled (bad JSON...)."""
+    body = _error_body(reason)
+    message.status, message.error = InboundMessage.Status.FAILED, reason
+    message.response_status, message.response_body = status, body
+    message.processed_at = timezone.now()
+    return Outcome(status, body, message)
+
+
+def message_process(*, message_pk: int, force: bool = False) -> Outcome | None:
+    """Run the handler of a stored message, under a row lock. Skips finished ones unless `force` (replay)."""
+    with transaction.atomic():
+        message = (
+            InboundMessage.objects.select_for_update(of=("self",))
+            .select_related("tenant", "source")
+            .filter(pk=message_pk)
+            .exclude(status=InboundMessage.Status.DUPLICATE)
+            .first()
+        )
+        if message is None:
+            return None
+        if message.status != InboundMessage.Status.RECEIVED and not force:
+            return None  # already handled: a redelivered task or a raced sweep
+        try:
+            payload = parse_payload(bytes(message.body))
+        except PayloadError as exc:
+            outcome = message_fail(message, status=400, reason=str(exc))
+            message.attempts += 1
+            message.save(update_fields=["status", "error", "attempts", "processed_at", "response_status",
+                                        "response_body"])
+            return outcome
+        return run_handler(message, payload)
+
+
+def messages_to_replay(
+    *, source_id: int | None = None, status: str | None = None, since: datetime | None = None,
+    until: datetime | None = None, tenant: Tenant | None = None,
+):
+    qs = InboundMessage.objects.exclude(status=InboundMessage.Status.DUPLICATE).order_by("received_at", "id")
+    if source_id is not None:
+        qs = qs.filter(source_id=source_id)
+    if status:
+        qs = qs.filter(status=status)
+    if since is not None:
+        qs = qs.filter(received_at__gte=since)
+    if until is not None:
+        qs = qs.filter(received_at__lt=until)
+    if tenant is not None:
+        qs = qs.filter(tenant=tenant)
+    return qs
+
+
+@dataclass
+class ReplaySummary:
+    total: int = 0
+    processed: int = 0
+    failed: int = 0
+
+
+def messages_replay(
+    *, message_pks: list[int], progress: Callable[[int, int, Outcome | None], None] | None = None,
+) -> ReplaySummary:
+    """Re-run handlers on stored raw bytes, one message per transaction, oldest first."""
+    summary = ReplaySummary(total=len(message_pks))
+    for index, pk in enumerate(message_pks, start=1):
+        outcome = message_process(message_pk=pk, force=True)
+        if outcome is not None and outcome.message.status == InboundMessage.Status.PROCESSED:
+            summary.processed += 1
+        else:
+            summary.failed += 1
+        if progress:
+            progress(index, summary.total, outcome)
+    return summary
+
+
+def stale_received(older_than_seconds: int) -> Iterator[int]:
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return InboundMessage.objects.filter(status=InboundMessage.Status.RECEIVED, received_at__lt=cutoff).values_list(
+        "pk", flat=True
+    )[:1000].iterator()

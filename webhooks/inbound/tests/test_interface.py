@@ -1,0 +1,79 @@
+"""The contract the domain apps build on: a registered handler behind `inbound_view`, sync and async."""
+
+import pytest
+
+from webhooks.inbound.models import InboundMessage
+from webhooks.inbound.services import message_process
+from webhooks.inbound.tests import urls as test_urls
+from webhooks.inbound.tests.factories import REALCAST_SECRET, body_of, hmac_hex_header, make_source
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("webhooks.inbound.tests.urls")]
+
+
+@pytest.fixture(autouse=True)
+def _calls():
+    test_urls.CALLS.clear()
+    yield test_urls.CALLS
+
+
+def test_sync_handler_answers_its_result_with_bearer_key(client, tenant):
+    _, key = make_source(tenant)
+    response = client.post("/t/sync", {"a": 1}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert response.status_code == 201
+    assert response.json() == {"status": "success", "echo": {"a": 1}, "tenant": "acme"}
+    message = InboundMessage.objects.get()
+    assert message.status == "processed" and message.attempts == 1
+    assert bytes(message.body) == b'{"a": 1}'
+    assert "Authorization" not in message.headers
+
+
+def test_x_api_key_header_works_too(client, tenant):
+    _, key = make_source(tenant)
+    response = client.post("/t/sync", {"a": 1}, content_type="application/json", HTTP_X_API_KEY=key)
+    assert response.status_code == 201
+
+
+def test_async_stores_then_task_runs_handler(client, tenant, _calls, django_capture_on_commit_callbacks):
+    _, key = make_source(tenant)
+    response = client.post("/t/async", {"b": 2}, content_type="application/json", HTTP_X_API_KEY=key,
+                           HTTP_IDEMPOTENCY_KEY="k1")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "accepted"
+    message = InboundMessage.objects.get(pk=body["id"])
+    assert message.status == "received" and message.message_id == "k1"
+    message_process(message_pk=message.pk)  # what the Celery task does
+    message.refresh_from_db()
+    assert message.status == "processed"
+    assert _calls == [{"message": message.pk, "tenant": "acme", "payload": {"b": 2}}]
+
+
+def test_realcast_style_signature_in_url_source(client, tenant):
+    source, _ = make_source(tenant, kind="realcast", signing_secret=REALCAST_SECRET)
+    body = body_of({"event": "stream.live", "data": {"stream_id": "s1"}})
+    response = client.post(
+        f"/t/realcast/{source.pk}", body, content_type="application/json",
+        HTTP_X_REALCAST_SIGNATURE=hmac_hex_header(REALCAST_SECRET, body), HTTP_X_REALCAST_WEBHOOK_ID="wh_1",
+    )
+    assert response.status_code == 200, response.content
+    again = client.post(
+        f"/t/realcast/{source.pk}", body, content_type="application/json",
+        HTTP_X_REALCAST_SIGNATURE=hmac_hex_header(REALCAST_SECRET, body), HTTP_X_REALCAST_WEBHOOK_ID="wh_1",
+    )
+    assert again.status_code == 200
+    original = InboundMessage.objects.get(message_id="wh_1", status__in=["received", "processed"])
+    assert original.duplicate_count == 1
+
+
+def test_rejected_by_handler_answers_its_status_and_marks_failed(client, tenant):
+    _, key = make_source(tenant)
+    response = client.post("/t/sync", {"reject": True}, content_type="application/json", HTTP_X_API_KEY=key)
+    assert response.status_code == 409
+    assert InboundMessage.objects.get().status == "failed"
+
+
+def test_wrong_kind_is_forbidden(client, tenant):
+    _, key = make_source(tenant, kind="realcast")
+    response = client.post("/t/sync", {"a": 1}, content_type="application/json", HTTP_X_API_KEY=key)
+    assert response.status_code == 403
+    assert not InboundMessage.objects.exists()

@@ -1,0 +1,30 @@
+"""A URL conf for the machinery's own tests: one view per mode, on test handlers."""
+
+from django.urls import include, path
+
+from webhooks.inbound.handlers import HandlerResult, InboundRejected, inbound_handler
+from webhooks.inbound.views import inbound_view
+
+CALLS: list[dict] = []
+
+
+@inbound_handler("tests.echo")
+def echo(message, payload):
+    if payload.get("reject"):
+        raise InboundRejected(409, {"status": "error", "message": "rejected on request"})
+    if payload.get("explode"):
+        raise RuntimeError("boom")
+    CALLS.append({"message": message.pk, "tenant": message.tenant.slug, "payload": payload})
+    return HandlerResult(201, {"status": "success", "echo": payload, "tenant": message.tenant.slug})
+
+
+urlpatterns = [
+    path("t/sync", inbound_view(handler="tests.echo", kinds={"recorder", "stream-assistant"})),
+    path("t/async", inbound_view(handler="tests.echo", kinds={"recorder"}, asynchronous=True)),
+    path(
+        "t/realcast/<int:source_id>",
+        inbound_view(handler="tests.echo", kinds={"realcast"}, auth="signature", asynchronous=True,
+                     source_from_url=True),
+    ),
+    path("", include("config.urls")),
+]

@@ -1,0 +1,91 @@
+"""Checking that a request comes from a source: its key, and its signature over the raw body.
+
+Every comparison is constant-time (`hmac.compare_digest`), and every candidate secret is tried
+even after a match, so timing says nothing about which secret (or how much of one) matched.
+"""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+
+from webhooks.signing import SECRET_PREFIX
+
+
+class VerificationFailed(Exception):
+    """The request is not authentic (401). `reason` is safe to show the sender."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def hmac_hex(secret: str, body: bytes) -> str:
+    # Seed 004: the key is the secret string's UTF-8 bytes, exactly as shown to the sender.
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _standard_key(secret: str) -> bytes | None:
+    raw = secret[len(SECRET_PREFIX):] if secret.startswith(SECRET_PREFIX) else secret
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def standard_signature(secret: str, msg_id: str, timestamp: str, body: bytes) -> bytes | None:
+    key = _standard_key(secret)
+    if key is None:
+        return None
+    return hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+
+
+def verify_hmac_hex(*, secrets: list[str], header_value: str | None, body: bytes) -> None:
+    if not header_value:
+        raise VerificationFailed("Missing signature header.")
+    presented = header_value.strip()
+    if presented.lower().startswith("sha256="):
+        presented = presented[len("sha256="):]
+    presented_bytes = presented.lower().encode("ascii", "replace")
+    matched = False
+    for secret in secrets:
+        matched |= hmac.compare_digest(hmac_hex(secret, body).encode(), presented_bytes)
+    if not matched:
+        raise VerificationFailed("Invalid signature.")
+
+
+def verify_standard(
+    *, secrets: list[str], msg_id: str | None, timestamp: str | None, signature: str | None, body: bytes,
+    tolerance: int, now: float | None = None,
+) -> None:
+    """Standard Webhooks: `v1,<base64>` entries (space-separated) over "{id}.{timestamp}.{body}"."""
+    if not (msg_id and timestamp and signature):
+        raise VerificationFailed("Missing webhook-id, webhook-timestamp or webhook-signature header.")
+    try:
+        ts = int(timestamp)
+    except ValueError:
+        raise VerificationFailed("Invalid webhook-timestamp.") from None
+    now = time.time() if now is None else now
+    # Two-sided: a timestamp from the future is as suspicious as a stale one.
+    if ts < now - tolerance:
+        raise VerificationFailed("Message timestamp too old.")
+    if ts > now + tolerance:
+        raise VerificationFailed("Message timestamp too far in the future.")
+    presented = []
+    for entry in signature.split():
+        version, _, value = entry.partition(",")
+        if version == "v1":
+            try:
+                presented.append(base64.b64decode(value, validate=True))
+            except (binascii.Error, ValueError):
+                continue
+    matched = False
+    for secret in secrets:
+        expected = standard_signature(secret, msg_id, timestamp, body)
+        if expected is None:
+            continue
+        for candidate in presented:
+            matched |= hmac.compare_digest(expected, candidate)
+    if not matched:
+        raise VerificationFailed("Invalid signature.")
