@@ -6,4 +6,5 @@ class StreamsConfig(AppConfig):
     name = "streams"
 
     def ready(self) -> None:
-        from streams import event_types  # noqa: F401 - registers the stream.*, chat.*, track.* event types
+        # Registers the stream.*, viewer.*, chat.*, track.* event types and the inbound handlers.
+        from streams import event_types, handlers  # noqa: F401

@@ -1,0 +1,141 @@
+"""Inbound handlers: seed 000's three stream-assistant endpoints and RealCast's events (seed 004).
+
+Each validates the payload (a DRF `ValidationError` is answered 400 naming the bad fields)
+and calls one service. The services are idempotent, so replays and the sweep may re-run these.
+"""
+
+import logging
+
+from rest_framework import serializers
+
+from streams import inbound, services
+from streams.inbound import stream_info
+from webhooks.inbound.handlers import HandlerResult, inbound_handler
+
+logger = logging.getLogger(__name__)
+
+
+def _valid(serializer_class, payload) -> dict:
+    serializer = serializer_class(data=payload)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _created(session, **ids) -> HandlerResult:
+    return HandlerResult(201, {"status": "success", "session_id": session.session_id, **ids})
+
+
+@inbound_handler("streams.track_classified")
+def track_classified(message, payload) -> HandlerResult:
+    data = _valid(inbound.TrackClassified, payload)
+    track = data["track_data"]
+    cls = track.get("classification") or {}
+    play = services.track_play_record(
+        tenant=message.tenant, session_id=data["session_id"], at=data["timestamp"], info=stream_info(data),
+        artist=track["artist"], title=track["title"], bpm=track.get("bpm"), key=track.get("key") or "",
+        main_genre=cls.get("main_genre") or "", subgenre=cls.get("subgenre") or "",
+        confidence=cls.get("confidence"), characteristics=cls.get("characteristics") or [],
+    )
+    return _created(play.session, track_play_id=play.pk)
+
+
+@inbound_handler("streams.chat_interaction")
+def chat_interaction(message, payload) -> HandlerResult:
+    data = _valid(inbound.ChatInteractionIn, payload)
+    chat = data["chat_interaction"]
+    interaction = services.chat_interaction_record(
+        tenant=message.tenant, session_id=data["session_id"], at=data["timestamp"], info=stream_info(data),
+        message_sent=chat["message_sent"], engagement_type=chat.get("engagement_type") or "",
+        audience_reaction=chat.get("audience_reaction") or "", response_count=chat.get("response_count") or 0,
+        emoji_reactions=chat.get("emoji_reactions") or {},
+    )
+    return _created(interaction.session, chat_interaction_id=interaction.pk, track_play_id=interaction.track_id)
+
+
+@inbound_handler("streams.stream_stats")
+def stream_stats(message, payload) -> HandlerResult:
+    data = _valid(inbound.StreamStats, payload)
+    kwargs = {"tenant": message.tenant, "session_id": data["session_id"], "at": data["timestamp"],
+              "info": stream_info(data)}
+    action = {"stream_start": services.session_start, "stream_update": services.session_update,
+              "stream_end": services.session_end}[data["event_type"]]
+    session = action(**kwargs)
+    return HandlerResult(201, {"status": "success", "session_id": session.session_id,
+                               "stream_session_id": session.pk, "session_status": session.status})
+
+
+# --- RealCast ------------------------------------------------------------------------------
+
+
+def _rc_stream_live(tenant, at, data) -> None:
+    d = _valid(inbound.StreamLive, data)
+    info = services.StreamInfo(platform="realcast", title=d.get("title"), dj_username=d.get("streamer_id"))
+    services.session_start(tenant=tenant, session_id=d["stream_id"], at=at, started_at=d.get("started_at"),
+                           info=info)
+
+
+def _rc_stream_offline(tenant, at, data) -> None:
+    d = _valid(inbound.StreamOffline, data)
+    services.session_end(tenant=tenant, session_id=d["stream_id"], at=at, ended_at=d.get("ended_at"),
+                         duration_seconds=d.get("duration"), peak_viewers=d.get("peak_viewers"),
+                         info=services.StreamInfo(platform="realcast"))
+
+
+def _rc_stream_error(tenant, at, data) -> None:
+    d = _valid(inbound.StreamErrorIn, data)
+    services.session_error(tenant=tenant, session_id=d["stream_id"], at=at, error_code=d.get("error_code", ""),
+                           error_message=d.get("error_message", ""))
+
+
+def _rc_viewer_joined(tenant, at, data) -> None:
+    d = _valid(inbound.ViewerJoined, data)
+    services.viewer_count_record(tenant=tenant, session_id=d["stream_id"], at=at, viewer_count=d["viewer_count"],
+                                 viewer_id=d["viewer_id"])
+
+
+def _rc_viewer_count(tenant, at, data) -> None:
+    d = _valid(inbound.ViewerCountUpdate, data)
+    services.viewer_count_record(tenant=tenant, session_id=d["stream_id"], at=at, viewer_count=d["viewer_count"],
+                                 change=d.get("change"))
+
+
+def _rc_chat_message(tenant, at, data) -> None:
+    d = _valid(inbound.ChatMessageNew, data)
+    services.chat_message_record(tenant=tenant, session_id=d["stream_id"], message_id=d["message_id"],
+                                 created_at=d.get("created_at") or at, user_id=d.get("user_id", ""),
+                                 user_name=d.get("user_name", ""), message=d.get("message", ""))
+
+
+def _rc_recording(tenant, at, data) -> None:
+    if not isinstance(data.get("recording_id"), str) or not data["recording_id"]:
+        raise serializers.ValidationError({"recording_id": ["This field is required."]})
+    from recordings.services import recording_upsert_from_realcast  # recordings owns what a recording is
+
+    recording_upsert_from_realcast(tenant=tenant, data=data, event_time=at)
+
+
+REALCAST_EVENTS = {
+    "stream.live": _rc_stream_live,
+    "stream.offline": _rc_stream_offline,
+    "stream.error": _rc_stream_error,
+    "viewer.joined": _rc_viewer_joined,
+    "viewer.count.update": _rc_viewer_count,
+    "chat.message.new": _rc_chat_message,
+    "recording.started": _rc_recording,
+    "recording.ready": _rc_recording,
+}
+
+
+@inbound_handler("streams.realcast")
+def realcast(message, payload) -> HandlerResult:
+    """One RealCast event (`{"event", "timestamp", "data"}`); unknown events are acknowledged and ignored."""
+    envelope = _valid(inbound.RealCastEnvelope, payload)
+    process = REALCAST_EVENTS.get(envelope["event"])
+    if process is None:
+        logger.info("RealCast event %r ignored (message %s)", envelope["event"], message.pk)
+        return HandlerResult(200, {"status": "ignored", "event": envelope["event"]})
+    try:
+        process(message.tenant, envelope["timestamp"], envelope["data"])
+    except serializers.ValidationError as exc:
+        raise serializers.ValidationError({"data": exc.detail}) from None
+    return HandlerResult(200, {"status": "processed", "event": envelope["event"]})

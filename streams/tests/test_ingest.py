@@ -1,0 +1,379 @@
+"""Seed 000's three endpoints and seed 004's RealCast endpoint, end to end through HTTP."""
+
+import hashlib
+import hmac
+import json
+import re
+
+import pytest
+from rest_framework.test import APIClient
+
+from streams.handlers import realcast
+from streams.models import ChatInteraction, ChatMessage, StreamError, StreamSession, TrackPlay
+from webhooks.inbound.models import InboundMessage
+from webhooks.inbound.services import message_process, source_create
+from webhooks.models import Event
+
+# Seed 000's examples, verbatim (comments included; see `seed_json`).
+SEED_TRACK = """{
+  "timestamp": "2025-09-28T20:30:00Z",
+  "dj_stream": {
+    "twitch_username": "djunohoo",
+    "stream_title": "Deep House Vibes",
+    "viewer_count": 127,
+    "platform": "twitch"
+  },
+  "track_data": {
+    "artist": "LTJ Bukem",
+    "title": "Music",
+    "bpm": 174,
+    "key": "A minor",
+    "classification": {
+      "main_genre": "drum and bass",
+      "subgenre": "liquid dnb", 
+      "confidence": 0.96,
+      "characteristics": ["atmospheric", "jazzy", "melodic"]
+    }
+  },
+  "session_id": "stream-session-uuid",
+  "event_type": "track_start"
+}"""  # noqa: W291 - the seed's trailing spaces, kept
+SEED_CHAT = """{
+  "timestamp": "2025-09-28T20:30:15Z",
+  "dj_stream": { /* same as above */ },
+  "chat_interaction": {
+    "message_sent": "🌊 Liquid DnB detected! Notice those smooth jazz influences...",
+    "engagement_type": "educational",
+    "audience_reaction": "positive",
+    "response_count": 8,
+    "emoji_reactions": {"🌊": 5, "🔥": 3}
+  },
+  "session_id": "stream-session-uuid",
+  "event_type": "chat_message"
+}"""
+SEED_STATS = """{
+  "timestamp": "2025-09-28T20:45:00Z",
+  "dj_stream": { /* updated viewer counts, etc */ },
+  "session_id": "stream-session-uuid", 
+  "event_type": "stream_update"  // or "stream_start", "stream_end"
+}"""  # noqa: W291 - the seed's trailing spaces, kept
+DJ_STREAM = json.loads(SEED_TRACK)["dj_stream"]
+
+
+def seed_json(text: str, dj_stream: dict | None = None) -> bytes:
+    """The seed's example as a sender posts it: the `// or ...` comment dropped, and a `{ /* ... */ }`
+    placeholder filled with `dj_stream` (or left an empty object when None)."""
+    text = re.sub(r"\s*//[^\n]*", "", text)
+    text = re.sub(r"\{ /\*[^*]*\*/ \}", json.dumps(dj_stream) if dj_stream is not None else "{}", text)
+    return text.encode()
+
+
+@pytest.fixture
+def assistant(tenant):
+    _, key = source_create(tenant=tenant, name="stream assistant", kind="stream-assistant")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+@pytest.fixture
+def other_assistant(other_tenant):
+    _, key = source_create(tenant=other_tenant, name="their assistant", kind="stream-assistant")
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=key)
+    return client
+
+
+def post(client, path: str, body: bytes):
+    return client.generic("POST", path, body, content_type="application/json")
+
+
+def _types(tenant) -> list[str]:
+    return sorted(Event.objects.filter(tenant=tenant).exclude(type="user.created").values_list("type", flat=True))
+
+
+# --- seed 000 -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_seed_000_examples_posted_as_they_are_create_session_plays_and_interactions(assistant, tenant):
+    start = seed_json(SEED_STATS, DJ_STREAM).replace(b'"stream_update"', b'"stream_start"').replace(
+        b"20:45:00", b"20:00:00")
+    response = post(assistant, "/api/webhook/stream-stats", start)
+    assert response.status_code == 201, response.content
+    assert response.json()["session_id"] == "stream-session-uuid"
+
+    response = post(assistant, "/api/webhook/track-classified", seed_json(SEED_TRACK))
+    assert response.status_code == 201, response.content
+    play = TrackPlay.objects.get(pk=response.json()["track_play_id"])
+    assert (play.artist, play.title, play.bpm, play.key) == ("LTJ Bukem", "Music", 174, "A minor")
+    assert (play.main_genre, play.subgenre, play.confidence) == ("drum and bass", "liquid dnb", 0.96)
+    assert play.characteristics == ["atmospheric", "jazzy", "melodic"] and play.viewers_at_play == 127
+
+    response = post(assistant, "/api/webhook/chat-interaction", seed_json(SEED_CHAT, DJ_STREAM))
+    assert response.status_code == 201, response.content
+    interaction = ChatInteraction.objects.get(pk=response.json()["chat_interaction_id"])
+    assert interaction.emoji_reactions == {"🌊": 5, "🔥": 3} and interaction.response_count == 8
+    assert interaction.track == play and response.json()["track_play_id"] == play.pk
+
+    updated = {**DJ_STREAM, "viewer_count": 189}
+    assert post(assistant, "/api/webhook/stream-stats", seed_json(SEED_STATS, updated)).status_code == 201
+    end = seed_json(SEED_STATS, {"viewer_count": 40}).replace(b'"stream_update"', b'"stream_end"').replace(
+        b"20:45:00", b"21:00:00")
+    assert post(assistant, "/api/webhook/stream-stats", end).status_code == 201
+
+    session = StreamSession.objects.get(tenant=tenant, session_id="stream-session-uuid")
+    assert (session.dj_username, session.title, session.platform) == ("djunohoo", "Deep House Vibes", "twitch")
+    assert (session.status, session.duration_seconds, session.peak_viewers) == ("offline", 3600, 189)
+    assert _types(tenant) == ["chat.interaction", "stream.live", "stream.offline", "stream.updated",
+                              "track.classified"]
+
+
+@pytest.mark.django_db
+def test_seed_000_placeholders_as_empty_objects_are_accepted(assistant, tenant):
+    assert post(assistant, "/api/webhook/chat-interaction", seed_json(SEED_CHAT)).status_code == 201
+    assert post(assistant, "/api/webhook/stream-stats", seed_json(SEED_STATS)).status_code == 201
+    assert StreamSession.objects.get(tenant=tenant).chat_interactions.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_resent_track_is_stored_once_and_announced_once(assistant, tenant):
+    first = post(assistant, "/api/webhook/track-classified", seed_json(SEED_TRACK))
+    again = post(assistant, "/api/webhook/track-classified", seed_json(SEED_TRACK))
+    assert first.status_code == again.status_code == 201
+    assert first.json()["track_play_id"] == again.json()["track_play_id"]
+    assert TrackPlay.objects.count() == 1 and _types(tenant) == ["track.classified"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "mutate", "named"), [
+    ("/api/webhook/track-classified", lambda p: p.update(event_type="track_end"), "event_type"),
+    ("/api/webhook/track-classified", lambda p: p["track_data"].pop("artist"), "track_data"),
+    ("/api/webhook/track-classified", lambda p: p.pop("session_id"), "session_id"),
+    ("/api/webhook/track-classified", lambda p: p.update(timestamp="yesterday"), "timestamp"),
+    ("/api/webhook/track-classified", lambda p: p["track_data"].update(bpm="fast"), "track_data"),
+    ("/api/webhook/track-classified", lambda p: p["dj_stream"].update(viewer_count="many"), "dj_stream"),
+    ("/api/webhook/track-classified", lambda p: p["track_data"].update(title=42), "track_data"),
+    ("/api/webhook/stream-stats", lambda p: p.update(event_type="stream_pause"), "event_type"),
+    ("/api/webhook/chat-interaction", lambda p: p.update(chat_interaction=None), "chat_interaction"),
+    ("/api/webhook/chat-interaction", lambda p: p.update(event_type="track_start"), "event_type"),
+])
+def test_bad_payloads_get_400_naming_the_field(assistant, path, mutate, named):
+    payload = json.loads(seed_json(SEED_TRACK))
+    if "chat" in path:
+        payload = json.loads(seed_json(SEED_CHAT, DJ_STREAM))
+    elif "stats" in path:
+        payload = json.loads(seed_json(SEED_STATS, DJ_STREAM))
+    mutate(payload)
+    response = post(assistant, path, json.dumps(payload).encode())
+    assert response.status_code == 400, response.content
+    assert named in response.json()["errors"]
+    assert named in response.json()["message"]
+    assert StreamSession.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", [
+    b"", b"null", b"[]", b'"text"', b"{", b"\xff\xfe", b'{"session_id": {"$gt": ""}}', b"1e999999",
+    b'{"timestamp": "2025-09-28T20:30:00Z", "session_id": "x", "event_type": "track_start", "track_data": []}',
+    b'{"timestamp": "2025-09-28T20:30:00Z", "session_id": "x", "event_type": "track_start", "dj_stream": 5,'
+    b' "track_data": {"artist": "a", "title": "b", "classification": {"characteristics": "abc"}}}',
+    b'{"timestamp": "2025-09-28T20:30:00Z", "session_id": "' + b"x" * 5000 + b'", "event_type": "track_start",'
+    b' "track_data": {"artist": "a", "title": "b"}}',
+    b'{"timestamp": "99999-01-01T00:00:00Z", "session_id": "x", "event_type": "track_start",'
+    b' "track_data": {"artist": "a", "title": "b"}}',
+])
+def test_junk_never_gets_a_500(assistant, body):
+    for path in ("/api/webhook/track-classified", "/api/webhook/chat-interaction", "/api/webhook/stream-stats"):
+        response = post(assistant, path, body)
+        assert 400 <= response.status_code < 500, (path, body[:40], response.content[:200])
+
+
+@pytest.mark.django_db
+def test_missing_or_wrong_key_is_401_and_another_kinds_key_is_403(client, tenant):
+    assert post(client, "/api/webhook/track-classified", seed_json(SEED_TRACK)).status_code == 401
+    wrong = APIClient()
+    wrong.credentials(HTTP_AUTHORIZATION="Bearer shin_nope")
+    assert post(wrong, "/api/webhook/track-classified", seed_json(SEED_TRACK)).status_code == 401
+    _, key = source_create(tenant=tenant, name="recorder", kind="recorder")
+    recorder_key = APIClient()
+    recorder_key.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert post(recorder_key, "/api/webhook/track-classified", seed_json(SEED_TRACK)).status_code == 403
+    assert StreamSession.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_another_tenants_key_never_touches_this_tenants_session(assistant, other_assistant, api_client,
+                                                               other_api_client, tenant, other_tenant):
+    assert post(assistant, "/api/webhook/track-classified", seed_json(SEED_TRACK)).status_code == 201
+    end = seed_json(SEED_STATS, {"stream_title": "hijacked"}).replace(b'"stream_update"', b'"stream_end"')
+    assert post(other_assistant, "/api/webhook/stream-stats", end).status_code == 201
+
+    mine = StreamSession.objects.get(tenant=tenant, session_id="stream-session-uuid")
+    assert (mine.status, mine.title, mine.tracks.count()) == ("live", "Deep House Vibes", 1)
+    theirs = StreamSession.objects.get(tenant=other_tenant, session_id="stream-session-uuid")
+    assert (theirs.status, theirs.title, theirs.tracks.count()) == ("offline", "hijacked", 0)
+    assert api_client.get("/api/v1/streams/stream-session-uuid").json()["title"] == "Deep House Vibes"
+    assert other_api_client.get(f"/api/v1/tracks/{mine.tracks.get().pk}").status_code == 404
+
+
+# --- RealCast (seed 004) -------------------------------------------------------------------------
+
+SECRET = "whsec_realcast_dashboard_secret"
+RC_EVENTS = [
+    {"event": "stream.live", "timestamp": "2024-12-09T10:00:00Z",
+     "data": {"stream_id": "stream_abc123", "app_id": "app_xyz789", "title": "Epic Gaming Session",
+              "streamer_id": "user_123", "started_at": "2024-12-09T10:00:00Z"}},
+    {"event": "viewer.joined", "timestamp": "2024-12-09T10:05:00Z",
+     "data": {"stream_id": "stream_abc123", "viewer_id": "viewer_def456", "viewer_count": 125}},
+    {"event": "viewer.count.update", "timestamp": "2024-12-09T10:05:30Z",
+     "data": {"stream_id": "stream_abc123", "viewer_count": 128, "change": 3}},
+    {"event": "chat.message.new", "timestamp": "2024-12-09T10:10:00Z",
+     "data": {"stream_id": "stream_abc123", "message_id": "msg_jkl012", "user_id": "user_456",
+              "user_name": "GamerPro", "message": "Great stream!", "created_at": "2024-12-09T10:10:00Z"}},
+    {"event": "stream.error", "timestamp": "2024-12-09T10:30:00Z",
+     "data": {"stream_id": "stream_abc123", "error_code": "ENCODER_ERROR",
+              "error_message": "Encoder disconnected unexpectedly"}},
+    {"event": "stream.offline", "timestamp": "2024-12-09T11:00:00Z",
+     "data": {"stream_id": "stream_abc123", "duration": 3600, "peak_viewers": 1234,
+              "ended_at": "2024-12-09T11:00:00Z"}},
+]
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@pytest.fixture
+def rc_source(tenant):
+    source, _ = source_create(tenant=tenant, name="RealCast", kind="realcast", signing_secret=SECRET)
+    return source
+
+
+def rc_post(client, source, event: dict, *, webhook_id: str, signature: str | None = None, body: bytes | None = None):
+    body = body if body is not None else json.dumps(event).encode()
+    headers = {"HTTP_X_REALCAST_WEBHOOK_ID": webhook_id}
+    if signature is not False:
+        headers["HTTP_X_REALCAST_SIGNATURE"] = sign(body) if signature is None else signature
+    return client.generic("POST", f"/webhooks/realcast/{source.pk}", body, content_type="application/json",
+                          **headers)
+
+
+def _process_received() -> None:
+    """What the Celery task does, run here (the end-to-end worker test is in test_realcast_worker.py)."""
+    for pk in InboundMessage.objects.filter(status="received").values_list("pk", flat=True):
+        message_process(message_pk=pk)
+
+
+@pytest.mark.django_db
+def test_realcast_events_signed_like_seed_004_are_acknowledged_then_processed(client, rc_source, tenant):
+    for n, event in enumerate(RC_EVENTS):
+        response = rc_post(client, rc_source, event, webhook_id=f"wh_{n}")
+        assert response.status_code == 200 and response.json()["status"] == "accepted"
+    assert StreamSession.objects.count() == 0  # acknowledged only: processing is the task's
+    _process_received()
+
+    session = StreamSession.objects.get(tenant=tenant, session_id="stream_abc123")
+    assert (session.platform, session.title, session.dj_username) == ("realcast", "Epic Gaming Session", "user_123")
+    assert (session.status, session.duration_seconds, session.peak_viewers) == ("offline", 3600, 1234)
+    assert session.current_viewers == 128
+    assert ChatMessage.objects.get().user_name == "GamerPro"
+    assert StreamError.objects.get().error_code == "ENCODER_ERROR"
+    assert _types(tenant) == ["chat.message.new", "stream.error", "stream.live", "stream.offline",
+                              "viewer.count.update", "viewer.joined"]
+    assert set(InboundMessage.objects.values_list("status", flat=True)) == {"processed"}
+
+
+@pytest.mark.django_db
+def test_realcast_duplicate_webhook_id_is_acknowledged_and_not_processed_twice(client, rc_source, tenant):
+    event = RC_EVENTS[3]
+    assert rc_post(client, rc_source, event, webhook_id="wh_dup").status_code == 200
+    _process_received()
+    assert rc_post(client, rc_source, event, webhook_id="wh_dup").status_code == 200
+    _process_received()
+    assert InboundMessage.objects.filter(status="processed").count() == 1
+    assert ChatMessage.objects.count() == 1 and _types(tenant) == ["chat.message.new"]
+
+
+@pytest.mark.django_db
+def test_realcast_offline_before_live_and_replays_give_the_same_state(client, rc_source, tenant):
+    for n, event in enumerate(reversed(RC_EVENTS)):
+        rc_post(client, rc_source, event, webhook_id=f"wh_{n}")
+    _process_received()
+    first = StreamSession.objects.values("status", "started_at", "ended_at", "duration_seconds",
+                                         "peak_viewers", "current_viewers", "title").get()
+    for message in InboundMessage.objects.all():  # an operator replays everything
+        message_process(message_pk=message.pk, force=True)
+    assert StreamSession.objects.values(*first).get() == first
+    assert first["status"] == "offline" and first["duration_seconds"] == 3600
+    assert ChatMessage.objects.count() == 1 and StreamError.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("signature", [False, "", "sha256=", "sha256=" + "0" * 64, "nonsense",
+                                       "sha256=" + hmac.new(b"other", b"x", hashlib.sha256).hexdigest()])
+def test_realcast_bad_or_missing_signature_is_401(client, rc_source, signature):
+    response = rc_post(client, rc_source, RC_EVENTS[0], webhook_id="wh_bad", signature=signature)
+    assert response.status_code == 401
+    assert InboundMessage.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_realcast_signature_is_over_the_raw_body(client, rc_source):
+    body = json.dumps(RC_EVENTS[0], indent=4).encode()  # not the compact form: the bytes count
+    assert rc_post(client, rc_source, RC_EVENTS[0], webhook_id="wh_raw", body=body).status_code == 200
+    reserialised = sign(json.dumps(json.loads(body)).encode())
+    assert rc_post(client, rc_source, RC_EVENTS[0], webhook_id="wh_raw2", body=body,
+                   signature=reserialised).status_code == 401
+
+
+@pytest.mark.django_db
+def test_realcast_another_sources_id_or_secret_is_401(client, rc_source, other_tenant):
+    theirs, _ = source_create(tenant=other_tenant, name="RC", kind="realcast", signing_secret="their-secret")
+    body = json.dumps(RC_EVENTS[0]).encode()
+    # Signed with our secret but posted to their URL, and the other way round.
+    assert rc_post(client, theirs, RC_EVENTS[0], webhook_id="a", body=body).status_code == 401
+    assert rc_post(client, rc_source, RC_EVENTS[0], webhook_id="b", body=body,
+                   signature=sign(body, "their-secret")).status_code == 401
+    assert client.post("/webhooks/realcast/999999", body, content_type="application/json",
+                       HTTP_X_REALCAST_SIGNATURE=sign(body)).status_code == 401
+    assert client.post("/webhooks/realcast/abc", body, content_type="application/json",
+                       HTTP_X_REALCAST_SIGNATURE=sign(body)).status_code == 401
+
+
+@pytest.mark.django_db
+def test_realcast_unknown_event_is_acknowledged_and_ignored(client, rc_source, tenant):
+    event = {"event": "stream.thumbnail", "timestamp": "2024-12-09T10:00:00Z", "data": {"stream_id": "x"}}
+    assert rc_post(client, rc_source, event, webhook_id="wh_unknown").status_code == 200
+    _process_received()
+    assert InboundMessage.objects.get().status == "processed"
+    assert StreamSession.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("payload", [
+    {"event": "stream.live", "timestamp": "2024-12-09T10:00:00Z", "data": {}},
+    {"event": "viewer.count.update", "timestamp": "2024-12-09T10:00:00Z",
+     "data": {"stream_id": "s", "viewer_count": "lots"}},
+    {"event": "chat.message.new", "timestamp": "2024-12-09T10:00:00Z", "data": {"stream_id": "s"}},
+    {"event": "stream.live", "data": {"stream_id": "s"}},
+    {"event": 5, "timestamp": "2024-12-09T10:00:00Z", "data": {"stream_id": "s"}},
+    {"event": "stream.live", "timestamp": "2024-12-09T10:00:00Z", "data": ["stream_id"]},
+    {"event": "recording.ready", "timestamp": "2024-12-09T10:00:00Z", "data": {"stream_id": "s"}},
+])
+def test_realcast_invalid_event_is_acknowledged_and_fails_without_a_500(client, rc_source, payload):
+    assert rc_post(client, rc_source, payload, webhook_id="wh_invalid").status_code == 200
+    _process_received()
+    message = InboundMessage.objects.get()
+    assert message.status == "failed" and message.response_status == 400
+    assert StreamSession.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_realcast_handler_called_directly_is_idempotent(rc_source, tenant):
+    message = InboundMessage(tenant=tenant, source=rc_source, handler="streams.realcast")
+    for _ in range(2):
+        for event in RC_EVENTS:
+            realcast(message, json.loads(json.dumps(event)))
+    assert StreamSession.objects.count() == 1 and ChatMessage.objects.count() == 1
+    assert _types(tenant).count("stream.live") == 1 and _types(tenant).count("stream.offline") == 1
