@@ -16,6 +16,12 @@ DEFAULTS = {
     "WEBHOOKS_ALLOWED_HOSTS": [],
     "WEBHOOKS_EPHEMERAL_TTL": 2.0,
     "WEBHOOKS_STRICT_EVENT_TYPES": None,  # None: strict when DEBUG or under tests
+    # Delivery engine (webhooks/delivery.py).
+    "WEBHOOKS_SEND_THREADS": 32,  # concurrent HTTP requests per worker process
+    "WEBHOOKS_BATCH_SIZE": 100,  # deliveries claimed and sent together
+    "WEBHOOKS_LEASE_SECONDS": 90,  # a claimed delivery is another worker's to retry after this
+    "WEBHOOKS_SWEEP_GRACE": 3.0,  # the sweep leaves fresh rows this long to their own task
+    "WEBHOOKS_SWEEP_BUDGET": 20.0,  # seconds one sweep keeps claiming due deliveries
 }
 
 

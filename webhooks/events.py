@@ -68,12 +68,15 @@ def _enqueue_fan_out(event_id: str) -> None:
 
 
 def _emit_ephemeral(type: str, data: dict, tenant: Tenant) -> Event:
+    from webhooks.ephemeral import ephemeral_mark_latest
     from webhooks.tasks import deliver_ephemeral
 
     event = Event(tenant=tenant, type=type, data=data, created_at=timezone.now())
 
     def send() -> None:
         try:
+            # Tasks still queued for older values of this type will see they are superseded.
+            ephemeral_mark_latest(tenant_id=tenant.pk, type=type, event_id=event.pk)
             deliver_ephemeral.delay(tenant.pk, event.pk, type, data, event.created_at.isoformat())
         except Exception:
             logger.warning("ephemeral %s %s dropped: broker unavailable", type, event.pk)

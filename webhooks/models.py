@@ -81,6 +81,8 @@ class Delivery(models.Model):
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempt_count = models.PositiveIntegerField(default=0)
+    # attempt_count when the current run started (a redelivery restarts the retry schedule).
+    retry_base = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # A worker that claims the delivery leases it until this time; a crash lets the lease lapse.
     locked_until = models.DateTimeField(null=True, blank=True)

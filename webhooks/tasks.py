@@ -1,13 +1,64 @@
-"""Celery entry points of the webhooks app: thin, they take ids and call services."""
+"""Celery entry points of the webhooks app: thin, they take ids and call services.
+
+Every task is idempotent and re-checks row state (a claim only succeeds on a pending, due,
+unleased row), so a message delivered twice (acks_late after a worker died) sends nothing twice
+that the database says was already sent.
+"""
+
+from datetime import timedelta
 
 from celery import shared_task
+from django.utils import timezone
+
+from webhooks import conf
+from webhooks.delivery import deliveries_send, deliveries_send_claimed, deliveries_send_due
+from webhooks.ephemeral import ephemeral_deliver, parse_created_at
+from webhooks.fanout import event_fan_out
+from webhooks.jobs import job_tenant
+from webhooks.models import Delivery, Event
+
+TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
 
 
-@shared_task(name="webhooks.fan_out_event")
+@shared_task(name="webhooks.fan_out_event", **TASK_OPTIONS)
 def fan_out_event(event_id: str) -> None:
-    raise NotImplementedError  # implemented with the delivery engine (issue 3)
+    deliveries_send_claimed(deliveries=event_fan_out(event_id=event_id))
 
 
-@shared_task(name="webhooks.deliver_ephemeral")
+@shared_task(name="webhooks.deliver", **TASK_OPTIONS)
+def deliver(delivery_ids: list[int]) -> None:
+    deliveries_send(delivery_ids=delivery_ids)
+
+
+@shared_task(name="webhooks.deliver_ephemeral", ignore_result=True)
 def deliver_ephemeral(tenant_id: int, event_id: str, type: str, data: dict, created_at: str) -> None:
-    raise NotImplementedError  # implemented with the delivery engine (issue 3)
+    # Best effort by design: no acks_late, a lost message is a dropped level reading.
+    ephemeral_deliver(tenant_id=tenant_id, event_id=event_id, type=type, data=data,
+                      created_at=parse_created_at(created_at))
+
+
+@shared_task(name="webhooks.sweep", **TASK_OPTIONS)
+def sweep() -> None:
+    """Beat: fan out events whose fan-out message was lost, then send due or abandoned deliveries."""
+    cutoff = timezone.now() - timedelta(seconds=conf.get("WEBHOOKS_SWEEP_GRACE"))
+    lost = Event.objects.filter(fanned_out_at__isnull=True, created_at__lte=cutoff).order_by("created_at")
+    for event_id in lost.values_list("id", flat=True)[:500]:
+        deliveries_send_claimed(deliveries=event_fan_out(event_id=event_id))
+    deliveries_send_due()
+
+
+@job_tenant("webhooks.fan_out_event")
+def _fan_out_tenant(args: tuple, kwargs: dict) -> int | None:
+    event_id = kwargs.get("event_id", args[0] if args else None)
+    return Event.objects.filter(pk=event_id).values_list("tenant_id", flat=True).first()
+
+
+@job_tenant("webhooks.deliver")
+def _deliver_tenant(args: tuple, kwargs: dict) -> int | None:
+    ids = kwargs.get("delivery_ids", args[0] if args else [])
+    return Delivery.objects.filter(pk__in=ids[:1]).values_list("tenant_id", flat=True).first()
+
+
+@job_tenant("webhooks.deliver_ephemeral")
+def _ephemeral_tenant(args: tuple, kwargs: dict) -> int | None:
+    return kwargs.get("tenant_id", args[0] if args else None)

@@ -127,7 +127,14 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="streamhook")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Sends deliveries that are due (long retries) or abandoned (a killed worker's lapsed lease)
+    # and fans out events whose fan-out message was lost. Overlapping runs claim disjoint rows.
+    "webhooks-sweep": {"task": "webhooks.sweep", "schedule": env.float("WEBHOOKS_SWEEP_INTERVAL", default=5.0)},
+}
+# Webhook delivery engine knobs (defaults and the rest in webhooks/conf.py).
+WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=90)
+WEBHOOKS_SEND_THREADS = env.int("WEBHOOKS_SEND_THREADS", default=32)
 
 # --- Auth and API -------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,0 +1,108 @@
+"""The SSRF guard: subscriber URLs may not point into our own network.
+
+A URL is vetted when an endpoint is created or updated (`validate_target_url`) and again at
+send time (`vet_target`). The sender then connects to the vetted address itself (see
+`webhooks.http`), so a hostname that resolved to a public address during the check and to
+127.0.0.1 a millisecond later (DNS rebinding) never gets a connection.
+
+Every lookup goes through `resolve()`, the one function tests replace to make a hostname
+"resolve" to a refused range without any traffic leaving the machine.
+"""
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from webhooks import conf
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class UnsafeTargetURL(ValueError):
+    """The URL may not be called: wrong scheme, no host, or a host inside a refused range."""
+
+
+@dataclass(frozen=True)
+class VettedTarget:
+    scheme: str
+    host: str  # as written in the URL (Host header, TLS server name)
+    port: int
+    address: str  # the IP the connection must go to
+    path: str  # path and query, what goes on the request line
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to (IP literals resolve to themselves)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UnsafeTargetURL(f"host {host!r} does not resolve: {exc}") from None
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def refusal_reason(address: IPAddress) -> str | None:
+    """Why connecting to `address` is refused, or None when it is a public address."""
+    mapped = getattr(address, "ipv4_mapped", None)
+    if mapped is not None:
+        address = mapped
+    for attribute, label in (
+        ("is_loopback", "loopback"),
+        ("is_private", "private"),
+        ("is_link_local", "link-local"),
+        ("is_multicast", "multicast"),
+        ("is_reserved", "reserved"),
+        ("is_unspecified", "unspecified"),
+    ):
+        if getattr(address, attribute):
+            return label
+    if not address.is_global:  # shared address space (100.64/10) and the like
+        return "non-public"
+    return None
+
+
+def _private_allowed(host: str) -> bool:
+    if conf.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS"):
+        return True
+    allowed = {h.lower().rstrip(".") for h in conf.get("WEBHOOKS_ALLOWED_HOSTS")}
+    return host.lower().rstrip(".") in allowed
+
+
+def _split(url: str) -> tuple[str, str, int, str]:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UnsafeTargetURL(f"invalid URL: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise UnsafeTargetURL(f"scheme must be http or https, not {parts.scheme or 'none'!r}")
+    host = parts.hostname
+    if not host:
+        raise UnsafeTargetURL("URL has no host")
+    if parts.username or parts.password:
+        raise UnsafeTargetURL("credentials in the URL are not allowed")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return scheme, host, port or (443 if scheme == "https" else 80), path
+
+
+def vet_target(url: str) -> VettedTarget:
+    """Check `url` and return the address to connect to; raise UnsafeTargetURL when refused."""
+    scheme, host, port, path = _split(url)
+    addresses = resolve(host, port)
+    if not addresses:
+        raise UnsafeTargetURL(f"host {host!r} does not resolve")
+    if not _private_allowed(host):
+        # Every address must be public: a client is free to pick any of them.
+        for raw in addresses:
+            reason = refusal_reason(ipaddress.ip_address(raw.split("%", 1)[0]))
+            if reason:
+                raise UnsafeTargetURL(f"host {host!r} resolves to a {reason} address {raw}")
+    return VettedTarget(scheme=scheme, host=host, port=port, address=addresses[0], path=path)
+
+
+def validate_target_url(url: str) -> None:
+    """Raise UnsafeTargetURL (a ValueError, with the reason) unless `url` is a permitted target."""
+    vet_target(url)
