@@ -1,0 +1,49 @@
+"""RealCast end to end with a real Celery worker process: acknowledged by the view, processed by the task."""
+
+import json
+import time
+
+import pytest
+
+from streams.models import ChatMessage, StreamSession
+from streams.tests.test_ingest import RC_EVENTS, SECRET, sign
+from webhooks.inbound.models import InboundMessage
+from webhooks.inbound.services import source_create
+from webhooks.models import Event
+
+
+def wait_for(condition, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for the worker")
+
+
+@pytest.mark.integration
+def test_realcast_events_are_processed_by_a_celery_worker(celery_worker, client, tenant):
+    source, _ = source_create(tenant=tenant, name="RealCast", kind="realcast", signing_secret=SECRET)
+    # Out of order, and the chat message delivered twice under one webhook id.
+    sends = [(f"wh_{n}", event) for n, event in enumerate(reversed(RC_EVENTS))]
+    sends.append(sends[2])
+    assert sends[2][1]["event"] == "chat.message.new"
+    for webhook_id, event in sends:
+        body = json.dumps(event).encode()
+        started = time.monotonic()
+        response = client.generic(
+            "POST", f"/webhooks/realcast/{source.pk}", body, content_type="application/json",
+            HTTP_X_REALCAST_SIGNATURE=sign(body), HTTP_X_REALCAST_WEBHOOK_ID=webhook_id,
+        )
+        assert response.status_code == 200, response.content
+        assert time.monotonic() - started < 1.0  # acknowledged at once; the work is the worker's
+
+    wait_for(lambda: not InboundMessage.objects.filter(status="received").exists())
+    assert set(InboundMessage.objects.exclude(status="duplicate").values_list("status", flat=True)) == {"processed"}
+    session = StreamSession.objects.get(tenant=tenant, session_id="stream_abc123")
+    assert (session.status, session.duration_seconds, session.peak_viewers) == ("offline", 3600, 1234)
+    assert ChatMessage.objects.count() == 1
+    types = set(Event.objects.filter(tenant=tenant).values_list("type", flat=True))
+    assert {"stream.live", "stream.offline", "stream.error", "viewer.joined", "viewer.count.update",
+            "chat.message.new"} <= types
