@@ -4,7 +4,6 @@ Views, the admin and commands call these; none of them touches an `Endpoint` row
 Delivery mechanics (fan-out, sending, retries) live in `fanout.py` and `delivery.py`.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,8 +22,6 @@ EDITABLE_FIELDS = (
     "payload_style", "retry_schedule", "rate_limit",
 )
 TEST_EVENT_TYPE = "webhook.test"
-
-logger = logging.getLogger(__name__)
 
 
 def _validate_url(url: str) -> None:
@@ -122,16 +119,18 @@ def endpoint_send_test(*, endpoint: Endpoint, event_type: str = TEST_EVENT_TYPE)
     """Send one event of `event_type` (its catalogue example as data) to this endpoint only.
 
     Unlike `emit()`, the event is not fanned out to the tenant's other subscribers: it is
-    marked fanned out at birth, and a single delivery is created for this endpoint.
-    Raises ValidationError({"event_type": ...}) for an unregistered type.
+    marked fanned out at birth (so the sweep leaves it alone), and the engine gets a single
+    delivery for this endpoint, enqueued after commit. Raises ValidationError naming
+    `event_type` for an unregistered type, `is_active` for a disabled endpoint.
     """
-    from webhooks.delivery import delivery_enqueue
     from webhooks.fanout import event_deliver_to
 
     try:
         registered = get_event_type(event_type)
     except UnknownEventType:
         raise ValidationError({"event_type": [f"Unknown event type {event_type!r}; see GET /api/v1/webhooks/events."]})
+    if not endpoint.is_active:
+        raise ValidationError({"is_active": ["The endpoint is disabled; enable it before sending a test."]})
     data = dict(registered.example)
     if event_type == TEST_EVENT_TYPE:
         data["endpoint_id"] = endpoint.pk
@@ -140,17 +139,7 @@ def endpoint_send_test(*, endpoint: Endpoint, event_type: str = TEST_EVENT_TYPE)
         event = Event.objects.create(tenant=endpoint.tenant, type=event_type, data=data, created_at=now,
                                      fanned_out_at=now)
         delivery = event_deliver_to(event=event, endpoint=endpoint)
-        delivery_id = delivery.pk
-        transaction.on_commit(lambda: _enqueue_quietly(delivery_enqueue, [delivery_id]))
     return TestSent(event=event, delivery=delivery)
-
-
-def _enqueue_quietly(enqueue, delivery_ids: list[int]) -> None:
-    # The row is committed: if the broker is down the sweep sends it later, so the caller still gets its 202.
-    try:
-        enqueue(delivery_ids=delivery_ids)
-    except Exception:
-        logger.warning("could not enqueue deliveries %s; the sweep will send them", delivery_ids, exc_info=True)
 
 
 def delivery_redeliver(*, delivery: Delivery) -> Delivery:
