@@ -1,0 +1,101 @@
+"""Done when: receivers written with the official `standardwebhooks` and `svix` libraries verify every
+delivery unchanged. Real deliveries by the real engine (fan-out, signing, HTTP) to receivers on 127.0.0.1."""
+
+import json
+from datetime import timedelta
+
+import pytest
+import standardwebhooks.webhooks
+import svix.webhooks
+from django.utils import timezone
+
+from webhooks import services, signing
+from webhooks.events import emit
+from webhooks.models import Attempt, Delivery
+from webhooks.registry import all_event_types
+from webhooks.tests.receivers import PythonReceiver
+
+pytestmark = pytest.mark.django_db
+
+
+def deliver_now(events) -> None:
+    """Fan out and send synchronously, as the worker's task would (on_commit never fires inside a test)."""
+    from webhooks.delivery import deliveries_send_claimed
+    from webhooks.fanout import event_fan_out
+
+    for event in events:
+        deliveries_send_claimed(deliveries=event_fan_out(event_id=event.pk))
+
+
+def library_view(library: str, secrets: list[str]):
+    """A receiver view exactly as each library documents it: raw body, request headers, the secret."""
+
+    def view(request):
+        for secret in secrets:
+            if library == "standardwebhooks":
+                payload = standardwebhooks.webhooks.Webhook(secret).verify(request.get_data(), dict(request.headers))
+            else:
+                svix.webhooks.Webhook(secret).verify(request.get_data(), dict(request.headers))
+                payload = json.loads(request.get_data())
+        return 200, payload.get("type") or payload.get("event")
+
+    return view
+
+
+DURABLE = [t for t in all_event_types() if t.durable]
+
+
+@pytest.mark.parametrize("style", ["standard", "event"])
+@pytest.mark.parametrize("library", ["standardwebhooks", "svix"])
+def test_official_libraries_verify_every_event_type(tenant, library, style):
+    secrets: list[str] = []
+    with PythonReceiver(library_view(library, secrets)) as receiver:
+        endpoint = services.endpoint_create(tenant=tenant, url=receiver.url, payload_style=style)
+        secrets.append(endpoint.secret)
+        events = [emit(t.name, t.example, tenant=tenant) for t in DURABLE]
+        deliver_now(events)
+    assert [(r["status"], r["text"]) for r in receiver.received] == [(200, t.name) for t in DURABLE]
+    assert Delivery.objects.filter(endpoint=endpoint, status="succeeded").count() == len(DURABLE)
+    for event, got in zip(events, receiver.received, strict=True):
+        assert got["headers"]["webhook-id"] == event.pk
+        assert json.loads(got["body"])["data"] == event.data
+
+
+@pytest.mark.parametrize("library", ["standardwebhooks", "svix"])
+def test_after_rotation_both_signatures_are_sent_and_both_secrets_verify(tenant, library):
+    secrets: list[str] = []
+    with PythonReceiver(library_view(library, secrets)) as receiver:
+        endpoint = services.endpoint_create(tenant=tenant, url=receiver.url)
+        old = endpoint.secret
+        new = services.endpoint_rotate_secret(endpoint=endpoint)
+        secrets.extend([old, new])  # the view verifies with each: a receiver not yet updated, and one that is
+        deliver_now([emit("stream.live", {"stream_id": "s1"}, tenant=tenant)])
+    [got] = receiver.received
+    assert got["status"] == 200, got["text"]
+    assert len(got["headers"]["webhook-signature"].split(" ")) == 2
+
+
+def test_once_the_overlap_is_over_only_the_new_secret_signs(tenant):
+    secrets: list[str] = []
+    with PythonReceiver(library_view("standardwebhooks", secrets)) as receiver:
+        endpoint = services.endpoint_create(tenant=tenant, url=receiver.url)
+        old = endpoint.secret
+        services.endpoint_rotate_secret(endpoint=endpoint, now=timezone.now() - timedelta(hours=25))
+        secrets.append(old)
+        deliver_now([emit("stream.live", {"stream_id": "s1"}, tenant=tenant)])
+    [got] = receiver.received
+    assert got["status"] == 500 and "Verification" in got["text"]
+    assert len(got["headers"]["webhook-signature"].split(" ")) == 1
+    assert Delivery.objects.get(endpoint=endpoint).status == "pending"  # 500 is retried
+
+
+def test_a_receiver_with_the_wrong_secret_rejects_and_the_attempt_is_logged_without_secrets(tenant):
+    wrong = signing.new_secret()
+    with PythonReceiver(library_view("standardwebhooks", [wrong])) as receiver:
+        endpoint = services.endpoint_create(tenant=tenant, url=receiver.url)
+        deliver_now([emit("stream.live", {"stream_id": "s1"}, tenant=tenant)])
+    assert receiver.received[0]["status"] == 500
+    attempt = Attempt.objects.get(delivery__endpoint=endpoint)
+    full = receiver.received[0]["headers"]["webhook-signature"]
+    assert attempt.request_headers["webhook-signature"] != full
+    assert endpoint.secret not in json.dumps(attempt.request_headers)
