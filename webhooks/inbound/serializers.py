@@ -37,7 +37,7 @@ class InboundSourceSerializer(serializers.ModelSerializer):
         if source.kind != InboundSource.Kind.REALCAST:
             return None
         try:
-            path = reverse("realcast-webhook", kwargs={"source_id": source.pk})
+            path = reverse("streams-realcast", kwargs={"source_id": source.pk})
         except Exception:  # the streams app wires that URL; until it does there is none to show
             return None
         request = self.context.get("request")

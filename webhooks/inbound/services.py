@@ -123,7 +123,24 @@ def parse_payload(body: bytes) -> dict:
         raise PayloadError(f"Body is not valid JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise PayloadError("JSON body must be an object.")
+    # PostgreSQL can't store NUL in text or jsonb; refuse it here rather than fail in a handler.
+    try:
+        has_nul = "\\u0000" in text and _has_nul(payload)
+    except RecursionError:
+        raise PayloadError("Body is not valid JSON: nested too deeply.") from None
+    if has_nul:
+        raise PayloadError("JSON strings must not contain NUL (\\u0000) characters.")
     return payload
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 # --- Messages ------------------------------------------------------------------------------

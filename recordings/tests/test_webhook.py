@@ -1,0 +1,200 @@
+"""Seed 003's recorder webhook: its curl example, every documented answer, and the events it emits."""
+
+import json
+
+import pytest
+
+from recordings.models import Recording
+from recordings.tests.factories import SEED_CURL, SEED_FULL, add_member, payload, recorder_source
+from webhooks.inbound.models import InboundMessage
+from webhooks.inbound.tests.factories import hmac_hex_header
+from webhooks.models import Event
+
+pytestmark = pytest.mark.django_db
+URL = "/recordings/webhook/"
+
+
+@pytest.fixture
+def souvik(tenant):
+    return add_member(tenant, "souvik@fyelabs.com", "souvik")
+
+
+@pytest.fixture
+def key(tenant):
+    return recorder_source(tenant)[1]
+
+
+def post(client, data, key=None, url=URL, **headers):
+    body = data if isinstance(data, bytes | str) else json.dumps(data)
+    if key:
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    return client.generic("POST", url, body, content_type="application/json", **headers)
+
+
+def test_seed_curl_creates_then_updates(client, souvik, key):
+    first = post(client, SEED_CURL, key)
+    assert first.status_code == 201
+    recording = Recording.objects.get()
+    assert first.json() == {"status": "success", "message": "Recording created successfully",
+                            "recording_id": 999, "pk": recording.pk, "action": "created"}
+    again = post(client, SEED_CURL, key)
+    assert again.status_code == 200
+    assert again.json() == {"status": "success", "message": "Recording updated successfully",
+                            "recording_id": 999, "pk": recording.pk, "action": "updated"}
+    assert Recording.objects.count() == 1
+    recording.refresh_from_db()
+    assert recording.user == souvik
+    assert recording.recording_id == "999"
+    assert recording.files == {"video": "https://s3.us-west-1.idrivee2.com/fyemeet/999/video.mkv"}
+    assert recording.duration_seconds == 120 and recording.bucket_name == "fyemeet"
+
+
+def test_full_seed_payload_is_kept_with_parsed_times(client, souvik, key):
+    assert post(client, SEED_FULL, key).status_code == 201
+    recording = Recording.objects.get()
+    assert recording.recorded_at.isoformat() == "2025-10-25T01:55:59.374860+00:00"
+    assert recording.uploaded_at.isoformat() == "2025-10-24T21:57:22.775114+00:00"
+    assert recording.title == "Meeting 2025-10-24 21:55"
+    assert recording.total_size_mb == 0.51
+    assert recording.file_sizes_mb == {"video.mkv": 0.5, "thumbnail.jpg": 0.01, "transcript.txt": 0.0}
+    assert recording.files["transcript"].endswith("/3/transcript.txt")
+    assert recording.upload_source == "background_thread" and recording.region == "us-west-1"
+    assert recording.raw_payload == SEED_FULL
+
+
+def test_path_without_trailing_slash_and_x_api_key(client, souvik, key):
+    response = post(client, SEED_CURL, url="/recordings/webhook", HTTP_X_API_KEY=key)
+    assert response.status_code == 201
+
+
+def test_email_matches_case_insensitively(client, souvik, key):
+    data = payload(user_info={"email": "Souvik@FyeLabs.COM", "username": "souvik"})
+    assert post(client, data, key).status_code == 201
+    assert Recording.objects.get().user == souvik
+
+
+def test_unknown_email_is_404(client, souvik, key):
+    response = post(client, payload(user_info={"email": "example@example.com"}), key)
+    assert response.status_code == 404
+    assert response.json() == {"status": "error", "message": "No user found with email: example@example.com"}
+    assert not Recording.objects.exists()
+
+
+def test_user_of_another_tenant_is_not_found(client, tenant, other_tenant, key):
+    add_member(other_tenant, "souvik@fyelabs.com", "souvik")
+    assert post(client, SEED_CURL, key).status_code == 404
+
+
+@pytest.mark.parametrize(("data", "missing"), [
+    ({k: v for k, v in SEED_CURL.items() if k != "recording_id"}, ["recording_id"]),
+    ({k: v for k, v in SEED_CURL.items() if k != "user_info"}, ["user_info.email"]),
+    (payload(user_info={"username": "souvik"}), ["user_info.email"]),
+    ({"title": "nothing else"}, ["recording_id", "user_info.email"]),
+])
+def test_missing_fields_are_400_naming_them(client, souvik, key, data, missing):
+    response = post(client, data, key)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["status"] == "error"
+    assert body["message"] == "Missing required fields: " + ", ".join(missing)
+    assert sorted(body["errors"]) == sorted(missing)
+    assert not Recording.objects.exists()
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"recording_id": [3]}, "recording_id"),
+    ({"recording_id": True}, "recording_id"),
+    ({"duration_seconds": "long"}, "duration_seconds"),
+    ({"user_info": "souvik"}, "user_info"),
+    ({"user_info": {"email": 42}}, "user_info.email"),
+    ({"created_at": "yesterday"}, "created_at"),
+    ({"uploaded_files": ["x"]}, "uploaded_files"),
+    ({"title": {"a": 1}}, "title"),
+])
+def test_wrong_types_are_400_naming_the_field(client, souvik, key, changes, field):
+    response = post(client, payload(**changes), key)
+    assert response.status_code == 400
+    body = response.json()
+    assert field in body["message"] and field in body["errors"]
+
+
+def test_recording_of_another_user_is_409(client, tenant, souvik, key):
+    add_member(tenant, "other@fyelabs.com")
+    assert post(client, SEED_CURL, key).status_code == 201
+    response = post(client, payload(user_info={"email": "other@fyelabs.com"}), key)
+    assert response.status_code == 409
+    assert response.json()["status"] == "error"
+    assert Recording.objects.get().user == souvik
+
+
+def test_no_key_is_401_and_nothing_is_stored(client, souvik):
+    response = post(client, SEED_CURL)
+    assert response.status_code == 401
+    assert response.json()["status"] == "error"
+    assert not InboundMessage.objects.exists() and not Recording.objects.exists()
+
+
+def test_key_of_another_kind_is_403(client, tenant, souvik):
+    from webhooks.inbound.services import source_create
+
+    _, key = source_create(tenant=tenant, name="rc", kind="realcast")
+    assert post(client, SEED_CURL, key).status_code == 403
+
+
+def test_another_tenants_key_creates_in_that_tenant_only(client, tenant, other_tenant, souvik):
+    _, other_key = recorder_source(other_tenant)
+    assert post(client, SEED_CURL, other_key).status_code == 404  # souvik isn't a member there
+    assert not Recording.objects.exists()
+
+
+def test_signed_source_requires_the_signature_too(client, souvik, tenant):
+    _, key = recorder_source(tenant, signing_secret="recorder-secret-1", signature_header="X-Recorder-Signature")
+    body = json.dumps(SEED_CURL).encode()
+    assert post(client, body, key).status_code == 401
+    assert post(client, body, key, HTTP_X_RECORDER_SIGNATURE="sha256=" + "0" * 64).status_code == 401
+    signed = post(client, body, key, HTTP_X_RECORDER_SIGNATURE=hmac_hex_header("recorder-secret-1", body))
+    assert signed.status_code == 201
+
+
+def test_message_is_kept_raw_without_credentials(client, souvik, key):
+    body = json.dumps(SEED_CURL, indent=2).encode()
+    post(client, body, key)
+    message = InboundMessage.objects.get()
+    assert bytes(message.body) == body
+    assert message.status == "processed" and message.handler == "recordings.webhook"
+    assert message.response_status == 201
+    assert not any("authorization" in h.lower() for h in message.headers)
+
+
+def test_create_emits_ready_and_update_emits_updated(client, souvik, key):
+    post(client, SEED_CURL, key)
+    post(client, payload(title="Renamed"), key)
+    events = list(Event.objects.filter(type__startswith="recording.").order_by("id").values_list("type", "data"))
+    assert [t for t, _ in events] == ["recording.ready", "recording.updated"]
+    assert events[1][1]["title"] == "Renamed"
+    assert events[1][1]["user_email"] == "souvik@fyelabs.com"
+    assert events[1][1]["recording_id"] == "999"
+
+
+def test_subscriber_of_recording_events_receives_both(client, tenant, souvik, key, httpserver,
+                                                      django_capture_on_commit_callbacks):
+    from webhooks.delivery import deliveries_send_claimed
+    from webhooks.fanout import event_fan_out
+    from webhooks.models import Delivery
+    from webhooks.services import endpoint_create
+
+    httpserver.expect_request("/hooks", method="POST").respond_with_data("ok")
+    endpoint = endpoint_create(tenant=tenant, url=httpserver.url_for("/hooks"),
+                               events=["recording.started", "recording.ready", "recording.updated"])
+    with django_capture_on_commit_callbacks(execute=False):  # no broker in this test: run the services directly
+        assert post(client, SEED_CURL, key).status_code == 201
+        assert post(client, SEED_CURL, key).status_code == 200
+    for event in Event.objects.filter(type__startswith="recording.").order_by("id"):
+        deliveries = event_fan_out(event_id=event.pk)
+        deliveries_send_claimed(deliveries=deliveries)  # fan-out leases new rows to its caller
+    rows = Delivery.objects.filter(endpoint=endpoint).select_related("event").order_by("id")
+    assert [(d.event.type, d.status) for d in rows] == [("recording.ready", "succeeded"),
+                                                         ("recording.updated", "succeeded")]
+    received = [json.loads(request.get_data()) for request, _ in httpserver.log]
+    assert [r["type"] for r in received] == ["recording.ready", "recording.updated"]
+    assert received[0]["data"]["recording_id"] == "999"
