@@ -47,12 +47,13 @@ def refusal_reason(address: IPAddress) -> str | None:
     if mapped is not None:
         address = mapped
     for attribute, label in (
+        # Most specific first: `is_private` also covers the link-local and reserved blocks.
         ("is_loopback", "loopback"),
-        ("is_private", "private"),
+        ("is_unspecified", "unspecified"),
         ("is_link_local", "link-local"),
         ("is_multicast", "multicast"),
         ("is_reserved", "reserved"),
-        ("is_unspecified", "unspecified"),
+        ("is_private", "private"),
     ):
         if getattr(address, attribute):
             return label

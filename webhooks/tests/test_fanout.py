@@ -1,0 +1,63 @@
+"""Fan-out: one delivery per (event, endpoint), only to active subscribers of the type."""
+
+import pytest
+from django.utils import timezone
+
+from webhooks import http
+from webhooks.fanout import endpoints_subscribed, event_deliver_to, event_fan_out
+from webhooks.models import Delivery, Event
+from webhooks.tasks import sweep
+from webhooks.tests.engine import endpoint_make, event_make
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_http():
+    http.reset()
+
+
+def test_subscribers_are_active_undeleted_endpoints_of_the_type_or_of_every_type(tenant, other_tenant):
+    everything = endpoint_make(tenant, "http://127.0.0.1:9/a", events=[])
+    live_only = endpoint_make(tenant, "http://127.0.0.1:9/b", events=["stream.live"])
+    endpoint_make(tenant, "http://127.0.0.1:9/c", events=["webhook.test"])
+    endpoint_make(tenant, "http://127.0.0.1:9/d", is_active=False)
+    endpoint_make(tenant, "http://127.0.0.1:9/e", deleted_at=timezone.now())
+    endpoint_make(other_tenant, "http://127.0.0.1:9/f")
+    assert {e.pk for e in endpoints_subscribed(tenant_id=tenant.pk, event_type="stream.live")} == {
+        everything.pk, live_only.pk}
+
+
+def test_fan_out_is_idempotent(tenant):
+    endpoint_make(tenant, "http://127.0.0.1:9/a")
+    endpoint_make(tenant, "http://127.0.0.1:9/b")
+    event = event_make(tenant)
+    created = event_fan_out(event_id=event.pk)
+    assert len(created) == 2 and all(d.locked_until for d in created)  # born leased to the caller
+    assert event_fan_out(event_id=event.pk) == []
+    Event.objects.filter(pk=event.pk).update(fanned_out_at=None)  # a late duplicate message
+    assert event_fan_out(event_id=event.pk) == []
+    assert Delivery.objects.filter(event=event).count() == 2
+
+
+def test_fan_out_of_a_missing_event_does_nothing(tenant):
+    assert event_fan_out(event_id="msg_missing") == []
+
+
+def test_deliver_to_one_endpoint_is_idempotent(tenant):
+    endpoint = endpoint_make(tenant, "http://127.0.0.1:9/a")
+    event = event_make(tenant)
+    first = event_deliver_to(event=event, endpoint=endpoint)
+    assert event_deliver_to(event=event, endpoint=endpoint).pk == first.pk
+    assert first.status == "pending" and first.next_attempt_at is not None
+
+
+def test_sweep_fans_out_events_whose_message_was_lost(tenant, httpserver, settings):
+    settings.WEBHOOKS_SWEEP_GRACE = 0
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    endpoint_make(tenant, httpserver.url_for("/hook"))
+    event = event_make(tenant)  # no fan-out task ran
+    sweep()
+    event.refresh_from_db()
+    assert event.fanned_out_at is not None
+    assert Delivery.objects.get(event=event).status == "succeeded"
