@@ -1,0 +1,100 @@
+"""Genre aggregates computed straight from `streams` rows, optionally per UTC day.
+
+The same functions fill the rollup tables (per day) and answer the raw parts of a query
+(days the rollups don't cover), so both paths count exactly alike.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import TruncDate
+
+from streams.models import ChatInteraction
+
+# (day or None, main_genre, subgenre)
+Key = tuple[date | None, str, str]
+
+
+@dataclass
+class GenreTotals:
+    plays: int = 0
+    confidence_sum: float = 0.0
+    confidence_count: int = 0
+    engagement: int = 0
+    characteristics: Counter = field(default_factory=Counter)
+
+    def add(self, other: "GenreTotals") -> None:
+        self.plays += other.plays
+        self.confidence_sum += other.confidence_sum
+        self.confidence_count += other.confidence_count
+        self.engagement += other.engagement
+        self.characteristics.update(other.characteristics)
+
+
+def _as_date(value) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])  # SQLite hands back text
+
+
+def genre_totals(plays: QuerySet, *, by_day: bool = False) -> dict[Key, GenreTotals]:
+    """Plays, confidence, engagement and characteristic counts of `plays`, per (genre, subgenre) [and day]."""
+    totals: dict[Key, GenreTotals] = {}
+
+    def at(day, genre, subgenre) -> GenreTotals:
+        return totals.setdefault((_as_date(day), genre, subgenre), GenreTotals())
+
+    day_expr = {"day": TruncDate("played_at", tzinfo=UTC)} if by_day else {}
+    keys = ["day", "main_genre", "subgenre"] if by_day else ["main_genre", "subgenre"]
+    rows = (
+        plays.annotate(**day_expr).values(*keys).order_by()
+        .annotate(n=Count("id"), csum=Sum("confidence"), ccount=Count("confidence"))
+    )
+    for row in rows:
+        t = at(row.get("day"), row["main_genre"], row["subgenre"])
+        t.plays, t.confidence_sum, t.confidence_count = row["n"], row["csum"] or 0.0, row["ccount"]
+
+    engagement = (
+        ChatInteraction.objects.filter(track__in=plays.values("id"))
+        .annotate(**({"day": TruncDate("track__played_at", tzinfo=UTC)} if by_day else {}))
+        .values(*(["day"] if by_day else []), "track__main_genre", "track__subgenre").order_by()
+        .annotate(total=Sum("response_count"))
+    )
+    for row in engagement:
+        at(row.get("day"), row["track__main_genre"], row["track__subgenre"]).engagement = row["total"] or 0
+
+    for *key, name, count in characteristic_counts(plays.annotate(**day_expr), keys):
+        day, genre, subgenre = key if by_day else (None, *key)
+        at(day, genre, subgenre).characteristics[name] = count
+    return totals
+
+
+def characteristic_counts(plays: QuerySet, keys: list[str], also_sum: str | None = None) -> list[tuple]:
+    """COUNT(*) per key and element of the `characteristics` JSON array, in SQL on either database.
+
+    Rows are (*keys, element, count[, SUM(also_sum)]).
+    """
+    fields = [*keys, "characteristics", *([also_sum] if also_sum else [])]
+    try:
+        inner, params = plays.values(*fields).order_by().query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing (e.g. no dirty day)
+        return []
+    cols = ", ".join(f"t.{connection.ops.quote_name(k)}" for k in keys)
+    extra = f", SUM(t.{connection.ops.quote_name(also_sum)})" if also_sum else ""
+    if connection.vendor == "postgresql":
+        elements = (
+            "CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(t.characteristics) = 'array' "
+            "THEN t.characteristics ELSE '[]'::jsonb END) AS c(value)"
+        )
+    else:
+        elements = (
+            ", json_each(CASE WHEN json_type(t.characteristics) = 'array' THEN t.characteristics ELSE '[]' END) AS c"
+        )
+    sql = f"SELECT {cols}, c.value, COUNT(*){extra} FROM ({inner}) AS t {elements} GROUP BY {cols}, c.value"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

@@ -1,0 +1,146 @@
+"""Per-day genre rollups: how they are refreshed, and which days a query must still read raw.
+
+The rule that keeps answers exact under concurrent ingest, out-of-order events and replays:
+
+- A refresh records, per table, a *watermark*: the highest id among rows created more than
+  `ANALYTICS_ROLLUP_MARGIN` seconds ago. Ids are taken at insert time and no transaction lives
+  longer than the margin (Celery's hard limit is 90 s, requests time out sooner), so every row
+  with an id at or below the watermark was committed, and so counted, when the refresh read.
+- Rows above the watermark are the *tail*. A day is *dirty* when a tail play or chat interaction
+  belongs to a session that spans it: from the session's start to the tail row's time. That
+  covers a late track re-linking earlier chat to itself (both plays are in that session, between
+  its start and the new play), and replays add no rows at all (the streams services dedupe).
+- A query sums rollup rows of clean whole days and recomputes dirty and partial days from raw
+  rows, so the answer equals the raw aggregate. Deleting streams rows is the one change this does
+  not see; `refresh_analytics_rollups --full` (nightly on beat) rebuilds everything.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Tenant
+from analytics.aggregates import genre_totals
+from analytics.models import GenreDay, GenreDayCharacteristic, RollupState
+from streams.models import ChatInteraction, StreamSession, TrackPlay
+
+
+def rollup_margin() -> timedelta:
+    return timedelta(seconds=getattr(settings, "ANALYTICS_ROLLUP_MARGIN", 300))
+
+
+def _watermark(model, before: datetime) -> int:
+    # Walks the primary key backwards from the newest row: only the last few minutes are read.
+    newest_old = model.objects.filter(created_at__lt=before).order_by("-id").values_list("id", flat=True).first()
+    return newest_old or 0
+
+
+def day_start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def dirty_days(*, tenant: Tenant, play_watermark: int, interaction_watermark: int) -> set[date]:
+    """UTC days whose rollup rows may be stale: spanned by a session that has tail rows."""
+    spans: dict[int, tuple[datetime, datetime]] = {}
+    tails = (
+        TrackPlay.objects.filter(tenant=tenant, id__gt=play_watermark)
+        .values("session_id").order_by().annotate(first=Min("played_at"), last=Max("played_at")),
+        ChatInteraction.objects.filter(tenant=tenant, id__gt=interaction_watermark)
+        .values("session_id").order_by().annotate(first=Min("at"), last=Max("at")),
+    )
+    for rows in tails:
+        for row in rows:
+            first, last = spans.get(row["session_id"], (row["first"], row["last"]))
+            spans[row["session_id"]] = (min(first, row["first"]), max(last, row["last"]))
+    if not spans:
+        return set()
+    starts = dict(StreamSession.objects.filter(pk__in=spans).values_list("pk", "started_at"))
+    days: set[date] = set()
+    for session_pk, (first, last) in spans.items():
+        start = min(first, starts.get(session_pk) or first)
+        day = start.astimezone(UTC).date()
+        while day <= last.astimezone(UTC).date():
+            days.add(day)
+            day += timedelta(days=1)
+    return days
+
+
+def days_q(days: set[date], field: str = "played_at") -> Q:
+    """`field` falls on one of `days` (consecutive days merged into one range)."""
+    q = Q(pk__in=[])
+    for first, last in _ranges(sorted(days)):
+        q |= Q(**{f"{field}__gte": day_start(first), f"{field}__lt": day_start(last + timedelta(days=1))})
+    return q
+
+
+def _ranges(days: list[date]) -> list[tuple[date, date]]:
+    ranges: list[tuple[date, date]] = []
+    for day in days:
+        if ranges and ranges[-1][1] + timedelta(days=1) == day:
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return ranges
+
+
+def rollup_refresh(*, tenant: Tenant, full: bool = False) -> int:
+    """Bring `tenant`'s rollups up to date; returns how many days were recomputed."""
+    before = timezone.now() - rollup_margin()
+    play_mark, interaction_mark = _watermark(TrackPlay, before), _watermark(ChatInteraction, before)
+    with transaction.atomic():
+        state = _locked_state(tenant)
+        plays = TrackPlay.objects.filter(tenant=tenant)
+        if full or state.refreshed_at is None:
+            GenreDay.objects.filter(tenant=tenant).delete()
+            GenreDayCharacteristic.objects.filter(tenant=tenant).delete()
+            recomputed = _store(tenant, plays)
+        else:
+            days = dirty_days(tenant=tenant, play_watermark=state.play_watermark,
+                              interaction_watermark=state.interaction_watermark)
+            GenreDay.objects.filter(tenant=tenant, day__in=days).delete()
+            GenreDayCharacteristic.objects.filter(tenant=tenant, day__in=days).delete()
+            recomputed = _store(tenant, plays.filter(days_q(days))) if days else 0
+        state.play_watermark = max(state.play_watermark, play_mark)
+        state.interaction_watermark = max(state.interaction_watermark, interaction_mark)
+        state.refreshed_at = timezone.now()
+        state.save()
+    return recomputed
+
+
+def _locked_state(tenant: Tenant) -> RollupState:
+    try:
+        with transaction.atomic():
+            RollupState.objects.get_or_create(tenant=tenant)
+    except IntegrityError:  # a concurrent refresh created it first
+        pass
+    return RollupState.objects.select_for_update().get(tenant=tenant)
+
+
+def _store(tenant: Tenant, plays: QuerySet) -> int:
+    totals = genre_totals(plays, by_day=True)
+    GenreDay.objects.bulk_create(
+        [
+            GenreDay(tenant=tenant, day=day, main_genre=genre, subgenre=subgenre, plays=t.plays,
+                     confidence_sum=t.confidence_sum, confidence_count=t.confidence_count, engagement=t.engagement)
+            for (day, genre, subgenre), t in totals.items()
+        ],
+        batch_size=2000,
+    )
+    GenreDayCharacteristic.objects.bulk_create(
+        [
+            GenreDayCharacteristic(tenant=tenant, day=day, main_genre=genre, subgenre=subgenre, name=name, plays=n)
+            for (day, genre, subgenre), t in totals.items()
+            for name, n in t.characteristics.items()
+        ],
+        batch_size=2000,
+    )
+    return len({day for day, _, _ in totals})
+
+
+def rollup_refresh_all(*, full: bool = False) -> dict[str, int]:
+    """Refresh every tenant that has plays (the beat task)."""
+    tenants = Tenant.objects.filter(Exists(TrackPlay.objects.filter(tenant=OuterRef("pk"))))
+    return {t.slug: rollup_refresh(tenant=t, full=full) for t in tenants}

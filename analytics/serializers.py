@@ -1,0 +1,190 @@
+"""Query parameters in, response shapes out (the out-serializers document the OpenAPI schema)."""
+
+from rest_framework import serializers
+
+from analytics.selectors import BUCKET_SIZE, BUCKETS, MAX_BUCKETS
+
+
+class WindowParams(serializers.Serializer):
+    since = serializers.DateTimeField(required=False, help_text="Inclusive lower bound (ISO 8601).")
+    until = serializers.DateTimeField(required=False, help_text="Exclusive upper bound (ISO 8601).")
+
+    def validate(self, attrs):
+        since, until = attrs.get("since"), attrs.get("until")
+        if since and until and since >= until:
+            raise serializers.ValidationError({"until": ["must be later than since"]})
+        return attrs
+
+
+class GenreTrendsParams(WindowParams):
+    platform = serializers.CharField(required=False, max_length=50)
+    dj = serializers.CharField(required=False, max_length=200, help_text="DJ username, exactly.")
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+
+
+class BucketedParams(WindowParams):
+    bucket = serializers.ChoiceField(choices=BUCKETS, required=False, default="day")
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        since, until = attrs.get("since"), attrs.get("until")
+        if since and until and (until - since) / BUCKET_SIZE[attrs["bucket"]] > MAX_BUCKETS:
+            raise serializers.ValidationError({"bucket": [f"more than {MAX_BUCKETS} buckets; widen the bucket"]})
+        return attrs
+
+
+class EngagementParams(BucketedParams):
+    platform = serializers.CharField(required=False, max_length=50)
+    dj = serializers.CharField(required=False, max_length=200)
+
+
+# --- responses (schema only: the selectors build plain dicts) -----------------------------
+
+
+class GenreTrendSerializer(serializers.Serializer):
+    main_genre = serializers.CharField()
+    subgenre = serializers.CharField()
+    total_plays = serializers.IntegerField()
+    total_engagement = serializers.IntegerField(help_text="Sum of response_count of chat linked to these plays.")
+    average_confidence = serializers.FloatField(allow_null=True, help_text="Mean confidence, 4 decimals.")
+    popular_characteristics = serializers.DictField(child=serializers.IntegerField(),
+                                                    help_text="Plays per characteristic, most frequent first.")
+
+
+class GenreTrendsSerializer(serializers.Serializer):
+    trends = GenreTrendSerializer(many=True)
+
+
+class SessionTotalsSerializer(serializers.Serializer):
+    session_id = serializers.CharField()
+    dj_username = serializers.CharField()
+    platform = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    total_tracks = serializers.IntegerField()
+    total_interactions = serializers.IntegerField()
+    peak_viewers = serializers.IntegerField()
+    duration_seconds = serializers.IntegerField(allow_null=True)
+    average_viewers = serializers.FloatField(allow_null=True, help_text="Time-weighted, from the first sample.")
+    viewer_minutes = serializers.FloatField()
+    chat_messages = serializers.IntegerField()
+    unique_chatters = serializers.IntegerField()
+    messages_per_minute = serializers.FloatField(allow_null=True)
+    peak_chat_minute = serializers.DictField(allow_null=True, help_text='{"minute": ISO time, "messages": n}')
+
+
+class GenreCountSerializer(serializers.Serializer):
+    main_genre = serializers.CharField()
+    subgenre = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class InteractionStatSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    count = serializers.IntegerField()
+    avg_response = serializers.FloatField(allow_null=True)
+
+
+class ViewerPointSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    viewers = serializers.IntegerField()
+
+
+class ChatMinuteSerializer(serializers.Serializer):
+    minute = serializers.DateTimeField()
+    messages = serializers.IntegerField()
+    interactions = serializers.IntegerField()
+    responses = serializers.IntegerField()
+
+
+class SessionTrackSerializer(serializers.Serializer):
+    played_at = serializers.DateTimeField()
+    artist = serializers.CharField()
+    title = serializers.CharField()
+    main_genre = serializers.CharField()
+    subgenre = serializers.CharField()
+    confidence = serializers.FloatField(allow_null=True)
+    interactions = serializers.IntegerField()
+    engagement = serializers.IntegerField()
+    viewers_start = serializers.IntegerField(allow_null=True)
+    viewers_end = serializers.IntegerField(allow_null=True)
+    viewer_change = serializers.IntegerField(allow_null=True)
+
+
+class SessionSummarySerializer(serializers.Serializer):
+    session = SessionTotalsSerializer()
+    genre_breakdown = GenreCountSerializer(many=True)
+    interaction_stats = InteractionStatSerializer(many=True)
+    viewer_timeline = ViewerPointSerializer(many=True)
+    chat_timeline = ChatMinuteSerializer(many=True)
+    tracks = SessionTrackSerializer(many=True)
+    top_tracks = SessionTrackSerializer(many=True)
+
+
+class BucketPointSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    plays = serializers.IntegerField()
+    engagement = serializers.IntegerField()
+
+
+class SubgenreEngagementSerializer(serializers.Serializer):
+    main_genre = serializers.CharField()
+    subgenre = serializers.CharField()
+    plays = serializers.IntegerField()
+    engagement = serializers.IntegerField()
+    series = BucketPointSerializer(many=True)
+
+
+class CharacteristicEngagementSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    plays = serializers.IntegerField()
+    engagement = serializers.IntegerField()
+    series = BucketPointSerializer(many=True)
+
+
+class EngagementSerializer(serializers.Serializer):
+    bucket = serializers.CharField()
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    subgenres = SubgenreEngagementSerializer(many=True)
+    characteristics = CharacteristicEngagementSerializer(many=True)
+
+
+class DeliveryCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    pending = serializers.IntegerField()
+
+
+class LatencySerializer(serializers.Serializer):
+    p50 = serializers.IntegerField(allow_null=True)
+    p95 = serializers.IntegerField(allow_null=True)
+    max = serializers.IntegerField(allow_null=True)
+
+
+class FailureBucketSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    by_status = serializers.DictField(child=serializers.IntegerField(), help_text='HTTP status or "error".')
+
+
+class EndpointHealthSerializer(serializers.Serializer):
+    endpoint_id = serializers.IntegerField()
+    url = serializers.URLField()
+    description = serializers.CharField()
+    is_active = serializers.BooleanField()
+    deliveries = DeliveryCountsSerializer()
+    success_rate = serializers.FloatField(allow_null=True, help_text="succeeded / (succeeded + failed), 4 decimals.")
+    attempts = serializers.IntegerField()
+    latency_ms = LatencySerializer(help_text="Nearest-rank percentiles of attempt durations.")
+    failures_by_status = serializers.DictField(child=serializers.IntegerField())
+    failures = FailureBucketSerializer(many=True)
+
+
+class DeliveryHealthSerializer(serializers.Serializer):
+    bucket = serializers.CharField()
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    endpoints = EndpointHealthSerializer(many=True)
