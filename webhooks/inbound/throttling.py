@@ -34,7 +34,8 @@ def throttle_check(source: InboundSource, now: float | None = None) -> int | Non
     now = time.time() if now is None else now
     window_start = int(now // window) * window
     try:
-        count = _increment(f"inbound:rl:{source.pk}:{window_start}", timeout=window + 5)
+        # The key hash keeps counters of a re-created source (same pk in a fresh database) apart.
+        count = _increment(f"inbound:rl:{source.pk}:{source.key_hash[:8]}:{window_start}", timeout=window + 5)
     except Exception:  # the cache is down: let senders through rather than refuse everything
         logger.warning("inbound throttle unavailable; not limiting source %s", source.pk, exc_info=True)
         return None

@@ -22,7 +22,7 @@ urlpatterns = [
     path("t/sync", inbound_view(handler="tests.echo", kinds={"recorder", "stream-assistant"})),
     path("t/async", inbound_view(handler="tests.echo", kinds={"recorder"}, asynchronous=True)),
     path(
-        "t/realcast/<int:source_id>",
+        "t/realcast/<str:source_id>",
         inbound_view(handler="tests.echo", kinds={"realcast"}, auth="signature", asynchronous=True,
                      source_from_url=True),
     ),

@@ -1,0 +1,300 @@
+"""Junk at every inbound path: nothing answers 5xx, nothing is stored or changed that shouldn't be."""
+
+import io
+import json
+import time
+
+import pytest
+from django.test import RequestFactory
+
+from recordings.models import Recording
+from recordings.tests.factories import SEED_CURL, add_member
+from webhooks.inbound.models import InboundMessage
+from webhooks.inbound.tests.factories import (
+    REALCAST_SECRET,
+    body_of,
+    hmac_hex_header,
+    make_source,
+    standard_headers,
+)
+from webhooks.inbound.views import inbound_view
+from webhooks.models import Event
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("webhooks.inbound.tests.urls")]
+
+REC = "/recordings/webhook/"
+MIB = 1024 * 1024
+
+
+@pytest.fixture
+def key(tenant):
+    add_member(tenant, "souvik@fyelabs.com")
+    return make_source(tenant, kind="recorder")[1]
+
+
+def post(client, url, body, **headers):
+    return client.generic("POST", url, body, content_type="application/json", **headers)
+
+
+JUNK = [
+    (b"", "empty"),
+    (b"   ", "empty"),
+    (b"{not json", "not valid JSON"),
+    (b"[1, 2, 3]", "must be an object"),
+    (b'"text"', "must be an object"),
+    (b"null", "must be an object"),
+    (b"\xff\xfe\x00garbage", "UTF-8"),
+    (b'{"recording_id": NaN}', "not valid JSON"),
+    (b'{"title": "a\\u0000b", "recording_id": 1}', "NUL"),
+    (b"[" * 100000 + b"]" * 100000, "JSON"),
+    (b'{"recording_id": 1' + b"1" * 5000 + b"}", "JSON"),
+]
+
+
+@pytest.mark.parametrize(("body", "reason"), JUNK)
+@pytest.mark.parametrize("url", [REC, "/t/sync", "/t/async"])
+def test_junk_bodies_are_400_and_kept_as_failed(client, key, url, body, reason):
+    response = post(client, url, body, HTTP_X_API_KEY=key)
+    assert response.status_code == 400, response.content
+    assert response.json()["status"] == "error"
+    assert reason.lower() in response.json()["message"].lower()
+    message = InboundMessage.objects.get()
+    assert message.status == "failed" and bytes(message.body) == body  # authenticated: the raw bytes are kept
+    assert not Recording.objects.exists()
+
+
+@pytest.mark.parametrize("url", [REC, "/t/sync", "/t/async"])
+def test_ten_mib_body_is_413_before_reading(client, key, url):
+    response = post(client, url, b"x" * (10 * MIB), HTTP_X_API_KEY=key)
+    assert response.status_code == 413
+    assert not InboundMessage.objects.exists()
+
+
+def test_413_comes_before_authentication(client):
+    response = post(client, REC, b"x" * (2 * MIB))
+    assert response.status_code == 413
+
+
+def test_body_at_the_limit_is_read(client, key, settings):
+    settings.WEBHOOKS_INBOUND_MAX_BODY = 100
+    body = json.dumps({"recording_id": 1, "pad": "x" * 60}).encode()
+    assert len(body) <= 100
+    assert post(client, REC, body, HTTP_X_API_KEY=key).status_code == 400  # read, parsed, missing user_info
+    assert post(client, REC, body + b" " * 100, HTTP_X_API_KEY=key).status_code == 413
+
+
+def _chunked_request(body: bytes, key: str):
+    request = RequestFactory().generic("POST", "/t/sync", body, content_type="application/json", HTTP_X_API_KEY=key)
+    del request.META["CONTENT_LENGTH"]  # what gunicorn hands over for `Transfer-Encoding: chunked`
+    request.META["wsgi.input"] = io.BytesIO(body)  # a decoded chunked stream: read() returns b"" at its end
+    request.META["wsgi.input_terminated"] = True
+    request.META["HTTP_TRANSFER_ENCODING"] = "chunked"
+    return request
+
+
+def test_chunked_body_over_the_cap_is_413_while_reading(key):
+    view = inbound_view(handler="tests.echo", kinds={"recorder"})
+    assert view(_chunked_request(b"x" * (3 * MIB), key)).status_code == 413
+    assert not InboundMessage.objects.exists()
+    ok = view(_chunked_request(b'{"chunked": true}', key))
+    assert ok.status_code == 201
+    assert bytes(InboundMessage.objects.get().body) == b'{"chunked": true}'
+
+
+def test_invalid_content_length_is_400(key):
+    request = RequestFactory().generic("POST", "/t/sync", b"{}", content_type="application/json", HTTP_X_API_KEY=key)
+    request.META["CONTENT_LENGTH"] = "lots"
+    assert inbound_view(handler="tests.echo", kinds={"recorder"})(request).status_code == 400
+
+
+@pytest.mark.parametrize("headers", [
+    {}, {"HTTP_AUTHORIZATION": "Bearer nope"}, {"HTTP_X_API_KEY": "nope"}, {"HTTP_AUTHORIZATION": "Basic abc"},
+    {"HTTP_AUTHORIZATION": "Bearer"}, {"HTTP_X_API_KEY": "ключ"},
+])
+def test_missing_or_wrong_key_is_401(client, key, headers):
+    response = post(client, REC, json.dumps(SEED_CURL), **headers)
+    assert response.status_code == 401
+    assert not InboundMessage.objects.exists() and not Recording.objects.exists()
+
+
+def test_revoked_source_and_inactive_tenant_are_401(client, tenant, key):
+    from webhooks.inbound.models import InboundSource
+
+    InboundSource.objects.update(is_active=False)
+    assert post(client, REC, json.dumps(SEED_CURL), HTTP_X_API_KEY=key).status_code == 401
+    InboundSource.objects.update(is_active=True)
+    tenant.is_active = False
+    tenant.save()
+    assert post(client, REC, json.dumps(SEED_CURL), HTTP_X_API_KEY=key).status_code == 401
+
+
+def test_get_is_405(client, key):
+    assert client.get(REC, HTTP_X_API_KEY=key).status_code == 405
+
+
+# --- Signatures -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def realcast(tenant):
+    return make_source(tenant, kind="realcast", signing_secret=REALCAST_SECRET)[0]
+
+
+RC_BODY = body_of({"event": "stream.live", "timestamp": "2024-12-09T10:00:00Z", "data": {"stream_id": "s"}})
+
+
+def _rc(client, source_id, body=RC_BODY, signature=None, **headers):
+    signature = hmac_hex_header(REALCAST_SECRET, body) if signature is None else signature
+    return post(client, f"/t/realcast/{source_id}", body, HTTP_X_REALCAST_SIGNATURE=signature, **headers)
+
+
+@pytest.mark.parametrize("signature", [
+    "", "sha256=", "sha256=" + "0" * 64, "md5=abc", "sha256=zz", "sha256=" + "é" * 64,
+])
+def test_bad_realcast_signature_is_401(client, realcast, signature):
+    response = _rc(client, realcast.pk, signature=signature)
+    assert response.status_code == 401
+    assert not InboundMessage.objects.exists()
+
+
+def test_signature_over_other_bytes_is_401(client, realcast):
+    reserialised = json.dumps(json.loads(RC_BODY), separators=(",", ":")).encode()
+    assert _rc(client, realcast.pk, body=RC_BODY, signature=hmac_hex_header(REALCAST_SECRET, reserialised)
+               ).status_code == 401
+
+
+def test_unknown_and_other_tenants_source_ids_answer_alike(client, realcast, other_tenant):
+    theirs = make_source(other_tenant, kind="realcast", signing_secret="their-secret-123")[0]
+    answers = {
+        "unknown": _rc(client, 999999),
+        "not a number": _rc(client, "abc"),
+        "other tenant, our secret": _rc(client, theirs.pk),
+    }
+    bodies = {name: (r.status_code, r.json()) for name, r in answers.items()}
+    assert len({json.dumps(b) for b in bodies.values()}) == 1, bodies
+    assert next(iter(bodies.values()))[0] == 401
+    assert not InboundMessage.objects.exists()
+
+
+def test_source_without_secret_cannot_use_signature_auth(client, tenant):
+    source = make_source(tenant, kind="realcast")[0]
+    assert _rc(client, source.pk).status_code == 401
+
+
+def test_secret_rotation_accepts_both_then_only_the_new(client, realcast):
+    from webhooks.inbound.services import source_drop_previous_secrets, source_set_signing_secret
+
+    source_set_signing_secret(source=realcast, secret="rc-new-secret-456")
+    assert _rc(client, realcast.pk, HTTP_X_REALCAST_WEBHOOK_ID="a").status_code == 200  # old
+    assert _rc(client, realcast.pk, signature=hmac_hex_header("rc-new-secret-456", RC_BODY),
+               HTTP_X_REALCAST_WEBHOOK_ID="b").status_code == 200
+    source_drop_previous_secrets(source=realcast)
+    assert _rc(client, realcast.pk, HTTP_X_REALCAST_WEBHOOK_ID="c").status_code == 401
+
+
+STD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@pytest.fixture
+def standard_key(tenant):
+    add_member(tenant, "souvik@fyelabs.com")
+    return make_source(tenant, kind="recorder", signing_secret=STD_SECRET, signature_scheme="standard")[1]
+
+
+@pytest.mark.parametrize(("offset", "ok"), [(0, True), (-290, True), (290, True), (-301, False), (301, False),
+                                             (-86400, False), (86400 * 365, False)])
+def test_standard_scheme_timestamp_window_is_two_sided(client, standard_key, offset, ok):
+    body = json.dumps(SEED_CURL).encode()
+    headers = standard_headers(STD_SECRET, body, msg_id=f"m{offset}", timestamp=int(time.time()) + offset)
+    response = post(client, REC, body, HTTP_X_API_KEY=standard_key, **headers)
+    assert response.status_code == (201 if ok else 401), response.content
+    assert Recording.objects.exists() is ok
+
+
+def test_standard_scheme_rejects_tampered_body_and_garbage_headers(client, standard_key):
+    body = json.dumps(SEED_CURL).encode()
+    headers = standard_headers(STD_SECRET, body)
+    assert post(client, REC, body + b" ", HTTP_X_API_KEY=standard_key, **headers).status_code == 401
+    for name, value in [("HTTP_WEBHOOK_TIMESTAMP", "soon"), ("HTTP_WEBHOOK_SIGNATURE", "v1,!!!"),
+                        ("HTTP_WEBHOOK_SIGNATURE", "v2,abc")]:
+        assert post(client, REC, body, HTTP_X_API_KEY=standard_key, **{**headers, name: value}).status_code == 401
+    assert not Recording.objects.exists()
+
+
+# --- De-duplication -----------------------------------------------------------------------------
+
+
+def test_replayed_id_is_2xx_and_not_processed_again(client, key):
+    body = json.dumps(SEED_CURL)
+    first = post(client, REC, body, HTTP_X_API_KEY=key, HTTP_WEBHOOK_ID="evt_1")
+    again = post(client, REC, body, HTTP_X_API_KEY=key, HTTP_WEBHOOK_ID="evt_1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()  # the original's answer
+    assert Event.objects.filter(type__startswith="recording.").count() == 1  # no recording.updated
+    original = InboundMessage.objects.get(status="processed")
+    assert original.duplicate_count == 1
+    duplicate = InboundMessage.objects.get(status="duplicate")
+    assert duplicate.duplicate_of == original and bytes(duplicate.body) == b""
+
+
+def test_replayed_id_with_junk_body_changes_nothing(client, key):
+    post(client, REC, json.dumps(SEED_CURL), HTTP_X_API_KEY=key, HTTP_X_WEBHOOK_ID="evt_2")
+    response = post(client, REC, b"{junk", HTTP_X_API_KEY=key, HTTP_X_WEBHOOK_ID="evt_2")
+    assert response.status_code == 201
+    assert Recording.objects.get().title == "Test Recording"
+
+
+def test_async_duplicate_is_accepted_once(client, key):
+    first = post(client, "/t/async", b'{"a": 1}', HTTP_X_API_KEY=key, HTTP_IDEMPOTENCY_KEY="k")
+    second = post(client, "/t/async", b'{"a": 1}', HTTP_X_API_KEY=key, HTTP_IDEMPOTENCY_KEY="k")
+    assert first.status_code == second.status_code == 200
+    assert InboundMessage.objects.filter(status="received").count() == 1
+
+
+def test_same_id_from_two_sources_is_not_a_duplicate(client, tenant, key):
+    other_key = make_source(tenant, kind="recorder", name="second")[1]
+    post(client, "/t/sync", b'{"a": 1}', HTTP_X_API_KEY=key, HTTP_WEBHOOK_ID="same")
+    post(client, "/t/sync", b'{"a": 1}', HTTP_X_API_KEY=other_key, HTTP_WEBHOOK_ID="same")
+    assert InboundMessage.objects.filter(status="processed").count() == 2
+
+
+def test_sender_retry_of_a_failed_message_runs_it_again(client, tenant, key):
+    data = {**SEED_CURL, "user_info": {"email": "late@fyelabs.com"}}
+    assert post(client, REC, json.dumps(data), HTTP_X_API_KEY=key, HTTP_WEBHOOK_ID="r1").status_code == 404
+    add_member(tenant, "late@fyelabs.com")
+    assert post(client, REC, json.dumps(data), HTTP_X_API_KEY=key, HTTP_WEBHOOK_ID="r1").status_code == 201
+
+
+def test_too_long_message_id_is_400(client, key):
+    assert post(client, "/t/sync", b"{}", HTTP_X_API_KEY=key, HTTP_WEBHOOK_ID="x" * 201).status_code == 400
+
+
+# --- Tenancy ------------------------------------------------------------------------------------
+
+
+def test_another_tenants_key_never_touches_this_tenants_recordings(client, tenant, other_tenant, key):
+    assert post(client, REC, json.dumps(SEED_CURL), HTTP_X_API_KEY=key).status_code == 201
+    add_member(other_tenant, "souvik@fyelabs.com", username="souvik-globex")
+    other_key = make_source(other_tenant, kind="recorder")[1]
+    changed = {**SEED_CURL, "title": "Hijacked"}
+    assert post(client, REC, json.dumps(changed), HTTP_X_API_KEY=other_key).status_code == 201
+    assert Recording.objects.get(tenant=tenant).title == "Test Recording"
+    assert Recording.objects.get(tenant=other_tenant).title == "Hijacked"
+
+
+# --- Throttling ---------------------------------------------------------------------------------
+
+
+def test_throttle_answers_429_with_retry_after_and_emits_once(client, tenant):
+    _, key = make_source(tenant, kind="recorder", rate_limit=2)
+    answers = [post(client, "/t/sync", b"{}", HTTP_X_API_KEY=key) for _ in range(6)]
+    codes = [r.status_code for r in answers]
+    assert codes[:2] == [201, 201] or 429 in codes  # a window boundary may fall between requests
+    limited = [r for r in answers if r.status_code == 429]
+    assert limited, codes
+    assert all(1 <= int(r["Retry-After"]) <= 1 for r in limited)
+    assert limited[0].json()["status"] == "error"
+    events = Event.objects.filter(type="api_limit.reached")
+    assert 1 <= events.count() <= 2  # once per window (two if the six requests straddled one)
+    assert events.first().data["limit_value"] == 2
+    assert InboundMessage.objects.count() == 6 - len(limited)
