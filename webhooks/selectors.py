@@ -1,6 +1,7 @@
 """Reads on subscriptions and deliveries: tenant-scoped querysets and statistics."""
 
 import math
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,6 +39,16 @@ def deliveries_for_redelivery(
     if status:
         qs = qs.filter(status=status)
     return qs.select_related("endpoint", "event").order_by("created_at", "id")
+
+
+def delivery_wait(*, delivery_id: int, timeout: float, interval: float = 0.2) -> Delivery:
+    """The delivery once its first attempt (or a final state) is recorded, or as it is when `timeout` runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        delivery = Delivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
+        if delivery.attempt_count or delivery.status != Delivery.Status.PENDING or time.monotonic() >= deadline:
+            return delivery
+        time.sleep(interval)
 
 
 @dataclass(frozen=True)

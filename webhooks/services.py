@@ -4,6 +4,7 @@ Views, the admin and commands call these; none of them touches an `Endpoint` row
 Delivery mechanics (fan-out, sending, retries) live in `fanout.py` and `delivery.py`.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -149,6 +150,28 @@ def delivery_redeliver(*, delivery: Delivery) -> Delivery:
     if delivery.endpoint.deleted_at is not None:
         raise ValidationError("The endpoint of this delivery was deleted.")
     return engine.delivery_redeliver(delivery=delivery)
+
+
+def deliveries_redeliver(
+    *, delivery_ids: list[int], should_stop: Callable[[], bool] = lambda: False,
+    progress: Callable[[int, int], None] | None = None, batch: int = 100,
+) -> int:
+    """Redeliver each of `delivery_ids` (one short transaction each); returns how many were queued.
+
+    Deliveries whose endpoint was deleted meanwhile are skipped. `progress(done, total)` is called
+    after every batch; `should_stop()` lets a command stop cleanly between deliveries on SIGTERM.
+    """
+    done = 0
+    for start in range(0, len(delivery_ids), batch):
+        chunk = delivery_ids[start:start + batch]
+        for delivery in Delivery.objects.filter(pk__in=chunk, endpoint__deleted_at__isnull=True).order_by("id"):
+            if should_stop():
+                return done
+            delivery_redeliver(delivery=delivery)
+            done += 1
+        if progress:
+            progress(min(start + batch, len(delivery_ids)), len(delivery_ids))
+    return done
 
 
 def endpoint_recover(*, endpoint: Endpoint, since: datetime) -> int:
