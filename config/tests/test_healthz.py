@@ -14,7 +14,8 @@ def test_healthz_reports_database_and_broker_ok(client):
 @pytest.mark.django_db
 def test_healthz_is_503_when_broker_unreachable(client, monkeypatch):
     # Port 1 on loopback: nothing listens there, so the connection is refused at once.
-    monkeypatch.setattr(health, "celery_app", Celery(broker="redis://127.0.0.1:1/0"))
+    # set_as_current=False: else every later shared_task .delay() in this process would use this dead broker.
+    monkeypatch.setattr(health, "celery_app", Celery(broker="redis://127.0.0.1:1/0", set_as_current=False))
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"].startswith("error")
