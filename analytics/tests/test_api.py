@@ -1,0 +1,93 @@
+import pytest
+
+from analytics.tests.test_genre_trends import DEEP, LIQUID, MINIMAL
+
+pytestmark = pytest.mark.django_db
+
+
+def test_genre_trends_seed_000_shape(api_client, streams):
+    response = api_client.get("/api/analytics/genre-trends")
+    assert response.status_code == 200
+    assert response.json() == {"trends": [LIQUID, DEEP, MINIMAL]}
+
+
+def test_genre_trends_filters(api_client, streams):
+    response = api_client.get("/api/analytics/genre-trends", {"platform": "youtube", "limit": 1})
+    assert [t["subgenre"] for t in response.json()["trends"]] == ["deep house"]
+    response = api_client.get("/api/analytics/genre-trends",
+                              {"since": "2026-01-05T20:05:00Z", "until": "2026-01-06T00:00:00Z"})
+    assert [(t["subgenre"], t["total_plays"]) for t in response.json()["trends"]] == [
+        ("liquid dnb", 1), ("deep house", 1)]
+
+
+@pytest.mark.parametrize(("path", "params", "field"), [
+    ("/api/analytics/genre-trends", {"since": "yesterday"}, "since"),
+    ("/api/analytics/genre-trends", {"until": "2026-13-01T00:00:00Z"}, "until"),
+    ("/api/analytics/genre-trends", {"limit": "0"}, "limit"),
+    ("/api/analytics/genre-trends", {"limit": "many"}, "limit"),
+    ("/api/analytics/genre-trends", {"since": "2026-01-05T00:00:00Z", "until": "2026-01-04T00:00:00Z"}, "until"),
+    ("/api/analytics/engagement", {"bucket": "month"}, "bucket"),
+    ("/api/analytics/engagement", {"since": "2020-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z",
+                                   "bucket": "hour"}, "bucket"),
+    ("/api/analytics/deliveries", {"since": "soon"}, "since"),
+])
+def test_bad_parameters_are_400_naming_the_parameter(api_client, path, params, field):
+    response = api_client.get(path, params)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_session_summary(api_client, streams):
+    response = api_client.get("/api/analytics/session-summary/s1")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["session"]["dj_username"] == "djunohoo"
+    assert (body["session"]["total_tracks"], body["session"]["total_interactions"],
+            body["session"]["peak_viewers"]) == (3, 4, 200)
+    assert body["interaction_stats"][0] == {"type": "educational", "count": 2, "avg_response": 6.0}
+
+
+def test_session_summary_404_for_unknown_and_foreign_sessions(api_client, other_api_client, streams):
+    assert api_client.get("/api/analytics/session-summary/unknown").status_code == 404
+    assert other_api_client.get("/api/analytics/session-summary/s2").status_code == 404
+
+
+def test_tenants_see_only_their_own_plays(other_api_client, streams):
+    trends = other_api_client.get("/api/analytics/genre-trends").json()["trends"]
+    assert [(t["subgenre"], t["total_plays"], t["total_engagement"]) for t in trends] == [("liquid dnb", 5, 500)]
+
+
+def test_engagement_and_deliveries_endpoints(api_client, streams):
+    body = api_client.get("/api/analytics/engagement",
+                          {"since": "2026-01-05T00:00:00Z", "until": "2026-01-08T00:00:00Z"}).json()
+    assert [s["subgenre"] for s in body["subgenres"]] == ["liquid dnb", "minimal", "deep house"]
+    body = api_client.get("/api/analytics/deliveries").json()
+    assert body["endpoints"] == [] and body["bucket"] == "day"
+
+
+def test_anonymous_is_refused(client):
+    assert client.get("/api/analytics/genre-trends").status_code in (401, 403)
+
+
+def test_openapi_documents_the_analytics_endpoints(api_client):
+    schema = api_client.get("/api/schema/", {"format": "json"}).json()
+    for path in ("/api/analytics/genre-trends", "/api/analytics/session-summary/{session_id}",
+                 "/api/analytics/engagement", "/api/analytics/deliveries"):
+        assert "200" in schema["paths"][path]["get"]["responses"], path
+    trend = schema["components"]["schemas"]["GenreTrend"]["properties"]
+    assert {"total_engagement", "popular_characteristics", "average_confidence"} <= set(trend)
+
+
+def test_dashboard_requires_login(client):
+    response = client.get("/dashboard/")
+    assert response.status_code == 302 and response["Location"].startswith("/api-auth/login/")
+
+
+def test_dashboard_renders_charts(client, tenant_ctx, streams):
+    client.force_login(tenant_ctx.owner)
+    html = client.get("/dashboard/?session=s1").content.decode()
+    assert html.count('class="bar"') == 3
+    assert 'data-subgenre="liquid dnb" data-plays="2" data-engagement="16"' in html
+    assert html.count('class="sample"') == 4
+    assert html.count('class="chat"') == 5
+    assert html.count('class="track"') == 6  # three track changes on each of the two session charts
