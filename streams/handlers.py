@@ -5,6 +5,7 @@ and calls one service. The services are idempotent, so replays and the sweep may
 """
 
 import logging
+from functools import partial
 
 from rest_framework import serializers
 
@@ -106,12 +107,10 @@ def _rc_chat_message(tenant, at, data) -> None:
                                  user_name=d.get("user_name", ""), message=d.get("message", ""))
 
 
-def _rc_recording(tenant, at, data) -> None:
-    if not isinstance(data.get("recording_id"), str) or not data["recording_id"]:
-        raise serializers.ValidationError({"recording_id": ["This field is required."]})
+def _rc_recording(tenant, at, data, *, event: str) -> None:
     from recordings.services import recording_upsert_from_realcast  # recordings owns what a recording is
 
-    recording_upsert_from_realcast(tenant=tenant, data=data, event_time=at)
+    recording_upsert_from_realcast(tenant=tenant, data=data, event_time=at, event=event)
 
 
 REALCAST_EVENTS = {
@@ -121,8 +120,8 @@ REALCAST_EVENTS = {
     "viewer.joined": _rc_viewer_joined,
     "viewer.count.update": _rc_viewer_count,
     "chat.message.new": _rc_chat_message,
-    "recording.started": _rc_recording,
-    "recording.ready": _rc_recording,
+    "recording.started": partial(_rc_recording, event="recording.started"),
+    "recording.ready": partial(_rc_recording, event="recording.ready"),
 }
 
 

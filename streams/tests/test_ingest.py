@@ -377,3 +377,22 @@ def test_realcast_handler_called_directly_is_idempotent(rc_source, tenant):
             realcast(message, json.loads(json.dumps(event)))
     assert StreamSession.objects.count() == 1 and ChatMessage.objects.count() == 1
     assert _types(tenant).count("stream.live") == 1 and _types(tenant).count("stream.offline") == 1
+
+
+@pytest.mark.django_db
+def test_realcast_recording_events_land_in_recordings(client, rc_source, tenant):
+    from recordings.models import Recording
+
+    ready = {"event": "recording.ready", "timestamp": "2024-12-09T11:15:00Z",
+             "data": {"recording_id": "rec_ghi789", "stream_id": "stream_abc123",
+                      "cdn_url": "https://cdn.telegram.org/file/BAACAgIAAxkBAAI...", "duration": 3600,
+                      "file_size": 524288000}}
+    started = {"event": "recording.started", "timestamp": "2024-12-09T10:00:00Z",
+               "data": {"recording_id": "rec_ghi789", "stream_id": "stream_abc123"}}
+    assert rc_post(client, rc_source, ready, webhook_id="wh_rec_ready").status_code == 200
+    assert rc_post(client, rc_source, started, webhook_id="wh_rec_started").status_code == 200  # late
+    _process_received()
+    recording = Recording.objects.get(tenant=tenant, recording_id="rec_ghi789")
+    assert (recording.status, recording.stream_id, recording.file_size_bytes) == ("ready", "stream_abc123",
+                                                                                  524288000)
+    assert set(InboundMessage.objects.values_list("status", flat=True)) == {"processed"}
