@@ -1,0 +1,68 @@
+"""`/api/v1/inbound-sources`: the key once, secrets write-only, tenant-scoped."""
+
+import pytest
+
+from webhooks.inbound.keys import hash_key
+from webhooks.inbound.models import InboundSource
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/inbound-sources"
+
+
+def test_create_returns_the_key_once(api_client, tenant):
+    response = api_client.post(URL, {"name": "Recorder", "kind": "recorder", "signing_secret": None}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["api_key"].startswith("shin_")
+    source = InboundSource.objects.get(pk=body["id"])
+    assert source.tenant == tenant and source.key_hash == hash_key(body["api_key"])
+    assert source.signing_secrets == []
+    detail = api_client.get(f"{URL}/{source.pk}").json()
+    assert "api_key" not in detail and "signing_secret" not in detail
+    assert detail["key_prefix"] == body["api_key"][:12]
+
+
+def test_realcast_source_defaults_to_its_header_and_shows_its_url(api_client):
+    response = api_client.post(URL, {"name": "RC", "kind": "realcast", "signing_secret": "rc-secret-123456"},
+                               format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["signature_header"] == "X-RealCast-Signature"
+    assert body["signing_secret_count"] == 1
+    assert body["webhook_url"] is None or body["webhook_url"].endswith(f"/webhooks/realcast/{body['id']}")
+
+
+def test_setting_a_secret_rotates_and_null_removes(api_client):
+    source_id = api_client.post(URL, {"name": "R", "kind": "recorder", "signing_secret": "first-secret-1"},
+                                format="json").json()["id"]
+    api_client.patch(f"{URL}/{source_id}", {"signing_secret": "second-secret-2"}, format="json")
+    assert InboundSource.objects.get(pk=source_id).signing_secrets == ["second-secret-2", "first-secret-1"]
+    api_client.patch(f"{URL}/{source_id}", {"drop_previous_secrets": True}, format="json")
+    assert InboundSource.objects.get(pk=source_id).signing_secrets == ["second-secret-2"]
+    api_client.patch(f"{URL}/{source_id}", {"signing_secret": None}, format="json")
+    assert InboundSource.objects.get(pk=source_id).signing_secrets == []
+
+
+def test_kind_is_validated_and_fixed(api_client):
+    assert api_client.post(URL, {"name": "x", "kind": "fax"}, format="json").status_code == 400
+    source_id = api_client.post(URL, {"name": "x", "kind": "recorder"}, format="json").json()["id"]
+    assert api_client.patch(f"{URL}/{source_id}", {"kind": "realcast"}, format="json").status_code == 400
+
+
+def test_rotate_key(api_client):
+    created = api_client.post(URL, {"name": "x", "kind": "recorder"}, format="json").json()
+    rotated = api_client.post(f"{URL}/{created['id']}/rotate-key").json()
+    assert rotated["api_key"] != created["api_key"]
+    assert InboundSource.objects.get().key_hash == hash_key(rotated["api_key"])
+
+
+def test_other_tenants_sources_are_invisible(api_client, other_api_client):
+    source_id = api_client.post(URL, {"name": "mine", "kind": "recorder"}, format="json").json()["id"]
+    assert other_api_client.get(URL).json()["count"] == 0
+    assert other_api_client.get(f"{URL}/{source_id}").status_code == 404
+    assert other_api_client.delete(f"{URL}/{source_id}").status_code == 404
+    assert InboundSource.objects.filter(pk=source_id).exists()
+
+
+def test_anonymous_is_401(client):
+    assert client.get(URL).status_code == 401

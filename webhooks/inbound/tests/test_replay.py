@@ -1,0 +1,109 @@
+"""Replay: stored raw bytes through the handler again, from the command and the admin."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from recordings.models import Recording
+from recordings.tests.factories import SEED_CURL, add_member
+from webhooks.inbound.models import InboundMessage
+from webhooks.inbound.tests.factories import make_source
+
+pytestmark = pytest.mark.django_db
+REC = "/recordings/webhook/"
+
+
+@pytest.fixture
+def failed_message(client, tenant):
+    _, key = make_source(tenant, kind="recorder")
+    response = client.generic("POST", REC, json.dumps(SEED_CURL), content_type="application/json",
+                              HTTP_X_API_KEY=key)
+    assert response.status_code == 404  # souvik isn't a member yet
+    return InboundMessage.objects.get()
+
+
+def test_replay_command_reprocesses_failed_messages(tenant, failed_message):
+    add_member(tenant, "souvik@fyelabs.com")
+    out = StringIO()
+    call_command("replay_inbound", "--source", str(failed_message.source_id), "--status", "failed",
+                 "--since", "2000-01-01", stdout=out)
+    failed_message.refresh_from_db()
+    assert failed_message.status == "processed" and failed_message.attempts == 2
+    assert failed_message.response_status == 201
+    assert Recording.objects.count() == 1
+    assert "1/1 replayed" in out.getvalue() and "1 processed, 0 failed" in out.getvalue()
+    # Replaying again is harmless: the upsert is idempotent (one row, now "updated").
+    call_command("replay_inbound", "--id", str(failed_message.pk), stdout=StringIO())
+    assert Recording.objects.count() == 1
+
+
+def test_dry_run_changes_nothing(tenant, failed_message):
+    add_member(tenant, "souvik@fyelabs.com")
+    out = StringIO()
+    call_command("replay_inbound", "--status", "failed", "--dry-run", stdout=out)
+    assert f"would replay #{failed_message.pk}" in out.getvalue()
+    assert "1 message(s) would be replayed" in out.getvalue()
+    failed_message.refresh_from_db()
+    assert failed_message.status == "failed" and not Recording.objects.exists()
+
+
+def test_still_failing_replay_is_reported(failed_message):
+    out = StringIO()
+    call_command("replay_inbound", "--status", "failed", stdout=out)
+    assert "failed again" in out.getvalue() and "0 processed, 1 failed" in out.getvalue()
+
+
+def test_command_refuses_unknown_source_and_no_filter(db):
+    with pytest.raises(CommandError):
+        call_command("replay_inbound", "--source", "12345", stdout=StringIO())
+    with pytest.raises(CommandError):
+        call_command("replay_inbound", stdout=StringIO())
+    with pytest.raises(CommandError):
+        call_command("replay_inbound", "--since", "last tuesday", stdout=StringIO())
+
+
+def test_admin_replay_action(admin_client, tenant, failed_message):
+    add_member(tenant, "souvik@fyelabs.com")
+    response = admin_client.post(
+        "/admin/webhooks_inbound/inboundmessage/",
+        {"action": "replay", "_selected_action": [failed_message.pk]}, follow=True,
+    )
+    assert response.status_code == 200
+    assert b"1 processed" in response.content
+    failed_message.refresh_from_db()
+    assert failed_message.status == "processed"
+
+
+def test_admin_pages_render(admin_client, failed_message):
+    assert admin_client.get("/admin/webhooks_inbound/inboundmessage/").status_code == 200
+    page = admin_client.get(f"/admin/webhooks_inbound/inboundmessage/{failed_message.pk}/change/")
+    assert page.status_code == 200 and b"souvik@fyelabs.com" in page.content
+    assert admin_client.get("/admin/webhooks_inbound/inboundsource/").status_code == 200
+    assert admin_client.get("/admin/webhooks_inbound/inboundsource/add/").status_code == 200
+
+
+def test_admin_creates_source_and_shows_key_once(admin_client, tenant):
+    from webhooks.inbound.keys import hash_key
+    from webhooks.inbound.models import InboundSource
+
+    response = admin_client.post("/admin/webhooks_inbound/inboundsource/add/", {
+        "tenant": tenant.pk, "name": "rc", "kind": "realcast", "signature_scheme": "hmac-sha256-hex",
+        "signature_header": "X-Webhook-Signature", "timestamp_tolerance": 300, "is_active": "on",
+        "new_signing_secret": "rc-secret-abcdef",
+    }, follow=True)
+    assert response.status_code == 200
+    source = InboundSource.objects.get()
+    key = next(m.message for m in response.context["messages"]).split("Source key: ")[1].split(" ")[0]
+    assert hash_key(key) == source.key_hash
+    assert source.signing_secrets == ["rc-secret-abcdef"]
+    assert source.signature_header == "X-RealCast-Signature"
+
+
+def test_task_skips_messages_already_handled(tenant, failed_message):
+    from webhooks.inbound.tasks import process_inbound_message
+
+    process_inbound_message(failed_message.pk)  # status is failed, not received: nothing runs
+    failed_message.refresh_from_db()
+    assert failed_message.attempts == 1
