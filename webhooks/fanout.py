@@ -18,9 +18,12 @@ from webhooks.models import Delivery, Endpoint, Event
 logger = logging.getLogger(__name__)
 
 
-def endpoints_subscribed(*, tenant_id: int, event_type: str) -> list[Endpoint]:
+def endpoints_subscribed(*, tenant_id: int, event_type: str, created_before: datetime | None = None
+                         ) -> list[Endpoint]:
     """Active, undeleted endpoints of the tenant whose `events` include the type (`[]` = all)."""
     endpoints = Endpoint.objects.filter(tenant_id=tenant_id, is_active=True, deleted_at__isnull=True)
+    if created_before is not None:
+        endpoints = endpoints.filter(created_at__lte=created_before)
     return [e for e in endpoints if not e.events or event_type in e.events]
 
 
@@ -30,7 +33,9 @@ def event_fan_out(*, event_id: str, now: datetime | None = None) -> list[Deliver
     event = Event.objects.select_related("tenant").filter(pk=event_id).first()
     if event is None or event.fanned_out_at is not None:
         return []
-    endpoints = endpoints_subscribed(tenant_id=event.tenant_id, event_type=event.type)
+    # An endpoint subscribed after the event happened does not get it (a late sweep would do that).
+    endpoints = endpoints_subscribed(tenant_id=event.tenant_id, event_type=event.type,
+                                     created_before=event.created_at)
     rows = [
         Delivery(tenant_id=event.tenant_id, event=event, endpoint=endpoint, next_attempt_at=now,
                  locked_until=lease_until(now))

@@ -61,3 +61,9 @@ def test_sweep_fans_out_events_whose_message_was_lost(tenant, httpserver, settin
     event.refresh_from_db()
     assert event.fanned_out_at is not None
     assert Delivery.objects.get(event=event).status == "succeeded"
+
+
+def test_an_endpoint_created_after_the_event_does_not_get_it(tenant):
+    event = event_make(tenant)
+    endpoint_make(tenant, "http://127.0.0.1:9/late")
+    assert event_fan_out(event_id=event.pk) == []
