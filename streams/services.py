@@ -16,15 +16,18 @@ any inbound message, so every function here is idempotent and order-independent:
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery, Value
+from django.db.models.functions import Coalesce
 
 from accounts.models import Tenant
 from streams.models import ChatInteraction, ChatMessage, StreamError, StreamSession, TrackPlay, ViewerSample
 from webhooks.events import emit
 from webhooks.signing import format_timestamp
 
+_FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
 _STATUS_RANK = {StreamSession.Status.LIVE: 0, StreamSession.Status.ERROR: 1, StreamSession.Status.OFFLINE: 2}
 
 
@@ -170,7 +173,7 @@ def _save(session: StreamSession, changed: set[str]) -> None:
 # --- session lifecycle ------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def session_start(
     *, tenant: Tenant, session_id: str, at: datetime, started_at: datetime | None = None,
     info: StreamInfo = NO_INFO,
@@ -191,7 +194,7 @@ def session_start(
     return session
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def session_update(*, tenant: Tenant, session_id: str, at: datetime, info: StreamInfo = NO_INFO) -> StreamSession:
     """`stream_update`: new title, DJ or viewer figures. Emits `stream.updated` when something visible changed."""
     session = _locked_session(tenant=tenant, session_id=session_id)
@@ -202,7 +205,7 @@ def session_update(*, tenant: Tenant, session_id: str, at: datetime, info: Strea
     return session
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def session_end(
     *, tenant: Tenant, session_id: str, at: datetime, ended_at: datetime | None = None,
     duration_seconds: int | None = None, peak_viewers: int | None = None, info: StreamInfo = NO_INFO,
@@ -227,7 +230,7 @@ def session_end(
     return session
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def session_error(
     *, tenant: Tenant, session_id: str, at: datetime, error_code: str, error_message: str,
 ) -> StreamError:
@@ -248,7 +251,7 @@ def session_error(
     return error
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def viewer_count_record(
     *, tenant: Tenant, session_id: str, at: datetime, viewer_count: int, change: int | None = None,
     viewer_id: str | None = None,
@@ -270,7 +273,7 @@ def viewer_count_record(
 # --- tracks and chat ------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def track_play_record(
     *, tenant: Tenant, session_id: str, at: datetime, artist: str, title: str, info: StreamInfo = NO_INFO,
     bpm: float | None = None, key: str = "", main_genre: str = "", subgenre: str = "",
@@ -279,37 +282,37 @@ def track_play_record(
     """A classified track (`track_start`). Emits `track.classified` once per (session, time, track)."""
     session = _locked_session(tenant=tenant, session_id=session_id)
     _save(session, _apply(session, at=at, info=info))
-    play, created = TrackPlay.objects.get_or_create(
-        session=session, played_at=at, artist=artist, title=title,
-        defaults={
-            "tenant": tenant, "bpm": bpm, "key": key, "main_genre": main_genre, "subgenre": subgenre,
-            "confidence": confidence, "characteristics": characteristics or [],
-            "viewers_at_play": info.viewer_count,
-        },
+    # No get_or_create savepoint needed: the session lock keeps a twin insert of this key out.
+    play = TrackPlay.objects.filter(session=session, played_at=at, artist=artist, title=title).first()
+    if play is not None:
+        return play
+    play = TrackPlay.objects.create(
+        tenant=tenant, session=session, played_at=at, artist=artist, title=title, bpm=bpm, key=key,
+        main_genre=main_genre, subgenre=subgenre, confidence=confidence, characteristics=characteristics or [],
+        viewers_at_play=info.viewer_count,
     )
-    if created:
-        _link_interactions(play)
-        emit("track.classified", track_data(play, session), tenant=tenant)
+    _link_interactions(play)
+    emit("track.classified", track_data(play, session), tenant=tenant)
     return play
 
 
 def _link_interactions(play: TrackPlay) -> None:
     """Chat that happened while this play was on (possibly posted before the play arrived) points at it."""
-    interactions = ChatInteraction.objects.filter(session_id=play.session_id, at__gte=play.played_at)
     next_play = (
         TrackPlay.objects.filter(session_id=play.session_id, played_at__gt=play.played_at)
-        .order_by("played_at").values_list("played_at", flat=True).first()
+        .order_by("played_at").values("played_at")[:1]
     )
-    if next_play is not None:
-        interactions = interactions.filter(at__lt=next_play)
-    interactions.update(track=play)
+    # One statement: "until the next play", or for ever when there is none yet.
+    ChatInteraction.objects.filter(
+        session_id=play.session_id, at__gte=play.played_at, at__lt=Coalesce(Subquery(next_play), Value(_FOREVER)),
+    ).update(track=play)
 
 
 def _track_playing(session: StreamSession, at: datetime) -> TrackPlay | None:
     return TrackPlay.objects.filter(session=session, played_at__lte=at).order_by("-played_at", "-id").first()
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def chat_interaction_record(
     *, tenant: Tenant, session_id: str, at: datetime, message_sent: str, info: StreamInfo = NO_INFO,
     engagement_type: str = "", audience_reaction: str = "", response_count: int = 0,
@@ -319,20 +322,19 @@ def chat_interaction_record(
     session = _locked_session(tenant=tenant, session_id=session_id)
     _save(session, _apply(session, at=at, info=info))
     message_hash = hashlib.sha256(message_sent.encode()).hexdigest()
-    interaction, created = ChatInteraction.objects.get_or_create(
-        session=session, at=at, message_hash=message_hash,
-        defaults={
-            "tenant": tenant, "message_sent": message_sent, "engagement_type": engagement_type,
-            "audience_reaction": audience_reaction, "response_count": response_count,
-            "emoji_reactions": emoji_reactions or {}, "track": _track_playing(session, at),
-        },
+    interaction = ChatInteraction.objects.filter(session=session, at=at, message_hash=message_hash).first()
+    if interaction is not None:  # the session lock keeps a twin insert of this key out
+        return interaction
+    interaction = ChatInteraction.objects.create(
+        tenant=tenant, session=session, at=at, message_sent=message_sent, message_hash=message_hash,
+        engagement_type=engagement_type, audience_reaction=audience_reaction, response_count=response_count,
+        emoji_reactions=emoji_reactions or {}, track=_track_playing(session, at),
     )
-    if created:
-        emit("chat.interaction", interaction_data(interaction, session), tenant=tenant)
+    emit("chat.interaction", interaction_data(interaction, session), tenant=tenant)
     return interaction
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def chat_message_record(
     *, tenant: Tenant, session_id: str, message_id: str, created_at: datetime, user_id: str = "",
     user_name: str = "", message: str = "",
