@@ -1,0 +1,76 @@
+"""Seed 001's listening API, tenant-scoped: `/api/listen/start`, `/stop`, `/status`, plus `/level`."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.scoping import require_tenant
+from audio import services
+from webhooks.models import Endpoint
+
+
+class ListenRequestSerializer(serializers.Serializer):
+    # Seed 001's ListenRequest; the frontend sends it, nothing depends on it.
+    timestamp = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+
+_START = inline_serializer("ListenStartResponse", {
+    "success": serializers.BooleanField(), "message": serializers.CharField(),
+    "sessionId": serializers.CharField(), "webhookUrl": serializers.CharField(allow_null=True),
+})
+_STOP = inline_serializer("ListenStopResponse", {
+    "success": serializers.BooleanField(), "message": serializers.CharField(),
+    "sessionId": serializers.CharField(allow_null=True),
+})
+_STATUS = inline_serializer("ListenStatusResponse", {
+    "isListening": serializers.BooleanField(), "sessionId": serializers.CharField(allow_null=True),
+})
+
+
+def _level_webhook_url(tenant) -> str | None:
+    """Where this tenant's `audio.level` events go: its first active endpoint subscribed to them."""
+    endpoints = Endpoint.objects.filter(tenant=tenant, is_active=True, deleted_at__isnull=True).order_by("id")
+    for endpoint in endpoints.only("url", "events"):
+        if not endpoint.events or "audio.level" in endpoint.events:
+            return endpoint.url
+    return None
+
+
+class ListenStartView(APIView):
+    @extend_schema(summary="Start listening (seed 001)", tags=["audio"], request=ListenRequestSerializer,
+                   responses={200: _START})
+    def post(self, request):
+        ListenRequestSerializer(data=request.data if isinstance(request.data, dict) else {}).is_valid()
+        tenant = require_tenant(request)
+        result = services.listening_start(tenant=tenant, started_by="api")
+        message = "Listening started successfully" if result.created else "Already listening"
+        return Response({"success": True, "message": message, "sessionId": result.session.session_id,
+                         "webhookUrl": _level_webhook_url(tenant)})
+
+
+class ListenStopView(APIView):
+    @extend_schema(summary="Stop listening (seed 001)", tags=["audio"], request=ListenRequestSerializer,
+                   responses={200: _STOP})
+    def post(self, request):
+        session = services.listening_stop(tenant=require_tenant(request))
+        if session is None:
+            return Response({"success": True, "message": "Not listening", "sessionId": None})
+        return Response({"success": True, "message": "Listening stopped successfully",
+                         "sessionId": session.session_id})
+
+
+class ListenStatusView(APIView):
+    @extend_schema(summary="Listening status (seed 001)", tags=["audio"], responses={200: _STATUS})
+    def get(self, request):
+        session = services.listening_active(tenant=require_tenant(request))
+        return Response({"isListening": session is not None, "sessionId": session.session_id if session else None})
+
+
+class ListenLevelView(APIView):
+    @extend_schema(summary="The latest level of the active listening session (for the meter page)", tags=["audio"],
+                   responses={200: inline_serializer("ListenLevelResponse", {
+                       "isListening": serializers.BooleanField(), "sessionId": serializers.CharField(allow_null=True),
+                       "level": serializers.DictField(allow_null=True)})})
+    def get(self, request):
+        return Response(services.level_latest(tenant=require_tenant(request)))

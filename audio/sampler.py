@@ -1,0 +1,170 @@
+"""The emitter: one reading per tick, on a deadline timer, with a watchdog.
+
+Ticks are on a fixed grid (`next_deadline += interval`), so they don't drift the way a
+`sleep(interval)` loop does (each sleep adds the loop's own run time, ~1 % at 100 ms), and they
+don't follow the bursty arrival of device callbacks. At each deadline the blocks that arrived
+since the last one are aggregated into one `Reading`.
+
+Watchdog: no first block within `first_block_timeout` (5 s), or no block for `stall_timeout`
+(1 s) once started, or the source reporting that its stream died, end the run with
+`AudioUnavailable`.
+"""
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from audio.meter import Ballistics, Reading, TickAccumulator, reading_from
+from audio.sources import AudioUnavailable, Source
+
+FIRST_BLOCK_TIMEOUT_S = 5.0
+STALL_TIMEOUT_S = 1.0
+
+
+@dataclass
+class Tick:
+    index: int
+    deadline: float  # monotonic time the tick was due
+    woke: float  # monotonic time the emitter actually ran
+    reading: Reading
+
+
+@dataclass
+class RunSummary:
+    ticks: int = 0
+    skipped: int = 0  # deadlines missed entirely (the process was stalled longer than a tick)
+    empty: int = 0  # ticks with no new audio (not emitted)
+    max_rms_dbfs: float | None = None
+    max_peak_dbfs: float | None = None
+    clipped_ticks: int = 0
+    lateness: list[float] = field(default_factory=list)
+
+    def add(self, tick: Tick) -> None:
+        r = tick.reading
+        self.ticks += 1
+        self.max_rms_dbfs = r.rms_dbfs if self.max_rms_dbfs is None else max(self.max_rms_dbfs, r.rms_dbfs)
+        self.max_peak_dbfs = r.peak_dbfs if self.max_peak_dbfs is None else max(self.max_peak_dbfs, r.peak_dbfs)
+        self.clipped_ticks += r.clip
+
+
+class Sampler:
+    def __init__(self, source: Source, *, interval: float = 0.1, on_tick: Callable[[Tick], None] | None = None,
+                 ballistics: bool = False, aes17: bool = False,
+                 first_block_timeout: float = FIRST_BLOCK_TIMEOUT_S, stall_timeout: float = STALL_TIMEOUT_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if interval <= 0:
+            raise ValueError("interval must be positive")
+        self.source = source
+        self.interval = interval
+        self.on_tick = on_tick or (lambda tick: None)
+        self.ballistics = Ballistics() if ballistics else None
+        self.aes17 = aes17
+        self.first_block_timeout = first_block_timeout
+        self.stall_timeout = stall_timeout
+        self.clock = clock
+        self.summary = RunSummary()
+
+    def run(self, stop: threading.Event | None = None, duration: float | None = None,
+            keep_running: Callable[[], bool] | None = None) -> RunSummary:
+        """Sample until `stop` is set, `duration` seconds pass, or `keep_running()` says no.
+
+        Starts and stops the source. Raises `AudioUnavailable` when the watchdog fires.
+        """
+        stop = stop or threading.Event()
+        self.source.start()
+        try:
+            self._loop(stop, duration, keep_running)
+        finally:
+            self.source.stop()
+        return self.summary
+
+    def _loop(self, stop: threading.Event, duration: float | None, keep_running) -> None:
+        acc = TickAccumulator()
+        started = self.clock()
+        end = started + duration if duration is not None else None
+        last_block_at: float | None = None
+        next_deadline = started + self.interval
+        last_emit = started
+        index = 0
+        while not stop.is_set():
+            if stop.wait(max(0.0, next_deadline - self.clock())):
+                break
+            woke = self.clock()
+            got = self._drain(acc)
+            if got:
+                last_block_at = woke
+            if self.source.failure:
+                raise AudioUnavailable(f"audio unavailable: stream died: {self.source.failure}")
+            if last_block_at is None and woke - started >= self.first_block_timeout:
+                raise AudioUnavailable(f"audio unavailable: no first block in {self.first_block_timeout:g} s "
+                                       f"from {self.source.description}")
+            if last_block_at is not None and woke - last_block_at >= self.stall_timeout:
+                raise AudioUnavailable(f"audio unavailable: stream died: no block for {self.stall_timeout:g} s "
+                                       f"from {self.source.description}")
+            if acc.empty and self.source.exhausted:
+                break
+            if acc.empty:
+                self.summary.empty += 1
+            else:
+                reading = reading_from(acc, aes17=self.aes17, ballistics=self.ballistics, dt=woke - last_emit)
+                last_emit = woke
+                tick = Tick(index=index, deadline=next_deadline, woke=woke, reading=reading)
+                self.summary.add(tick)
+                self.summary.lateness.append(woke - next_deadline)
+                self.on_tick(tick)
+                acc.reset()
+            index += 1
+            next_deadline += self.interval
+            now = self.clock()
+            if now - next_deadline > self.interval:
+                # Stalled for more than a tick (suspend, debugger): skip the missed deadlines but
+                # stay on the grid rather than firing a burst of catch-up ticks.
+                missed = int((now - next_deadline) // self.interval)
+                next_deadline += missed * self.interval
+                index += missed
+                self.summary.skipped += missed
+            if end is not None and next_deadline > end + 1e-9:
+                break
+            if keep_running is not None and not keep_running():
+                break
+
+    def _drain(self, acc: TickAccumulator) -> int:
+        n = 0
+        while True:
+            try:
+                block = self.source.blocks.get_nowait()
+            except Exception:
+                return n
+            acc.add(block)
+            n += 1
+
+
+def run_offline(source, *, interval: float = 0.1, on_tick: Callable[[Tick], None] | None = None,
+                ballistics: bool = False, aes17: bool = False, duration: float | None = None) -> RunSummary:
+    """Meter a readable source (WAV, synth) as fast as possible: a tick is `interval` of audio.
+
+    Ends at the end of the file, or after `duration` seconds of audio.
+    """
+    on_tick = on_tick or (lambda tick: None)
+    frames = max(1, round(interval * source.samplerate))
+    meter = Ballistics() if ballistics else None
+    summary = RunSummary()
+    acc = TickAccumulator()
+    index = 0
+    try:
+        while duration is None or index * interval < duration - 1e-9:
+            block = source.read(frames)
+            if block.shape[0] == 0:
+                break
+            acc.reset()
+            acc.add(block)
+            t = index * interval
+            reading = reading_from(acc, aes17=aes17, ballistics=meter, dt=block.shape[0] / source.samplerate)
+            tick = Tick(index=index, deadline=t, woke=t, reading=reading)
+            summary.add(tick)
+            on_tick(tick)
+            index += 1
+    finally:
+        source.stop()
+    return summary

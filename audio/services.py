@@ -1,0 +1,161 @@
+"""Listening sessions: start/stop (the API and the sampler command), level publishing, statistics."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F, FloatField, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from accounts.models import Tenant
+from audio.meter import Reading, dbfs_to_amplitude
+from audio.models import ListeningSession
+from webhooks.events import emit
+
+logger = logging.getLogger(__name__)
+
+LEVEL_CACHE_TTL_S = 5  # a level older than this is not "current" any more
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def _status_data(session: ListeningSession) -> dict:
+    return {"isListening": session.is_listening, "sessionId": session.session_id, "status": session.status}
+
+
+# --- Selectors -----------------------------------------------------------------
+
+
+def listening_active(*, tenant: Tenant) -> ListeningSession | None:
+    return ListeningSession.objects.filter(tenant=tenant, status=ListeningSession.Status.ACTIVE).first()
+
+
+def listening_is_active(*, session_pk: int) -> bool:
+    return ListeningSession.objects.filter(pk=session_pk, status=ListeningSession.Status.ACTIVE).exists()
+
+
+def _level_key(tenant_id: int) -> str:
+    return f"audio:level:{tenant_id}"
+
+
+def level_latest(*, tenant: Tenant) -> dict:
+    """The latest tick of the tenant's active session (what the meter page shows)."""
+    session = listening_active(tenant=tenant)
+    latest = cache.get(_level_key(tenant.pk)) if session else None
+    if latest and latest.get("sessionId") != session.session_id:
+        latest = None  # a stale value from an earlier session
+    return {"isListening": session is not None, "sessionId": session.session_id if session else None,
+            "level": latest}
+
+
+# --- Services --------------------------------------------------------------------
+
+
+@dataclass
+class StartResult:
+    session: ListeningSession
+    created: bool
+
+
+def listening_start(*, tenant: Tenant, started_by: str = "api", source: str = "") -> StartResult:
+    """Start listening for `tenant`, or return its session if it is already listening.
+
+    Race-safe: the partial unique constraint allows one active session per tenant; a
+    concurrent start loses the insert and gets the winner's session.
+    """
+    existing = listening_active(tenant=tenant)
+    if existing is not None:
+        return StartResult(existing, False)
+    try:
+        with transaction.atomic():
+            session = ListeningSession.objects.create(
+                tenant=tenant, session_id=str(uuid.uuid4()), started_by=started_by, source=source[:300],
+                started_at=timezone.now(),
+            )
+            emit("listening.status", _status_data(session), tenant=tenant)
+    except IntegrityError:
+        return StartResult(listening_active(tenant=tenant), False)
+    return StartResult(session, True)
+
+
+def listening_stop(*, tenant: Tenant, session_id: str | None = None, error: str = "") -> ListeningSession | None:
+    """Stop the tenant's active session (status `error` when `error` is given); None if none was active."""
+    with transaction.atomic():
+        qs = ListeningSession.objects.select_for_update().filter(tenant=tenant, status=ListeningSession.Status.ACTIVE)
+        if session_id:
+            qs = qs.filter(session_id=session_id)
+        session = qs.first()
+        if session is None:
+            return None
+        session.status = ListeningSession.Status.ERROR if error else ListeningSession.Status.STOPPED
+        session.error = error[:500]
+        session.stopped_at = timezone.now()
+        session.save(update_fields=["status", "error", "stopped_at"])
+        emit("listening.status", _status_data(session), tenant=tenant)
+    cache.delete(_level_key(tenant.pk))
+    return session
+
+
+def listening_set_source(*, session: ListeningSession, source: str) -> None:
+    ListeningSession.objects.filter(pk=session.pk).update(source=source[:300])
+
+
+def level_publish(*, session: ListeningSession, reading: Reading, at: datetime | None = None) -> dict:
+    """Announce one tick: `audio.level` (ephemeral) and the cached latest level for the meter page."""
+    at = at or timezone.now()
+    data = {
+        "audioLevel": reading.level, "timestamp": _iso(at), "sessionId": session.session_id,
+        "rmsDbfs": reading.rms_dbfs, "peakDbfs": reading.peak_dbfs, "clip": reading.clip,
+    }
+    try:
+        cache.set(_level_key(session.tenant_id), data, LEVEL_CACHE_TTL_S)
+    except Exception:  # the meter page goes stale; the sampler goes on
+        logger.warning("could not cache the audio level", exc_info=True)
+    emit("audio.level", data, tenant=session.tenant)
+    return data
+
+
+class SessionStats:
+    """Level statistics gathered tick by tick and written about once a second (not ten times)."""
+
+    def __init__(self, session: ListeningSession) -> None:
+        self.session = session
+        self._reset()
+
+    def _reset(self) -> None:
+        self.ticks = 0
+        self.power_sum = 0.0
+        self.max_rms: float | None = None
+        self.max_peak: float | None = None
+        self.clips = 0
+        self.last_at: datetime | None = None
+
+    def add(self, reading: Reading, at: datetime) -> None:
+        self.ticks += 1
+        self.power_sum += dbfs_to_amplitude(reading.rms_dbfs) ** 2
+        self.max_rms = reading.rms_dbfs if self.max_rms is None else max(self.max_rms, reading.rms_dbfs)
+        self.max_peak = reading.peak_dbfs if self.max_peak is None else max(self.max_peak, reading.peak_dbfs)
+        self.clips += reading.clip
+        self.last_at = at
+
+    def flush(self) -> None:
+        if not self.ticks:
+            return
+
+        def greatest(field: str, value: float):
+            v = Value(value, output_field=FloatField())
+            return Greatest(Coalesce(F(field), v), v)
+
+        # F() expressions: the API may be stopping the session concurrently; never overwrite it.
+        ListeningSession.objects.filter(pk=self.session.pk).update(
+            tick_count=F("tick_count") + self.ticks, rms_power_sum=F("rms_power_sum") + self.power_sum,
+            max_rms_dbfs=greatest("max_rms_dbfs", self.max_rms), max_peak_dbfs=greatest("max_peak_dbfs", self.max_peak),
+            clip_count=F("clip_count") + self.clips, last_tick_at=self.last_at,
+        )
+        self._reset()
