@@ -88,7 +88,9 @@ def recording_upsert_from_recorder(*, tenant: Tenant, data: RecorderPayload, pay
         "uploaded_at": data.uploaded_at, "upload_source": data.upload_source, "bucket_name": data.bucket_name,
         "region": data.region, "raw_payload": payload,
     }
-    with transaction.atomic():
+    # No savepoint of our own: inside an inbound handler the machinery's savepoint already undoes
+    # everything on failure, and a savepoint costs two round trips per webhook.
+    with transaction.atomic(savepoint=False):
         recording, created = _lock_or_create(tenant=tenant, recording_id=data.recording_id, defaults=fields)
         if not created:
             if recording.user_id is not None and recording.user_id != user.pk:
@@ -154,7 +156,7 @@ def recording_upsert_from_realcast(
         "duration_seconds": duration, "file_size_bytes": file_size, "files": {"cdn": cdn_url} if cdn_url else {},
         "recorded_at": event_time if not ready else None, "raw_payload": data, "last_event_at": event_time,
     }
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # see recording_upsert_from_recorder
         recording, created = _lock_or_create(tenant=tenant, recording_id=str(raw_id).strip(), defaults=defaults)
         if created:
             emit(f"recording.{status}", recording_event_data(recording), tenant=tenant)

@@ -1,0 +1,405 @@
+"""Inbound webhook throughput: requests/s and latency of inbound paths under gunicorn on PostgreSQL.
+
+    python -m bench.ingest [--duration 10] [--workers 3] [--threads 4] [--clients 2] [--connections 16]
+                           [--scenario recordings-create ...] [--no-write]
+
+What it does:
+1. (Re)creates its own PostgreSQL database (`bench_ingest` on DATABASE_URL's server, default
+   postgres://postgres@127.0.0.1:5432) and migrates it; Redis (REDIS_URL, default
+   redis://127.0.0.1:6379/0) is the cache and broker, on a queue of its own that no worker
+   consumes (the fan-out messages are published, as in production, and deleted afterwards).
+2. Creates a tenant, its member and one inbound source per kind the scenarios need.
+3. Starts gunicorn (production settings, gthread workers with keep-alive) on a free port.
+4. For each scenario: load generator processes (`--clients`), each with threads holding
+   kept-alive HTTP/1.1 connections (raw sockets: a Python client heavy enough to need a core
+   of its own would measure itself), warm up, then count answers for `--duration` seconds.
+5. Writes requests/s, latency percentiles and the status mix to docs/benchmarks.md
+   (section "ingest") with `bench.report.write_section`.
+
+Adding a scenario: append a `Scenario` to SCENARIOS (path, source kind, how to authenticate,
+and a `body(n)` function returning the bytes of request n; `headers(n, body)` for extra headers
+such as signatures or message ids). `ack_only=True` marks asynchronous paths, whose figure is
+the acknowledgement latency (the handler runs later in Celery).
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DB_NAME = "bench_ingest"
+
+
+# --- Scenarios ------------------------------------------------------------------------------
+
+
+def _recording(n: int, *, recording_id: int) -> bytes:
+    return json.dumps({
+        "recording_id": recording_id,
+        "title": f"Meeting {n}",
+        "created_at": "2025-10-25 01:55:59.374860",
+        "duration_seconds": 77,
+        "duration_database": 77,
+        "user_info": {"username": "souvik", "email": "souvik@fyelabs.com"},
+        "file_info": {"total_size_mb": 0.51,
+                      "individual_sizes_mb": {"video.mkv": 0.5, "thumbnail.jpg": 0.01, "transcript.txt": 0.0}},
+        "uploaded_files": {
+            "video": f"https://s3.us-west-1.idrivee2.com/fyemeet/{recording_id}/video.mkv",
+            "thumbnail": f"https://s3.us-west-1.idrivee2.com/fyemeet/{recording_id}/thumbnail.jpg",
+        },
+        "upload_timestamp": "2025-10-24T21:57:22.775114",
+        "upload_source": "background_thread",
+        "bucket_name": "fyemeet",
+        "region": "us-west-1",
+    }).encode()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    path: str
+    kind: str  # the InboundSource kind whose key (or signature) authenticates
+    body: Callable[[int], bytes]
+    headers: Callable[[int, bytes, dict], dict] = field(default=lambda n, body, source: {})
+    auth: str = "key"  # "key": X-API-Key header; "signature": the scenario's headers() sign
+    ok: tuple[int, ...] = (200, 201)
+    ack_only: bool = False
+
+
+SCENARIOS: list[Scenario] = [
+    Scenario(
+        name="recordings-create",
+        description="seed 003 `POST /recordings/webhook/`, a new recording each time (201; insert + event)",
+        path="/recordings/webhook/", kind="recorder",
+        # Ids are unique across load processes: the process number is folded in by the generator.
+        body=lambda n: _recording(n, recording_id=n),
+        ok=(201,),
+    ),
+    Scenario(
+        name="recordings-update",
+        description="seed 003 `POST /recordings/webhook/`, the same 50 recordings over and over (200; update + event)",
+        path="/recordings/webhook/", kind="recorder",
+        body=lambda n: _recording(n, recording_id=10_000_000 + n % 50),
+        ok=(200, 201),
+    ),
+]
+
+
+# --- Load generation ---------------------------------------------------------------------------
+
+
+def _request(host: str, port: int, path: str, body: bytes, headers: dict) -> bytes:
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json",
+             f"Content-Length: {len(body)}", "Connection: keep-alive"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def _read_response(sock: socket.socket, buffer: bytearray) -> int:
+    while True:
+        end = buffer.find(b"\r\n\r\n")
+        if end >= 0:
+            head = bytes(buffer[:end]).decode("latin-1")
+            status = int(head.split(" ", 2)[1])
+            length = 0
+            for line in head.split("\r\n")[1:]:
+                name, _, value = line.partition(":")
+                if name.strip().lower() == "content-length":
+                    length = int(value)
+            total = end + 4 + length
+            while len(buffer) < total:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("server closed the connection")
+                buffer += chunk
+            del buffer[:total]
+            return status
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("server closed the connection")
+        buffer += chunk
+
+
+def _connection_loop(scenario_name, host, port, key, source, start_n, stride, stop_at, warm_until, out):
+    scenario = next(s for s in SCENARIOS if s.name == scenario_name)
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
+    n = start_n
+    sock = None
+    buffer = bytearray()
+    while time.monotonic() < stop_at:
+        if sock is None:
+            sock = socket.create_connection((host, port))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            buffer = bytearray()
+        body = scenario.body(n)
+        headers = dict(scenario.headers(n, body, source))
+        if scenario.auth == "key":
+            headers["X-API-Key"] = key
+        started = time.monotonic()
+        try:
+            sock.sendall(_request(host, port, scenario.path, body, headers))
+            status = _read_response(sock, buffer)
+        except OSError:
+            sock.close()
+            sock = None
+            status = -1
+        finished = time.monotonic()
+        if started >= warm_until:
+            statuses[status] = statuses.get(status, 0) + 1
+            latencies.append(finished - started)
+        n += stride
+    if sock is not None:
+        sock.close()
+    out.append((statuses, latencies))
+
+
+def _client_process(scenario_name, host, port, key, source, index, connections, total_connections, stop_at,
+                    warm_until, queue):
+    results: list = []
+    threads = [
+        threading.Thread(target=_connection_loop, args=(
+            scenario_name, host, port, key, source, index * connections + c, total_connections, stop_at,
+            warm_until, results,
+        ))
+        for c in range(connections)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
+    for s, lat in results:
+        for code, count in s.items():
+            statuses[code] = statuses.get(code, 0) + count
+        latencies.extend(lat)
+    queue.put((statuses, latencies))
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    seconds: float
+    statuses: dict[int, int]
+    latencies: list[float]
+
+    @property
+    def ok(self) -> int:
+        return sum(c for code, c in self.statuses.items() if code in self.scenario.ok)
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        if len(self.latencies) == 1:
+            return self.latencies[0] * 1000
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(p) - 1] * 1000
+
+
+def run_scenario(scenario: Scenario, *, host, port, key, source, clients, connections, duration, warmup) -> Result:
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    now = time.monotonic()
+    warm_until, stop_at = now + warmup, now + warmup + duration
+    per_client = max(1, connections // clients)
+    processes = [
+        ctx.Process(target=_client_process, args=(
+            scenario.name, host, port, key, source, i, per_client, per_client * clients, stop_at, warm_until, queue,
+        ))
+        for i in range(clients)
+    ]
+    for p in processes:
+        p.start()
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
+    for _ in processes:
+        s, lat = queue.get(timeout=warmup + duration + 60)
+        for code, count in s.items():
+            statuses[code] = statuses.get(code, 0) + count
+        latencies.extend(lat)
+    for p in processes:
+        p.join(10)
+    return Result(scenario, duration, statuses, latencies)
+
+
+# --- The stack under test --------------------------------------------------------------------
+
+
+def _env(database_url: str, redis_url: str, queue: str) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "bench-ingest-" + "x" * 50,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": database_url,
+        "DATABASE_CONN_MAX_AGE": "600",
+        "REDIS_URL": redis_url,
+        "CELERY_QUEUE": queue,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def _recreate_database(server_url: str) -> str:
+    import psycopg
+
+    parsed = urlparse(server_url)
+    admin_url = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    return parsed._replace(path=f"/{DB_NAME}").geturl()
+
+
+SETUP = """
+import json
+from accounts.services import tenant_create
+from accounts.models import Membership
+from django.contrib.auth import get_user_model
+from webhooks.inbound.services import source_create
+ctx = tenant_create(slug="bench", owner_email="owner@bench.test", password="bench-pw-123")
+user = get_user_model().objects.create_user(username="souvik", email="souvik@fyelabs.com", password="x-123456789")
+Membership.objects.create(tenant=ctx.tenant, user=user)
+out = {}
+for kind in %(kinds)r:
+    source, key = source_create(tenant=ctx.tenant, name="bench " + kind, kind=kind, rate_limit=10**9,
+                                signing_secret="bench-secret-0123456789" if kind == "realcast" else None)
+    out[kind] = {"key": key, "id": source.pk, "secret": "bench-secret-0123456789"}
+print("SETUP" + json.dumps(out))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                if s.recv(64).startswith(b"HTTP/1.1"):
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer on port {port}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="Measured seconds per scenario.")
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes.")
+    parser.add_argument("--threads", type=int, default=4, help="Threads per gunicorn worker (gthread).")
+    parser.add_argument("--clients", type=int, default=2, help="Load generator processes.")
+    parser.add_argument("--connections", type=int, default=16, help="Kept-alive connections in all.")
+    parser.add_argument("--scenario", action="append", help="Run only these scenarios (repeatable).")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL",
+                                                                 "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    parser.add_argument("--no-write", action="store_true", help="Print the figures; don't touch docs/benchmarks.md.")
+    args = parser.parse_args(argv)
+
+    scenarios = [s for s in SCENARIOS if not args.scenario or s.name in args.scenario]
+    if not scenarios:
+        parser.error(f"no such scenario; known: {', '.join(s.name for s in SCENARIOS)}")
+    queue = f"bench-ingest-{os.getpid()}"
+    database_url = _recreate_database(args.database_url)
+    env = _env(database_url, args.redis_url, queue)
+    print(f"database {DB_NAME} recreated; migrating", flush=True)
+    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    kinds = sorted({s.kind for s in scenarios})
+    setup = subprocess.run([PYTHON, "manage.py", "shell", "-c", SETUP % {"kinds": kinds}], cwd=ROOT, env=env,
+                           check=True, capture_output=True, text=True)
+    sources = json.loads(setup.stdout.split("SETUP", 1)[1])
+
+    port = _free_port()
+    gunicorn = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
+         "-k", "gthread", "--threads", str(args.threads), "--keep-alive", "60", "--log-level", "warning",
+         "--backlog", "2048"],
+        cwd=ROOT, env=env,
+    )
+    results: list[Result] = []
+    try:
+        _wait_http(port)
+        for scenario in scenarios:
+            source = sources[scenario.kind]
+            print(f"{scenario.name}: {args.duration:.0f}s with {args.connections} connections", flush=True)
+            result = run_scenario(
+                scenario, host="127.0.0.1", port=port, key=source["key"], source=source, clients=args.clients,
+                connections=args.connections, duration=args.duration, warmup=args.warmup,
+            )
+            results.append(result)
+            print(f"  {result.rate:.0f} req/s ok, p50 {result.percentile(50):.1f} ms, "
+                  f"p95 {result.percentile(95):.1f} ms, p99 {result.percentile(99):.1f} ms, "
+                  f"statuses {dict(sorted(result.statuses.items()))}", flush=True)
+    finally:
+        gunicorn.send_signal(signal.SIGTERM)
+        try:
+            gunicorn.wait(20)
+        except subprocess.TimeoutExpired:
+            gunicorn.kill()
+        _drop_queue(args.redis_url, queue)
+
+    table = _markdown(results, args)
+    print(table)
+    if not args.no_write:
+        from bench.report import write_section
+
+        write_section("ingest", table)
+    return 0
+
+
+def _drop_queue(redis_url: str, queue: str) -> None:
+    try:
+        import redis
+
+        redis.Redis.from_url(redis_url).delete(queue)
+    except Exception as exc:  # only housekeeping
+        print(f"could not delete queue {queue}: {exc}", file=sys.stderr)
+
+
+def _markdown(results: list[Result], args) -> str:
+    lines = [
+        "## Inbound ingest (`bench/ingest.py`)",
+        "",
+        f"gunicorn {args.workers} workers x {args.threads} threads (gthread, keep-alive), production settings, "
+        f"PostgreSQL (`{DB_NAME}`) and Redis, on the same {os.cpu_count()}-core machine as the load generator "
+        f"({args.clients} processes, {args.connections} kept-alive connections); {args.duration:.0f} s per scenario "
+        "after a warm-up. Target: ≥ 800 requests/s for the recordings endpoint.",
+        "",
+        "| scenario | what | req/s (ok) | p50 ms | p95 ms | p99 ms | statuses |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        statuses = ", ".join(f"{code}: {count}" for code, count in sorted(r.statuses.items()))
+        what = r.scenario.description + (" — acknowledgement latency" if r.scenario.ack_only else "")
+        lines.append(f"| `{r.scenario.name}` | {what} | {r.rate:.0f} | {r.percentile(50):.1f} | "
+                     f"{r.percentile(95):.1f} | {r.percentile(99):.1f} | {statuses} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
