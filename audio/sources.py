@@ -13,10 +13,10 @@ import contextlib
 import math
 import os
 import queue
+import struct
 import sys
 import threading
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -209,29 +209,71 @@ class SynthSource(_PacedSource):
 
 
 class WavSource(_PacedSource):
-    """A PCM WAV file (8/16/24/32-bit integer), in real time or as fast as it can be read."""
+    """A WAV file (8/16/24/32-bit integer PCM or 32/64-bit float, plain or WAVE_FORMAT_EXTENSIBLE,
+    as sox writes above 16 bits), in real time or as fast as it can be read."""
 
     def __init__(self, path: str | Path, realtime: bool = True) -> None:
         super().__init__(realtime)
         self.path = Path(path)
         try:
-            self._wav = wave.open(str(self.path), "rb")
-        except FileNotFoundError:
-            raise AudioUnavailable(f"audio unavailable: no such WAV file: {self.path}")
-        except (wave.Error, EOFError) as exc:
-            raise AudioUnavailable(f"audio unavailable: {self.path} is not a PCM WAV file ({exc})")
-        self.samplerate = self._wav.getframerate()
-        self.channels = self._wav.getnchannels()
-        self._width = self._wav.getsampwidth()
-        self.description = f"wav {self.path.name} ({self.samplerate} Hz, {self.channels} ch, {8 * self._width}-bit)"
+            self._file = open(self.path, "rb")  # closed by stop()
+        except OSError as exc:
+            raise AudioUnavailable(f"audio unavailable: cannot read WAV file {self.path}: {exc.strerror}")
+        try:
+            fmt, self._remaining = _wav_header(self._file)
+        except ValueError as exc:
+            self._file.close()
+            raise AudioUnavailable(f"audio unavailable: {self.path} is not a usable WAV file ({exc})")
+        self._float, self.channels, self.samplerate, self._width = fmt
+        self.description = (f"wav {self.path.name} ({self.samplerate} Hz, {self.channels} ch, "
+                            f"{8 * self._width}-bit{' float' if self._float else ''})")
 
     def read(self, frames: int) -> np.ndarray:
-        raw = self._wav.readframes(frames)
+        frame_bytes = self._width * self.channels
+        n = min(frames * frame_bytes, self._remaining)
+        raw = self._file.read(n - n % frame_bytes)
+        self._remaining -= len(raw)
+        if self._float:
+            dtype = "<f4" if self._width == 4 else "<f8"
+            return np.frombuffer(raw, dtype=dtype).astype(np.float32).reshape(-1, self.channels)
         return pcm_to_float(raw, self._width, self.channels)
 
     def stop(self) -> None:
         super().stop()
-        self._wav.close()
+        self._file.close()
+
+
+_PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
+
+
+def _wav_header(f) -> tuple[tuple[bool, int, int, int], int]:
+    """((is_float, channels, samplerate, bytes per sample), data bytes), leaving `f` at the data."""
+    riff = f.read(12)
+    if len(riff) < 12 or riff[:4] != b"RIFF" or riff[8:12] != b"WAVE":
+        raise ValueError("no RIFF/WAVE header")
+    fmt = None
+    while True:
+        head = f.read(8)
+        if len(head) < 8:
+            raise ValueError("no data chunk")
+        chunk, size = head[:4], struct.unpack("<I", head[4:])[0]
+        if chunk == b"fmt ":
+            body = f.read(size + size % 2)
+            tag, channels, rate = struct.unpack("<HHI", body[:8])
+            bits = struct.unpack("<H", body[14:16])[0]
+            if tag == _EXTENSIBLE and len(body) >= 26:
+                tag = struct.unpack("<H", body[24:26])[0]  # the sub-format GUID starts with the tag
+            if tag not in (_PCM, _FLOAT) or channels < 1 or bits % 8 or not rate:
+                raise ValueError(f"unsupported format tag {tag}, {bits} bits")
+            if (tag == _FLOAT and bits not in (32, 64)) or (tag == _PCM and bits not in (8, 16, 24, 32)):
+                raise ValueError(f"unsupported {bits}-bit samples")
+            fmt = (tag == _FLOAT, channels, rate, bits // 8)
+        elif chunk == b"data":
+            if fmt is None:
+                raise ValueError("data before fmt chunk")
+            return fmt, size
+        else:
+            f.seek(size + size % 2, 1)
 
 
 def pcm_to_float(raw: bytes, width: int, channels: int) -> np.ndarray:

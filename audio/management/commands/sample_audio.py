@@ -51,7 +51,10 @@ class Command(BaseCommand):
         if opts["fast"] and opts["source"] == "device":
             raise CommandError("--fast is for --source wav or synth")
         tenant = self._tenant(opts["tenant"])
-        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        # Signal handlers can only be installed from the main thread (tests call the command from others).
+        in_main = threading.current_thread() is threading.main_thread()
+        signals = (signal.SIGINT, signal.SIGTERM) if in_main else ()
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in signals}
         try:
             self._guard(self._follow if opts["follow"] else self._once, tenant)
         finally:
