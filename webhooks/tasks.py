@@ -13,7 +13,7 @@ from django.utils import timezone
 from webhooks import conf
 from webhooks.delivery import deliveries_send, deliveries_send_claimed, deliveries_send_due
 from webhooks.ephemeral import ephemeral_deliver, parse_created_at
-from webhooks.fanout import event_fan_out
+from webhooks.fanout import event_fan_out, events_fan_out
 from webhooks.jobs import job_tenant
 from webhooks.models import Delivery, Event
 
@@ -41,9 +41,11 @@ def deliver_ephemeral(tenant_id: int, event_id: str, type: str, data: dict, crea
 def sweep() -> None:
     """Beat: fan out events whose fan-out message was lost, then send due or abandoned deliveries."""
     cutoff = timezone.now() - timedelta(seconds=conf.get("WEBHOOKS_SWEEP_GRACE"))
-    lost = Event.objects.filter(fanned_out_at__isnull=True, created_at__lte=cutoff).order_by("created_at")
-    for event_id in lost.values_list("id", flat=True)[:500]:
-        deliveries_send_claimed(deliveries=event_fan_out(event_id=event_id))
+    for _ in range(20):  # bounded: a backlog larger than this waits for the next sweep
+        created = events_fan_out(older_than=cutoff)
+        if not created:
+            break
+        deliveries_send_claimed(deliveries=created)
     deliveries_send_due()
 
 
