@@ -12,7 +12,7 @@ def test_session_summary_exact_figures(tenant, streams):
         "session_id": "s1", "dj_username": "djunohoo", "platform": "twitch", "title": "Deep House Vibes",
         "status": "offline", "started_at": "2026-01-05T20:00:00Z", "ended_at": "2026-01-05T20:20:00Z",
         "total_tracks": 3, "total_interactions": 4, "peak_viewers": 200, "duration_seconds": 1200,
-        # 100×300 s + 150×300 s + 120×300 s + 200×300 s = 171,000 viewer-seconds over 1,200 s
+        # 100x300 s + 150x300 s + 120x300 s + 200x300 s = 171,000 viewer-seconds over 1,200 s
         "average_viewers": 142.5, "viewer_minutes": 2850.0,
         "chat_messages": 5, "unique_chatters": 3, "messages_per_minute": 0.25,
         "peak_chat_minute": {"minute": "2026-01-05T20:01:00Z", "messages": 3},
