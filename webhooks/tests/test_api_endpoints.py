@@ -262,3 +262,20 @@ def test_unknown_and_malformed_ids_answer_404(api_client):
 def test_anonymous_callers_are_refused(client):
     assert client.get("/api/v1/webhooks").status_code in (401, 403)
     assert client.post("/api/v1/webhooks", {"url": URL}).status_code in (401, 403)
+
+
+def test_openapi_documents_every_subscription_operation():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    ours = {p: ops for p, ops in schema["paths"].items() if p.startswith(("/api/v1/webhooks", "/api/v1/deliveries"))}
+    assert {"/api/v1/webhooks/", "/api/v1/webhooks/events/", "/api/v1/webhooks/{id}/test/",
+            "/api/v1/webhooks/{id}/deliveries/", "/api/v1/webhooks/{id}/stats/", "/api/v1/webhooks/{id}/secret/",
+            "/api/v1/webhooks/{id}/rotate-secret/", "/api/v1/webhooks/{id}/recover/",
+            "/api/v1/deliveries/{id}/redeliver/"} <= set(ours)
+    for path, operations in ours.items():
+        for method, operation in operations.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                assert operation.get("summary"), (method, path)
+    created = schema["paths"]["/api/v1/webhooks/"]["post"]["responses"]["201"]["content"]["application/json"]
+    assert created["examples"]
