@@ -1,0 +1,165 @@
+"""Seed 001's listen API: shapes, idempotence, tenant scoping, events, the level endpoint and the page."""
+
+import pytest
+from django.core.cache import cache
+
+from audio import services
+from audio.meter import Reading
+from audio.models import ListeningSession
+from webhooks.models import Endpoint, Event
+
+pytestmark = pytest.mark.django_db
+
+START, STOP, STATUS, LEVEL = "/api/listen/start", "/api/listen/stop", "/api/listen/status", "/api/listen/level"
+
+
+@pytest.fixture
+def emitted(monkeypatch):
+    calls = []
+    real = services.emit
+
+    def record(type, data, *, tenant):
+        calls.append((type, data, tenant))
+        return real(type, data, tenant=tenant)
+
+    monkeypatch.setattr(services, "emit", record)
+    return calls
+
+
+def test_start_answers_seed_001_shape_and_emits_listening_status(api_client, tenant, emitted):
+    r = api_client.post(START, {"timestamp": "2026-11-22T10:00:00.000Z"}, format="json")
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) == {"success", "message", "sessionId", "webhookUrl"}
+    assert body["success"] is True and body["message"] == "Listening started successfully"
+    assert body["webhookUrl"] is None
+    session = ListeningSession.objects.get(session_id=body["sessionId"])
+    assert session.tenant == tenant and session.status == "active" and session.started_by == "api"
+    assert emitted == [("listening.status", {"isListening": True, "sessionId": body["sessionId"], "status": "active"},
+                        tenant)]
+    event = Event.objects.get(type="listening.status")
+    assert event.tenant == tenant and event.data["isListening"] is True
+
+
+def test_start_twice_returns_the_same_session(api_client):
+    first = api_client.post(START, {}, format="json").json()
+    second = api_client.post(START, format="json").json()
+    assert second["sessionId"] == first["sessionId"]
+    assert second["message"] == "Already listening"
+    assert ListeningSession.objects.count() == 1
+
+
+def test_status_follows_start_and_stop(api_client, emitted, tenant):
+    assert api_client.get(STATUS).json() == {"isListening": False, "sessionId": None}
+    sid = api_client.post(START, format="json").json()["sessionId"]
+    assert api_client.get(STATUS).json() == {"isListening": True, "sessionId": sid}
+    r = api_client.post(STOP, {"timestamp": "x"}, format="json")
+    assert r.status_code == 200
+    assert r.json() == {"success": True, "message": "Listening stopped successfully", "sessionId": sid}
+    assert api_client.get(STATUS).json() == {"isListening": False, "sessionId": None}
+    assert emitted[-1] == ("listening.status", {"isListening": False, "sessionId": sid, "status": "stopped"}, tenant)
+    session = ListeningSession.objects.get(session_id=sid)
+    assert session.status == "stopped" and session.stopped_at is not None
+
+
+def test_stop_when_not_listening_is_harmless(api_client):
+    assert api_client.post(STOP, format="json").json() == {"success": True, "message": "Not listening",
+                                                           "sessionId": None}
+
+
+def test_sessions_are_tenant_scoped(api_client, other_api_client):
+    sid = api_client.post(START, format="json").json()["sessionId"]
+    assert other_api_client.get(STATUS).json() == {"isListening": False, "sessionId": None}
+    assert other_api_client.post(STOP, format="json").json()["sessionId"] is None
+    assert api_client.get(STATUS).json()["sessionId"] == sid
+    other = other_api_client.post(START, format="json").json()["sessionId"]
+    assert other != sid
+
+
+@pytest.mark.parametrize(("method", "path"), [("post", START), ("post", STOP), ("get", STATUS), ("get", LEVEL)])
+def test_anonymous_callers_get_401(client, method, path):
+    assert getattr(client, method)(path).status_code == 401
+
+
+def test_malformed_body_is_not_a_500(api_client):
+    r = api_client.post(START, data=b"[1,2", content_type="application/json")
+    assert r.status_code == 400
+    r = api_client.post(START, data=b"[1, 2]", content_type="application/json")
+    assert r.status_code == 200
+
+
+def test_webhook_url_is_the_endpoint_that_receives_levels(api_client, tenant):
+    Endpoint.objects.create(tenant=tenant, url="https://hooks.example.com/streams", events=["stream.live"], secret="s")
+    Endpoint.objects.create(tenant=tenant, url="https://ui.example.com/api/webhook/receive",
+                            events=["audio.level", "listening.status"], secret="s")
+    assert api_client.post(START, format="json").json()["webhookUrl"] == "https://ui.example.com/api/webhook/receive"
+
+
+def test_level_publish_emits_audio_level_and_caches_it_for_the_meter(api_client, tenant, emitted):
+    cache.clear()
+    session = services.listening_start(tenant=tenant).session
+    assert api_client.get(LEVEL).json() == {"isListening": True, "sessionId": session.session_id, "level": None}
+    reading = Reading(rms_dbfs=-23.01, peak_dbfs=-20.0, clip=False, level=61.6)
+    data = services.level_publish(session=session, reading=reading)
+    assert emitted[-1][0] == "audio.level"
+    assert set(emitted[-1][1]) == {"audioLevel", "timestamp", "sessionId", "rmsDbfs", "peakDbfs", "clip"}
+    assert data["audioLevel"] == 61.6 and data["sessionId"] == session.session_id
+    assert data["timestamp"].endswith("Z") and len(data["timestamp"]) == 24
+    assert not Event.objects.filter(type="audio.level").exists()  # ephemeral: no outbox row
+    assert api_client.get(LEVEL).json()["level"] == data
+
+
+def test_level_of_a_stopped_session_is_not_shown(api_client, tenant):
+    session = services.listening_start(tenant=tenant).session
+    services.level_publish(session=session, reading=Reading(-23.0, -20.0, False, 61.7))
+    services.listening_stop(tenant=tenant)
+    assert api_client.get(LEVEL).json() == {"isListening": False, "sessionId": None, "level": None}
+    new = services.listening_start(tenant=tenant).session
+    cache.set(f"audio:level:{tenant.pk}", {"sessionId": session.session_id, "audioLevel": 50})  # stale
+    assert api_client.get(LEVEL).json() == {"isListening": True, "sessionId": new.session_id, "level": None}
+
+
+def test_session_statistics_accumulate_with_energy_mean(tenant):
+    from django.utils import timezone
+
+    session = services.listening_start(tenant=tenant).session
+    stats = services.SessionStats(session)
+    stats.add(Reading(-20.0, -17.0, False, 66.7), timezone.now())
+    stats.add(Reading(-40.0, -37.0, True, 33.3), timezone.now())
+    stats.flush()
+    stats.add(Reading(-30.0, -10.0, False, 50.0), timezone.now())
+    stats.flush()
+    session.refresh_from_db()
+    assert session.tick_count == 3 and session.clip_count == 1
+    assert session.max_rms_dbfs == -20.0 and session.max_peak_dbfs == -10.0
+    assert session.mean_rms_dbfs == pytest.approx(-24.32, abs=0.01)  # 10*log10(mean(1e-2, 1e-4, 1e-3))
+
+
+def test_error_stop_records_the_reason(tenant, emitted):
+    session = services.listening_start(tenant=tenant).session
+    services.listening_stop(tenant=tenant, error="audio unavailable: stream died")
+    session.refresh_from_db()
+    assert session.status == "error" and session.error == "audio unavailable: stream died"
+    assert emitted[-1][1] == {"isListening": False, "sessionId": session.session_id, "status": "error"}
+
+
+def test_meter_page_needs_a_login(client, tenant_ctx):
+    r = client.get("/audio/meter/")
+    assert r.status_code == 302 and r["Location"].startswith("/api-auth/login/")
+    client.login(username="owner@acme.test", password="pw-acme-123")
+    r = client.get("/audio/meter/")
+    assert r.status_code == 200 and b"/api/listen/level" in r.content
+
+
+def test_event_types_are_registered():
+    from webhooks.registry import get_event_type
+
+    assert get_event_type("listening.status").durable is True
+    assert get_event_type("audio.level").durable is False
+
+
+def test_admin_lists_sessions(client, tenant, django_user_model):
+    services.listening_start(tenant=tenant)
+    admin = django_user_model.objects.create_superuser("root", "root@x.test", "pw")
+    client.force_login(admin)
+    assert client.get("/admin/audio/listeningsession/").status_code == 200
