@@ -16,54 +16,63 @@ from datetime import UTC, datetime, timedelta
 
 from streams.client import StreamAssistantWebhookClient, WebhookResult
 
-# main genre -> (bpm range, keys, {subgenre: characteristics}), and tracks to draw from.
+# main genre -> BPM range and {subgenre: (characteristics, tracks that really are that subgenre)}.
 GENRES: dict[str, dict] = {
     "house": {
         "bpm": (118, 126),
         "subgenres": {
-            "deep house": ["warm", "groovy", "soulful", "late-night", "rolling bass"],
-            "tech house": ["percussive", "driving", "minimal vocals", "groovy"],
-            "progressive house": ["melodic", "building", "euphoric", "layered pads"],
+            "deep house": (["warm", "groovy", "soulful", "late-night", "rolling bass"],
+                           [("Larry Heard", "Can You Feel It"), ("Kerri Chandler", "Rain"),
+                            ("Moodymann", "Shades of Jae")]),
+            "tech house": (["percussive", "driving", "minimal vocals", "groovy"],
+                           [("Fisher", "Losing It"), ("Solomun", "Customer Is King"), ("Green Velvet", "Flash")]),
+            "progressive house": (["melodic", "building", "euphoric", "layered pads"],
+                                  [("Eric Prydz", "Opus"), ("Deadmau5", "Strobe"), ("Sasha", "Xpander")]),
         },
-        "tracks": [("Larry Heard", "Can You Feel It"), ("Kerri Chandler", "Rain"), ("Fisher", "Losing It"),
-                   ("Solomun", "Customer Is King"), ("Eric Prydz", "Opus"), ("Moodymann", "Shades of Jae")],
     },
     "techno": {
         "bpm": (126, 140),
         "subgenres": {
-            "minimal techno": ["hypnotic", "sparse", "clicky", "repetitive"],
-            "melodic techno": ["emotive", "arpeggiated", "dark", "cinematic"],
-            "industrial techno": ["distorted", "relentless", "metallic", "dark"],
+            "minimal techno": (["hypnotic", "sparse", "clicky", "repetitive"],
+                               [("Plastikman", "Spastik"), ("Ricardo Villalobos", "Dexter")]),
+            "melodic techno": (["emotive", "arpeggiated", "dark", "cinematic"],
+                               [("Tale Of Us", "Nova"), ("Stephan Bodzin", "Powers of Ten"),
+                                ("Mind Against", "Atlant")]),
+            "industrial techno": (["distorted", "relentless", "metallic", "dark"],
+                                  [("Surgeon", "Magneze"), ("Perc", "Take Your Body Off")]),
         },
-        "tracks": [("Richie Hawtin", "Minus"), ("Tale Of Us", "Nova"), ("Surgeon", "Magneze"),
-                   ("Adam Beyer", "Your Mind"), ("Stephan Bodzin", "Powers of Ten")],
     },
     "drum and bass": {
         "bpm": (170, 176),
         "subgenres": {
-            "liquid dnb": ["atmospheric", "jazzy", "melodic", "smooth"],
-            "neurofunk": ["technical", "dark", "reese bass", "aggressive"],
-            "jump up": ["bouncy", "wobbly", "playful", "energetic"],
+            "liquid dnb": (["atmospheric", "jazzy", "melodic", "smooth"],
+                           [("LTJ Bukem", "Music"), ("Calibre", "Mr Right On"), ("High Contrast", "If We Ever"),
+                            ("Netsky", "Memory Lane")]),
+            "neurofunk": (["technical", "dark", "reese bass", "aggressive"],
+                          [("Noisia", "Stigma"), ("Phace", "Psycho"), ("Ed Rush & Optical", "Wormhole")]),
+            "jump up": (["bouncy", "wobbly", "playful", "energetic"],
+                        [("Macky Gee", "Tour"), ("Hedex", "Chopsticks")]),
         },
-        "tracks": [("LTJ Bukem", "Music"), ("Calibre", "Mr Right On"), ("Noisia", "Stigma"),
-                   ("High Contrast", "If We Ever"), ("Netsky", "Memory Lane")],
     },
     "breaks": {
         "bpm": (128, 136),
         "subgenres": {
-            "florida breaks": ["funky", "bass-heavy", "old-school", "electro"],
-            "nu skool breaks": ["rave", "gritty", "acid", "chopped"],
+            "florida breaks": (["funky", "bass-heavy", "old-school", "electro"],
+                               [("DJ Icey", "Beautiful"), ("Huda Hudia", "Cobra"), ("Baby Anne", "Bass Bomb")]),
+            "nu skool breaks": (["rave", "gritty", "acid", "chopped"],
+                                [("Plump DJs", "Scram"), ("Stanton Warriors", "Shake It"),
+                                 ("Adam Freeland", "We Want Your Soul")]),
         },
-        "tracks": [("DJ Icey", "Beautiful"), ("Plump DJs", "Scram"), ("Stanton Warriors", "Shake It")],
     },
     "trance": {
         "bpm": (136, 140),
         "subgenres": {
-            "uplifting trance": ["euphoric", "anthemic", "supersaw", "breakdown"],
-            "psytrance": ["psychedelic", "rolling", "twisted", "hypnotic"],
+            "uplifting trance": (["euphoric", "anthemic", "supersaw", "breakdown"],
+                                 [("Above & Beyond", "Sun & Moon"), ("Armin van Buuren", "Communication"),
+                                  ("Ferry Corsten", "Punk")]),
+            "psytrance": (["psychedelic", "rolling", "twisted", "hypnotic"],
+                          [("Infected Mushroom", "Becoming Insane"), ("Astrix", "Deep Jungle Walk")]),
         },
-        "tracks": [("Above & Beyond", "Sun & Moon"), ("Infected Mushroom", "Becoming Insane"),
-                   ("Armin van Buuren", "Communication")],
     },
 }
 KEYS = ["A minor", "C major", "D minor", "E minor", "F major", "G minor", "B flat minor", "F sharp minor"]
@@ -114,13 +123,18 @@ def plan_set(*, tracks: int, rng: random.Random, end: datetime, base_viewers: in
     start = end - sum(lengths, timedelta()) - timedelta(seconds=30)
     at, planned = start + timedelta(seconds=30), []
     main = rng.choice(list(GENRES))
+    played: set[tuple[str, str]] = set()
     for i, length in enumerate(lengths):
         if i and rng.random() < 0.3:  # a change of genre every three or four tracks
             main = rng.choice([g for g in GENRES if g != main])
         genre = GENRES[main]
         sub = rng.choice(list(genre["subgenres"]))
-        artist, title = rng.choice(genre["tracks"])
-        characteristics = rng.sample(genre["subgenres"][sub], k=min(3, len(genre["subgenres"][sub])))
+        traits, tracks_of_sub = genre["subgenres"][sub]
+        # A DJ doesn't play the same record twice in a set while others are left.
+        unplayed = [t for t in tracks_of_sub if t not in played] or tracks_of_sub
+        artist, title = rng.choice(unplayed)
+        played.add((artist, title))
+        characteristics = rng.sample(traits, k=min(3, len(traits)))
         bpm = rng.randint(*genre["bpm"])
         viewers = viewer_curve(i / max(tracks - 1, 1), base=base_viewers, peak=peak_viewers, rng=rng)
         track_data = {

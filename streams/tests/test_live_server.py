@@ -52,7 +52,8 @@ def test_simulate_stream_sends_a_whole_set(live_server, assistant_key, tenant):
     assert plays.count() == 8
     for play in plays:
         assert play.subgenre in GENRES[play.main_genre]["subgenres"]
-        assert set(play.characteristics) <= set(GENRES[play.main_genre]["subgenres"][play.subgenre])
+        traits, tracks = GENRES[play.main_genre]["subgenres"][play.subgenre]
+        assert set(play.characteristics) <= set(traits) and (play.artist, play.title) in tracks
     # Every bot message is linked to the track that was playing.
     assert not ChatInteraction.objects.filter(session=session, track__isnull=True).exists()
 
