@@ -99,3 +99,16 @@ def test_rows_inside_the_margin_stay_in_the_tail(settings, tenant, streams):
     rollup_refresh(tenant=tenant)
     GenreDay.objects.filter(tenant=tenant).update(plays=999)
     assert genre_trends(tenant=tenant) == [LIQUID, DEEP, MINIMAL]
+
+
+def test_refresh_command_and_beat_task(settings, tenant, streams, capsys):
+    from django.core.management import call_command
+
+    from analytics.tasks import refresh_rollups
+
+    settings.ANALYTICS_ROLLUP_MARGIN = 0
+    call_command("refresh_analytics_rollups")
+    assert "acme: 2 day(s) recomputed" in capsys.readouterr().out
+    refresh_rollups(full=True)
+    assert GenreDay.objects.filter(tenant=tenant).count() == 4
+    assert "analytics.refresh_rollups" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}

@@ -131,7 +131,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Sends deliveries that are due (long retries) or abandoned (a killed worker's lapsed lease)
     # and fans out events whose fan-out message was lost. Overlapping runs claim disjoint rows.
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": env.float("WEBHOOKS_SWEEP_INTERVAL", default=5.0)},
+    # Folds committed plays into analytics' per-day rollups; queries stay exact between runs.
+    "analytics-rollups": {"task": "analytics.refresh_rollups",
+                          "schedule": env.float("ANALYTICS_ROLLUP_INTERVAL", default=300.0)},
+    # A daily rebuild also forgets deleted streams rows, the one change the incremental refresh can't see.
+    "analytics-rollups-rebuild": {"task": "analytics.refresh_rollups", "schedule": 86400.0, "kwargs": {"full": True}},
 }
+# Rows younger than this are never trusted to be in the rollups: longer than any transaction may live.
+ANALYTICS_ROLLUP_MARGIN = env.int("ANALYTICS_ROLLUP_MARGIN", default=300)
 # Webhook delivery engine knobs (defaults and the rest in webhooks/conf.py).
 WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=90)
 WEBHOOKS_SEND_THREADS = env.int("WEBHOOKS_SEND_THREADS", default=32)
