@@ -64,12 +64,12 @@ def test_stop_event_ends_the_run_promptly():
 
 
 def test_no_first_block_is_an_error():
-    with pytest.raises(AudioUnavailable, match="no first block in 0.3 s from scripted"):
+    with pytest.raises(AudioUnavailable, match=r"no first block in 0\.3 s from scripted"):
         Sampler(ScriptedSource(0), first_block_timeout=0.3).run(duration=5)
 
 
 def test_no_block_for_the_stall_timeout_is_an_error():
-    with pytest.raises(AudioUnavailable, match="stream died: no block for 0.4 s"):
+    with pytest.raises(AudioUnavailable, match=r"stream died: no block for 0\.4 s"):
         Sampler(ScriptedSource(8), stall_timeout=0.4).run(duration=5)
 
 

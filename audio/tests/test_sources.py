@@ -13,7 +13,8 @@ from audio.sources import AudioUnavailable, SynthSource, WavSource, pcm_to_float
 from audio.tests.helpers import ROOT, command_env
 
 DEVICES = [
-    {"index": 0, "name": "HDA Intel PCH: ALC892 Analog (hw:0,0)", "channels": 2, "samplerate": 44100, "hostapi": "ALSA"},
+    {"index": 0, "name": "HDA Intel PCH: ALC892 Analog (hw:0,0)", "channels": 2, "samplerate": 44100,
+     "hostapi": "ALSA"},
     {"index": 3, "name": "USB Mic (hw:1,0)", "channels": 1, "samplerate": 48000, "hostapi": "ALSA"},
 ]
 
