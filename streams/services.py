@@ -116,9 +116,8 @@ def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
     return max(x for x in (a, b) if x is not None) if (a or b) else None
 
 
-def _apply(session: StreamSession, *, at: datetime, info: StreamInfo) -> set[str]:
-    """Fold one event's time and stream info into the session; returns the fields that changed."""
-    before = {f: getattr(session, f) for f in _TRACKED}
+def _apply(session: StreamSession, *, at: datetime, info: StreamInfo) -> None:
+    """Fold one event's time and stream info into the session (in memory; `_save` writes it)."""
     session.started_at = _earliest(session.started_at, at)
     session.last_event_at = _latest(session.last_event_at, at)
     details = {"platform": info.platform, "dj_username": info.dj_username, "title": info.title}
@@ -132,7 +131,13 @@ def _apply(session: StreamSession, *, at: datetime, info: StreamInfo) -> set[str
             session.details_at = at
     if info.viewer_count is not None:
         _apply_viewers(session, at=at, count=info.viewer_count)
-    return {f for f in _TRACKED if getattr(session, f) != before[f]}
+
+
+def _touch(session: StreamSession, *, at: datetime, info: StreamInfo) -> set[str]:
+    """Apply an event's time and stream info and save; returns the fields that changed."""
+    before = _snapshot(session)
+    _apply(session, at=at, info=info)
+    return _save(session, before)
 
 
 def _apply_viewers(session: StreamSession, *, at: datetime, count: int) -> None:
@@ -165,9 +170,17 @@ _PUBLIC = {"platform", "dj_username", "title", "status", "started_at", "ended_at
            "current_viewers", "peak_viewers"}
 
 
-def _save(session: StreamSession, changed: set[str]) -> None:
+def _snapshot(session: StreamSession) -> dict:
+    return {f: getattr(session, f) for f in _TRACKED}
+
+
+def _save(session: StreamSession, before: dict) -> set[str]:
+    """Write the fields that differ from `before` (only those: see STYLE.md on update_fields)."""
+    _recompute_duration(session)  # derived: whatever moved started_at or ended_at, it follows
+    changed = {f for f in _TRACKED if getattr(session, f) != before[f]}
     if changed:
         session.save(update_fields=[*changed, "updated_at"])
+    return changed
 
 
 # --- session lifecycle ------------------------------------------------------------------
@@ -180,15 +193,14 @@ def session_start(
 ) -> StreamSession:
     """`stream_start` / RealCast `stream.live`. Emits `stream.live` the first time only."""
     session = _locked_session(tenant=tenant, session_id=session_id)
-    before = {f: getattr(session, f) for f in _TRACKED}
+    before = _snapshot(session)
     _apply(session, at=at, info=info)
     session.started_at = _earliest(session.started_at, started_at)
     _apply_status(session, at=started_at or at, status=StreamSession.Status.LIVE)
-    _recompute_duration(session)
     announce = session.live_announced_at is None
     if announce:
         session.live_announced_at = at
-    _save(session, {f for f in _TRACKED if getattr(session, f) != before[f]})
+    _save(session, before)
     if announce:
         emit("stream.live", session_data(session), tenant=tenant)
     return session
@@ -198,9 +210,7 @@ def session_start(
 def session_update(*, tenant: Tenant, session_id: str, at: datetime, info: StreamInfo = NO_INFO) -> StreamSession:
     """`stream_update`: new title, DJ or viewer figures. Emits `stream.updated` when something visible changed."""
     session = _locked_session(tenant=tenant, session_id=session_id)
-    changed = _apply(session, at=at, info=info)
-    _save(session, changed)
-    if changed & _PUBLIC:
+    if _touch(session, at=at, info=info) & _PUBLIC:
         emit("stream.updated", session_data(session), tenant=tenant)
     return session
 
@@ -212,7 +222,7 @@ def session_end(
 ) -> StreamSession:
     """`stream_end` / RealCast `stream.offline`. Emits `stream.offline` when the session first ends."""
     session = _locked_session(tenant=tenant, session_id=session_id)
-    before = {f: getattr(session, f) for f in _TRACKED}
+    before = _snapshot(session)
     first_end = session.ended_at is None
     ended_at = ended_at or at
     _apply(session, at=at, info=info)
@@ -223,8 +233,7 @@ def session_end(
     if peak_viewers is not None:
         session.peak_viewers = max(session.peak_viewers, peak_viewers)
     _apply_status(session, at=ended_at, status=StreamSession.Status.OFFLINE)
-    _recompute_duration(session)
-    _save(session, {f for f in _TRACKED if getattr(session, f) != before[f]})
+    _save(session, before)
     if first_end:
         emit("stream.offline", session_data(session), tenant=tenant)
     return session
@@ -236,11 +245,10 @@ def session_error(
 ) -> StreamError:
     """RealCast `stream.error`: an error row, status `error` unless a newer status says otherwise."""
     session = _locked_session(tenant=tenant, session_id=session_id)
-    before = {f: getattr(session, f) for f in _TRACKED}
+    before = _snapshot(session)
     _apply(session, at=at, info=NO_INFO)
     _apply_status(session, at=at, status=StreamSession.Status.ERROR)
-    _recompute_duration(session)
-    _save(session, {f for f in _TRACKED if getattr(session, f) != before[f]})
+    _save(session, before)
     error, created = StreamError.objects.get_or_create(
         session=session, at=at, error_code=error_code,
         defaults={"tenant": tenant, "error_message": error_message},
@@ -259,8 +267,7 @@ def viewer_count_record(
     """RealCast `viewer.count.update` (and `viewer.joined` when `viewer_id` is given)."""
     session = _locked_session(tenant=tenant, session_id=session_id)
     sampled = not ViewerSample.objects.filter(session=session, at=at).exists()
-    changed = _apply(session, at=at, info=StreamInfo(viewer_count=viewer_count))
-    _save(session, changed)
+    _touch(session, at=at, info=StreamInfo(viewer_count=viewer_count))
     if viewer_id is not None:
         emit("viewer.joined", {"session_id": session_id, "viewer_id": viewer_id, "viewer_count": viewer_count,
                                "at": _ts(at)}, tenant=tenant)
@@ -281,7 +288,7 @@ def track_play_record(
 ) -> TrackPlay:
     """A classified track (`track_start`). Emits `track.classified` once per (session, time, track)."""
     session = _locked_session(tenant=tenant, session_id=session_id)
-    _save(session, _apply(session, at=at, info=info))
+    _touch(session, at=at, info=info)
     # No get_or_create savepoint needed: the session lock keeps a twin insert of this key out.
     play = TrackPlay.objects.filter(session=session, played_at=at, artist=artist, title=title).first()
     if play is not None:
@@ -320,7 +327,7 @@ def chat_interaction_record(
 ) -> ChatInteraction:
     """The bot's chat message (`chat_message`). Emits `chat.interaction` once per (session, time, message)."""
     session = _locked_session(tenant=tenant, session_id=session_id)
-    _save(session, _apply(session, at=at, info=info))
+    _touch(session, at=at, info=info)
     message_hash = hashlib.sha256(message_sent.encode()).hexdigest()
     interaction = ChatInteraction.objects.filter(session=session, at=at, message_hash=message_hash).first()
     if interaction is not None:  # the session lock keeps a twin insert of this key out
@@ -341,7 +348,7 @@ def chat_message_record(
 ) -> ChatMessage:
     """A viewer's chat message (RealCast `chat.message.new`), once per message id."""
     session = _locked_session(tenant=tenant, session_id=session_id)
-    _save(session, _apply(session, at=created_at, info=NO_INFO))
+    _touch(session, at=created_at, info=NO_INFO)
     chat, created = ChatMessage.objects.get_or_create(
         tenant=tenant, message_id=message_id,
         defaults={"session": session, "user_id": user_id, "user_name": user_name, "message": message,

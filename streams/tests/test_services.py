@@ -160,3 +160,12 @@ def test_sessions_of_two_tenants_with_the_same_id_stay_apart(tenant, other_tenan
     services.session_start(tenant=other_tenant, session_id="same", at=at(0), info=StreamInfo(title="theirs"))
     assert StreamSession.objects.get(tenant=tenant).title == "mine"
     assert StreamSession.objects.get(tenant=other_tenant).title == "theirs"
+
+
+@pytest.mark.django_db
+def test_duration_follows_a_late_event_that_moves_the_start(tenant):
+    services.session_end(tenant=tenant, session_id="s", at=at(60))
+    services.session_start(tenant=tenant, session_id="s", at=at(10))
+    services.track_play_record(tenant=tenant, session_id="s", at=at(5), artist="A", title="Early")
+    session = StreamSession.objects.get()
+    assert (session.started_at, session.duration_seconds) == (at(5), 55 * 60)
