@@ -149,6 +149,8 @@ class _PacedSource(Source):
         raise NotImplementedError
 
     def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
         self._stop.clear()
         self._thread = threading.Thread(target=self._produce, name=f"audio-{type(self).__name__}", daemon=True)
         self._thread.start()
@@ -385,6 +387,8 @@ class DeviceSource(Source):
             self.failure = "the input stream stopped (sound server gone?)"
 
     def start(self) -> None:
+        if self._stream is not None:
+            return  # already running (the command opens the device before it starts a session)
         self._stopping = False
         self._chatter.start()
         if self.pulse_source:

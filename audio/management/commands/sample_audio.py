@@ -110,8 +110,14 @@ class Command(BaseCommand):
     # --- modes ---
 
     def _once(self, tenant: Tenant) -> None:
-        source = self._source()  # an unknown device fails here, before any session exists
-        result = services.listening_start(tenant=tenant, started_by="command", source=source.description)
+        source = self._source()
+        if not self.opts["fast"]:
+            source.start()  # a device that cannot be opened fails here, before any session exists
+        try:
+            result = services.listening_start(tenant=tenant, started_by="command", source=source.description)
+        except BaseException:
+            source.stop()
+            raise
         session = result.session
         if not result.created:
             services.listening_set_source(session=session, source=source.description)

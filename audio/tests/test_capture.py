@@ -1,0 +1,97 @@
+"""REAL capture: a private PulseAudio with a null sink, a -20 dBFS sine played into it, and
+`sample_audio --source device --device vsink.monitor` metering it through PortAudio → ALSA's
+pulse plugin → PulseAudio. Never skipped: without pulseaudio, paplay or sox it fails and says why.
+"""
+
+import re
+import signal
+import statistics
+import time
+
+import pytest
+
+from audio.models import ListeningSession
+from audio.tests.helpers import TICK, PulseServer, command_env, read_line, sox_make, start_command, stop_process
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def pulse(tmp_path):
+    # Started before any process imports sounddevice: PortAudio enumerates devices once, at import.
+    server = PulseServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+def _ticks(lines: list[str]) -> list[tuple[float, float]]:
+    return [(float(m[1]), float(m[2])) for m in (TICK.search(line) for line in lines) if m]
+
+
+def test_device_capture_reads_a_minus_20_dbfs_sine_like_sox(pulse, tenant, tmp_path):
+    sine = sox_make(tmp_path / "sine-20.wav", "synth", "3", "sine", "1000", "vol", "-20dB", rate=44100)
+    env = command_env(**pulse.env)
+    sampler = start_command("--source", "device", "--device", "vsink.monitor", "--duration", "30",
+                            "--tenant", "acme", env=env)
+    player = None
+    try:
+        # The first level (silence from the idle sink) proves the stream runs before we play.
+        read_line(sampler, TICK, timeout=30)
+        player = pulse.play(sine)
+        _, lines = read_line(sampler, r"rms=-2[0-9]\.", timeout=15)
+        _, more = read_line(sampler, TICK, timeout=5)
+        lines += more
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            lines += read_line(sampler, TICK, timeout=5)[1]
+        assert player.wait(15) == 0, player.stderr.read()
+    finally:
+        stop_process(player)
+        stop_process(sampler, signal.SIGTERM)
+    out, err = sampler.communicate(timeout=10)
+    lines += out.splitlines()
+    assert sampler.returncode == 0, err
+    # Ticks entirely inside the tone (the first and last straddle its edges).
+    loud = [t for t in _ticks(lines) if t[0] > -30][1:-1]
+    assert len(loud) >= 15, lines
+    rms = statistics.median(t[0] for t in loud)
+    peak = statistics.median(t[1] for t in loud)
+    assert rms == pytest.approx(-23.01, abs=0.1), loud
+    assert peak == pytest.approx(-20.0, abs=0.1), loud
+    assert all(abs(t[0] + 23.01) <= 0.1 for t in loud), loud
+    session = ListeningSession.objects.get()
+    assert session.status == "stopped" and "vsink.monitor" in session.source
+    assert session.max_rms_dbfs == pytest.approx(-23.01, abs=0.1)
+
+
+def test_list_devices_through_pulseaudio(pulse):
+    proc = start_command("--list-devices", env=command_env(**pulse.env))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert re.search(r"^\[\d+\] pulse \(ALSA", out, re.M), out
+
+
+def test_unknown_pulse_source_ends_with_one_line_and_exit_3(pulse, tenant):
+    proc = start_command("--source", "device", "--device", "nosuch.monitor", "--duration", "2", "--tenant", "acme",
+                         env=command_env(**pulse.env))
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("audio unavailable: unknown device 'nosuch.monitor'"), err
+    assert not ListeningSession.objects.exists()
+
+
+def test_dead_sound_server_ends_with_one_line_and_exit_3(pulse, tenant):
+    proc = start_command("--source", "device", "--device", "vsink.monitor", "--duration", "30", "--tenant", "acme",
+                         env=command_env(**pulse.env))
+    try:
+        read_line(proc, TICK, timeout=30)
+        pulse.stop()  # the sound server goes away mid-stream
+        out, err = proc.communicate(timeout=20)
+    finally:
+        stop_process(proc)
+    assert proc.returncode == 3, (out, err)
+    lines = [line for line in err.splitlines() if line.strip() and "kombu" not in line]
+    assert len(lines) == 1 and lines[0].startswith("audio unavailable: stream died"), err
+    assert "Traceback" not in err
+    assert ListeningSession.objects.get().status == "error"
