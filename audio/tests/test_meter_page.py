@@ -1,0 +1,51 @@
+"""The live meter page in headless Chromium while `sample_audio --source synth` runs."""
+
+import pytest
+
+from audio.meter import level_percent
+from audio.tests.helpers import TICK, read_line, start_command, stop_process
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _shown_level(page) -> float | None:
+    value = page.get_attribute("#level", "data-level")
+    return float(value) if value else None
+
+
+def _wait_for_level(page, expected: float, timeout_ms: int = 15000) -> None:
+    page.wait_for_function(
+        "([want]) => { const v = document.getElementById('level').dataset.level;"
+        " return v !== '' && Math.abs(parseFloat(v) - want) <= 0.15; }",
+        arg=[expected], timeout=timeout_ms,
+    )
+
+
+def test_meter_follows_the_synth_level_live(logged_in_page, live_server):
+    page = logged_in_page
+    page.goto(f"{live_server.url}/audio/meter/")
+    page.wait_for_selector("text=Not listening.")
+    sampler = start_command("--source", "synth", "--level", "-20", "--tenant", "acme", "--quiet")
+    try:
+        # A -20 dBFS sine: RMS -23.01 dBFS, level (60 - 23.01) / 60 = 61.6.
+        _wait_for_level(page, level_percent(-23.0103))
+        assert page.text_content("#rms") == "-23.01"
+        assert page.text_content("#peak") == "-20.00"
+        assert page.text_content("#clip") == "no"
+        first = page.text_content("#status")
+        page.wait_for_function("(s) => document.getElementById('status').textContent !== s", arg=first,
+                               timeout=5000)  # moving in real time: every tick has a new timestamp
+        width = page.eval_on_selector("#bar", "el => el.style.width")
+        assert width == "61.6%"
+    finally:
+        stop_process(sampler)
+    assert sampler.returncode == 0
+    page.wait_for_selector("text=Not listening.", timeout=10000)
+
+    louder = start_command("--source", "synth", "--level", "-6", "--tenant", "acme")
+    try:
+        read_line(louder, TICK, timeout=60)
+        _wait_for_level(page, level_percent(-9.0103))  # 85.0
+        assert page.text_content("#rms") == "-9.01"
+    finally:
+        stop_process(louder)
