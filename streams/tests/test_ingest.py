@@ -6,6 +6,8 @@ import json
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from streams.handlers import realcast
@@ -182,6 +184,9 @@ def test_bad_payloads_get_400_naming_the_field(assistant, path, mutate, named):
     b' "track_data": {"artist": "a", "title": "b"}}',
     b'{"timestamp": "99999-01-01T00:00:00Z", "session_id": "x", "event_type": "track_start",'
     b' "track_data": {"artist": "a", "title": "b"}}',
+    # NUL can't be stored by PostgreSQL (text or jsonb): refused, never a database error.
+    b'{"timestamp": "2025-09-28T20:30:15Z", "session_id": "x", "event_type": "chat_message",'
+    b' "chat_interaction": {"message_sent": "hi", "emoji_reactions": {"\\u0000": 1}}}',
 ])
 def test_junk_never_gets_a_500(assistant, body):
     for path in ("/api/webhook/track-classified", "/api/webhook/chat-interaction", "/api/webhook/stream-stats"):
@@ -396,3 +401,29 @@ def test_realcast_recording_events_land_in_recordings(client, rc_source, tenant)
     assert (recording.status, recording.stream_id, recording.file_size_bytes) == ("ready", "stream_abc123",
                                                                                   524288000)
     assert set(InboundMessage.objects.values_list("status", flat=True)) == {"processed"}
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12,
+)
+_fields = st.fixed_dictionaries({}, optional={
+    "timestamp": st.sampled_from(["2025-09-28T20:30:00Z", "2025-09-28", "", "x"]) | _json_values,
+    "session_id": st.text(max_size=30) | _json_values,
+    "event_type": st.sampled_from(["track_start", "chat_message", "stream_start", "stream_update", "stream_end"])
+    | _json_values,
+    "dj_stream": _json_values,
+    "track_data": st.fixed_dictionaries({}, optional={"artist": _json_values, "title": _json_values,
+                                                      "bpm": _json_values, "classification": _json_values}),
+    "chat_interaction": _json_values,
+})
+
+
+@pytest.mark.django_db
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=_fields)
+def test_fuzzed_payloads_never_get_a_500(assistant, payload):
+    for path in ("/api/webhook/track-classified", "/api/webhook/chat-interaction", "/api/webhook/stream-stats"):
+        response = post(assistant, path, json.dumps(payload).encode())
+        assert response.status_code in (201, 400), (path, payload, response.content[:300])
