@@ -11,7 +11,9 @@ from datetime import datetime
 def nice_max(value: float) -> float:
     """A round axis maximum at or above `value` (1, 2, 2.5 or 5 times a power of ten)."""
     if value <= 0:
-        return 1
+        return 4
+    if value <= 8:  # small counts: whole-number ticks at quarters
+        return 4 if value <= 4 else 8
     power = 10 ** math.floor(math.log10(value))
     for step in (1, 2, 2.5, 5, 10):
         if value <= step * power:

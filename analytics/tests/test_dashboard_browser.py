@@ -51,3 +51,40 @@ def test_dashboard_draws_genre_session_chat_and_delivery_charts(logged_in_page, 
     assert page.locator("#genre-chart").bounding_box()["width"] > 600
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_dashboard_renders_a_stream_sent_by_simulate_stream(logged_in_page, live_server, tenant):
+    """The whole path: the sender client posts a DJ set over HTTP, streams stores it, the dashboard draws it."""
+    import io
+
+    from django.core.management import call_command
+
+    from analytics.selectors import genre_trends, session_summary
+    from webhooks.inbound.services import source_create
+
+    key = source_create(tenant=tenant, name="assistant", kind="stream-assistant")[1]
+    out = io.StringIO()
+    call_command("simulate_stream", url=live_server.url, api_key=key, tracks=10, speed=0, seed=3,
+                 session="sim-dash", stdout=out)
+    assert "0 failed" in out.getvalue()
+    summary = session_summary(tenant=tenant, session_id="sim-dash")
+    assert summary["session"]["total_tracks"] == 10
+
+    page = logged_in_page
+    page.set_viewport_size({"width": 1600, "height": 1300})
+    page.goto(f"{live_server.url}/dashboard/")  # the newest session is shown by default
+    bars = page.locator("#genre-chart rect.bar")
+    drawn = [(bars.nth(i).get_attribute("data-subgenre"), int(bars.nth(i).get_attribute("data-plays")))
+             for i in range(bars.count())]
+    assert drawn == [(t["subgenre"], t["total_plays"]) for t in genre_trends(tenant=tenant, limit=12)]
+    assert sum(plays for _, plays in drawn) == 10
+    assert page.locator("#viewer-chart line.track").count() == 10
+    samples = page.locator("#viewer-chart circle.sample")
+    assert samples.count() == len(summary["viewer_timeline"]) > 0
+    assert page.locator("#peak-viewers").inner_text() == str(summary["session"]["peak_viewers"])
+    chat = page.locator("#chat-chart rect.chat")
+    assert sum(int(chat.nth(i).get_attribute("data-interactions")) for i in range(chat.count())) == \
+        summary["session"]["total_interactions"]
+    page.screenshot(path=str(SCREENSHOT.with_name("dashboard-simulate-stream.png")), full_page=True)
