@@ -26,6 +26,12 @@ class Request:
         return json.loads(self.body)
 
 
+class _Server(ThreadingHTTPServer):
+    # The engine sends a batch concurrently; socketserver's default backlog of 5 would reset connections.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class PythonReceiver:
     """A threaded HTTP server calling `view(request) -> (status, text)` and keeping what it saw."""
 
@@ -52,7 +58,7 @@ class PythonReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
