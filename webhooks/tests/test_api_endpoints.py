@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import hypothesis
+import hypothesis.strategies as st
 import pytest
 from django.utils import timezone
 
@@ -279,3 +281,30 @@ def test_openapi_documents_every_subscription_operation():
                 assert operation.get("summary"), (method, path)
     created = schema["paths"]["/api/v1/webhooks/"]["post"]["responses"]["201"]["content"]["application/json"]
     assert created["examples"]
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=10,
+)
+_fields = st.sampled_from(["url", "description", "events", "is_active", "signature_scheme", "signature_header",
+                           "payload_style", "retry_schedule", "rate_limit", "secret", "id"])
+_urls = st.sampled_from([URL, "http://[::1]:99999/x", "https://exa mple.com", "https://ex%61mple.com/", "http://",
+                         "https://xn--nxasmq6b.example.com/", "https://例え.example.com/", "http://0x7f000001/",
+                         "http://user:pw@hooks.example.com/", "javascript:alert(1)", "https://hooks.example.com:0/"])
+
+
+@hypothesis.settings(max_examples=150, deadline=None,
+                     suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
+@hypothesis.given(body=st.dictionaries(_fields, _json | _urls, max_size=6), method=st.sampled_from(["post", "patch"]))
+def test_no_input_gets_a_500(api_client, tenant, settings, body, method):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    if method == "post":
+        response = api_client.post("/api/v1/webhooks", body, format="json")
+    else:
+        endpoint = services.endpoint_create(tenant=tenant, url=URL)
+        response = api_client.patch(f"/api/v1/webhooks/{endpoint.pk}", body, format="json")
+    assert response.status_code in (200, 201, 400), (response.status_code, response.content[:500])
+    if response.status_code == 400:
+        assert set(response.json()) <= set(body) | {"url", "non_field_errors"}
