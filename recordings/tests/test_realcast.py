@@ -20,7 +20,8 @@ READY = {"recording_id": "rec_ghi789", "stream_id": "stream_abc123",
 
 
 def types():
-    return list(Event.objects.filter(type__startswith="recording.").order_by("id").values_list("type", flat=True))
+    events = Event.objects.filter(type__startswith="recording.").order_by("created_at")
+    return list(events.values_list("type", flat=True))
 
 
 def test_started_then_ready(tenant):

@@ -1,8 +1,11 @@
 """The handler registry: domain apps register what to do with an inbound message, by name.
 
-A handler is `fn(message: InboundMessage, payload: dict) -> HandlerResult`. It runs inside a
-transaction together with the message's status update, so its writes and "processed" commit
-together. It must be idempotent: replays and the sweep may run it again on the same raw bytes.
+A handler is `fn(message: InboundMessage, payload: dict) -> HandlerResult`. It gets
+`message.tenant`, `.source`, `.received_at`, `.message_id` and the parsed JSON object. It runs
+inside a transaction together with the message's row, so its writes and "processed" commit
+together. (`message.pk` is None during a sync message without a sender id: that row is inserted
+once, after the handler, with its result.) It must be idempotent: replays and the sweep may
+run it again on the same raw bytes.
 
 A handler refuses a message by raising `InboundRejected(status, body)` (the sender gets that
 answer in sync mode; the message is marked failed) or a DRF `ValidationError` (answered 400).

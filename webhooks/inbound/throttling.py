@@ -9,6 +9,7 @@ import math
 import time
 
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 
 from webhooks.events import emit
 from webhooks.inbound import conf
@@ -19,6 +20,14 @@ logger = logging.getLogger(__name__)
 
 
 def _increment(key: str, timeout: int) -> int:
+    if isinstance(cache, RedisCache):
+        # One round trip (Django's incr() asks EXISTS first). Each window has its own key,
+        # so refreshing the expiry on every hit only keeps a finished window a little longer.
+        full_key = cache.make_and_validate_key(key)
+        pipe = cache._cache.get_client(full_key, write=True).pipeline(transaction=False)
+        pipe.incr(full_key)
+        pipe.expire(full_key, timeout)
+        return int(pipe.execute()[0])
     try:
         return cache.incr(key)
     except ValueError:  # first hit of the window

@@ -22,6 +22,7 @@ from webhooks.inbound.services import (
     Outcome,
     PayloadError,
     duplicate_outcome,
+    handle_then_insert,
     message_build,
     message_fail,
     message_insert,
@@ -268,6 +269,8 @@ def inbound_view(
         return Outcome(200, {"status": "accepted", "id": message.pk}, message)
 
     def _receive_sync(message: InboundMessage, payload: dict) -> Outcome:
+        if not message.message_id:  # nothing to de-duplicate on: the one-INSERT path
+            return handle_then_insert(message, payload)
         with transaction.atomic():
             original = message_insert(message)
             if original is None:

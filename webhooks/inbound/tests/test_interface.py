@@ -77,3 +77,37 @@ def test_wrong_kind_is_forbidden(client, tenant):
     response = client.post("/t/sync", {"a": 1}, content_type="application/json", HTTP_X_API_KEY=key)
     assert response.status_code == 403
     assert not InboundMessage.objects.exists()
+
+
+def test_unexpected_handler_error_is_422_kept_with_traceback(client, tenant):
+    _, key = make_source(tenant)
+    response = client.post("/t/sync", {"explode": True}, content_type="application/json", HTTP_X_API_KEY=key)
+    assert response.status_code == 422
+    assert response.json()["status"] == "error"
+    message = InboundMessage.objects.get()
+    assert message.status == "failed" and "RuntimeError: boom" in message.error
+    assert "Traceback" in message.traceback and message.response_status == 422
+
+
+@pytest.mark.parametrize("message_id", ["", "with-id"])
+def test_failed_handler_writes_are_rolled_back_but_the_message_is_kept(client, tenant, message_id):
+    from webhooks.inbound.handlers import HandlerResult, inbound_handler
+    from webhooks.inbound.views import inbound_view
+
+    @inbound_handler("tests.write_then_fail")
+    def write_then_fail(message, payload):
+        tenant.name = "changed by a failing handler"
+        tenant.save(update_fields=["name"])
+        raise RuntimeError("after the write")
+        return HandlerResult()
+
+    from django.test import RequestFactory
+
+    _, key = make_source(tenant)
+    request = RequestFactory().post("/x", b"{}", content_type="application/json", HTTP_X_API_KEY=key,
+                                    HTTP_WEBHOOK_ID=message_id)
+    response = inbound_view(handler="tests.write_then_fail", kinds={"recorder"})(request)
+    assert response.status_code == 422
+    tenant.refresh_from_db()
+    assert tenant.name != "changed by a failing handler"
+    assert InboundMessage.objects.get().status == "failed"
