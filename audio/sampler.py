@@ -141,7 +141,8 @@ class Sampler:
 
 
 def run_offline(source, *, interval: float = 0.1, on_tick: Callable[[Tick], None] | None = None,
-                ballistics: bool = False, aes17: bool = False, duration: float | None = None) -> RunSummary:
+                ballistics: bool = False, aes17: bool = False, duration: float | None = None,
+                stop: threading.Event | None = None) -> RunSummary:
     """Meter a readable source (WAV, synth) as fast as possible: a tick is `interval` of audio.
 
     Ends at the end of the file, or after `duration` seconds of audio.
@@ -153,7 +154,7 @@ def run_offline(source, *, interval: float = 0.1, on_tick: Callable[[Tick], None
     acc = TickAccumulator()
     index = 0
     try:
-        while duration is None or index * interval < duration - 1e-9:
+        while (duration is None or index * interval < duration - 1e-9) and not (stop and stop.is_set()):
             block = source.read(frames)
             if block.shape[0] == 0:
                 break

@@ -171,7 +171,7 @@ class Command(BaseCommand):
         try:
             if o["fast"]:
                 summary = run_offline(source, interval=o["interval"], on_tick=on_tick, ballistics=o["ballistics"],
-                                      aes17=o["aes17"], duration=duration)
+                                      aes17=o["aes17"], duration=duration, stop=self.stop)
             else:
                 sampler = Sampler(source, interval=o["interval"], on_tick=on_tick, ballistics=o["ballistics"],
                                   aes17=o["aes17"])
