@@ -42,8 +42,9 @@ class WebhookResult:
         return self.ok
 
 
-def _now() -> str:
-    moment = datetime.now(UTC)
+def iso_timestamp(moment: datetime | None = None) -> str:
+    """ISO 8601 UTC with milliseconds and `Z` (seed 000's `timestamp`); now by default."""
+    moment = (moment or datetime.now(UTC)).astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -87,7 +88,7 @@ class StreamAssistantWebhookClient:
                                   timestamp: str | None = None) -> WebhookResult:
         """`track_start`: `track_data` has artist, title, optional bpm and key, and `classification`."""
         return self._post("track", {
-            "timestamp": timestamp or _now(),
+            "timestamp": timestamp or iso_timestamp(),
             "dj_stream": dj_stream(stream_info),
             "track_data": track_data,
             "session_id": self.session_id,
@@ -98,7 +99,7 @@ class StreamAssistantWebhookClient:
                               timestamp: str | None = None) -> WebhookResult:
         """`chat_message`: message_sent, engagement_type, audience_reaction, response_count, emoji_reactions."""
         return self._post("chat", {
-            "timestamp": timestamp or _now(),
+            "timestamp": timestamp or iso_timestamp(),
             "dj_stream": dj_stream(stream_info),
             "chat_interaction": chat_interaction,
             "session_id": self.session_id,
@@ -111,7 +112,7 @@ class StreamAssistantWebhookClient:
         if event_type not in STREAM_EVENTS:
             return WebhookResult(ok=False, error=f"event_type must be one of {', '.join(STREAM_EVENTS)}")
         return self._post("stats", {
-            "timestamp": timestamp or _now(),
+            "timestamp": timestamp or iso_timestamp(),
             "dj_stream": dj_stream(stream_info),
             "session_id": self.session_id,
             "event_type": event_type,

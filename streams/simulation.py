@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from streams.client import StreamAssistantWebhookClient, WebhookResult
+from streams.client import StreamAssistantWebhookClient, WebhookResult, iso_timestamp
 
 # main genre -> BPM range and {subgenre: (characteristics, tracks that really are that subgenre)}.
 GENRES: dict[str, dict] = {
@@ -172,10 +172,6 @@ def bot_interaction(track_data: dict, *, viewers: int, rng: random.Random) -> di
             "response_count": responses, "emoji_reactions": emoji}
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 def play_set(
     client: StreamAssistantWebhookClient, *, tracks: int = 12, speed: float = 60.0, rng: random.Random | None = None,
     dj: str = "djunohoo", title: str = "Deep House Vibes", platform: str = "twitch",
@@ -196,7 +192,7 @@ def play_set(
         return result.ok
 
     send(client.send_stream_stats({**info, "viewer_count": planned[0].viewers if planned else 0}, "stream_start",
-                                  timestamp=_iso(start)))
+                                  timestamp=iso_timestamp(start)))
     previous = start
     for i, track in enumerate(planned, 1):
         if should_stop():
@@ -206,7 +202,7 @@ def play_set(
         previous = track.at
         info["viewer_count"] = track.viewers
         summary.peak_viewers = max(summary.peak_viewers, track.viewers)
-        ok = send(client.send_track_classification(track.track_data, info, timestamp=_iso(track.at)))
+        ok = send(client.send_track_classification(track.track_data, info, timestamp=iso_timestamp(track.at)))
         summary.tracks += ok
         cls = track.track_data["classification"]
         line = (f"[{i:>3}/{len(planned)}] {track.at:%H:%M} {track.track_data['artist']} - "
@@ -214,11 +210,13 @@ def play_set(
                 f"viewers {track.viewers:>4}")
         if track.chat is not None:
             summary.interactions += send(client.send_chat_interaction(track.chat, info,
-                                                                      timestamp=_iso(track.chat_at)))
+                                                                      timestamp=iso_timestamp(track.chat_at)))
             line += f"  chat: {track.chat['engagement_type']} +{track.chat['response_count']}"
         if i % 3 == 0:
-            send(client.send_stream_stats(info, "stream_update", timestamp=_iso(track.at + timedelta(seconds=60))))
+            update_at = iso_timestamp(track.at + timedelta(seconds=60))
+            send(client.send_stream_stats(info, "stream_update", timestamp=update_at))
         progress(line + ("" if ok else "  [FAILED]"))
     end = datetime.now(UTC) if should_stop() else previous + timedelta(minutes=4)
-    send(client.send_stream_stats({**info, "viewer_count": 0}, "stream_end", timestamp=_iso(max(end, previous))))
+    end_at = iso_timestamp(max(end, previous))
+    send(client.send_stream_stats({**info, "viewer_count": 0}, "stream_end", timestamp=end_at))
     return summary
