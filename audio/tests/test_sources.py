@@ -123,3 +123,18 @@ def test_list_devices_without_a_sound_server_says_none(tmp_path):
     assert proc.returncode == 3, proc
     assert proc.stderr.strip().splitlines() == ["audio unavailable: no input device; devices: none"]
     assert "Traceback" not in proc.stdout
+
+
+@pytest.mark.django_db
+def test_follow_with_missing_portaudio_ends_the_session_with_the_reason(no_portaudio, tenant, capsys):
+    from django.core.management import call_command
+
+    from audio import services
+
+    session = services.listening_start(tenant=tenant).session
+    with pytest.raises(SystemExit) as exc:
+        call_command("sample_audio", "--follow", "--source", "device", "--duration", "5")
+    assert exc.value.code == 3
+    assert capsys.readouterr().err.strip().startswith("audio unavailable: PortAudio library not found")
+    session.refresh_from_db()
+    assert session.status == "error" and "PortAudio" in session.error

@@ -136,7 +136,11 @@ class Command(BaseCommand):
             if session is None:
                 self.stop.wait(SESSION_CHECK_S)
                 continue
-            source = self._source()
+            try:
+                source = self._source()
+            except AudioUnavailable as exc:  # the API said "listen" but there is nothing to listen to
+                services.listening_stop(tenant=tenant, session_id=session.session_id, error=str(exc))
+                raise
             services.listening_set_source(session=session, source=source.description)
             self._say(f"session {session.session_id} active: sampling {source.description}")
             remaining = deadline - time.monotonic() if deadline else None
