@@ -94,3 +94,15 @@ def test_openapi_documents_the_stream_endpoints(api_client):
         assert any(p.startswith(path) for p in schema["paths"]), path
     params = {p["name"] for p in schema["paths"]["/api/v1/tracks/"]["get"]["parameters"]}
     assert {"session", "since", "until", "genre", "page"} <= params
+
+
+@pytest.mark.django_db
+def test_admin_lists_sessions_and_shows_tracks_and_chat_inline(admin_client, stream):
+    listing = admin_client.get("/admin/streams/streamsession/?status__exact=live&platform__exact=twitch")
+    assert listing.status_code == 200 and b"s-1" in listing.content and b"s-2" not in listing.content
+    session = services.StreamSession.objects.get(session_id="s-1")
+    page = admin_client.get(f"/admin/streams/streamsession/{session.pk}/change/")
+    assert page.status_code == 200
+    assert b"Kerri Chandler" in page.content and b"liquid!" in page.content and b"Great stream!" in page.content
+    for model in ("trackplay", "chatinteraction", "chatmessage", "streamerror", "viewersample"):
+        assert admin_client.get(f"/admin/streams/{model}/").status_code == 200, model
