@@ -37,6 +37,7 @@ run: migrate
 lint: install
 	$(VENV)/bin/ruff check .
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --fail-on-warn > /dev/null
 	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=check-deploy-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(48))') \
 	  DJANGO_ALLOWED_HOSTS=streamhook.example DATABASE_URL=$${DATABASE_URL:-postgres://u@localhost/db} \
 	  $(PY) manage.py check --deploy --fail-level WARNING

@@ -59,6 +59,9 @@ def _js_numbers(value, markers: dict[str, str]):
         return value
     if isinstance(value, float):
         return _js_float(value, markers)
+    if isinstance(value, int) and abs(value) >= 2**53:
+        # JSON.parse turns it into a double; write what JSON.stringify writes back for it.
+        return _js_float(float(value), markers)
     if isinstance(value, dict):
         return {str(k): _js_numbers(v, markers) for k, v in value.items()}
     if isinstance(value, list | tuple):

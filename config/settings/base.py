@@ -187,6 +187,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two apps use the same field names with different choices; name each enum once.
+    "ENUM_NAME_OVERRIDES": {
+        "DeliveryStatusEnum": "webhooks.models.Delivery.Status",
+        "EndpointSignatureSchemeEnum": "webhooks.models.Endpoint.Scheme",
+        "InboundSignatureSchemeEnum": "webhooks.inbound.models.InboundSource.Scheme",
+        "RecordingStatusEnum": "recordings.models.Recording.Status",
+    },
 }
 
 # --- Request limits -------------------------------------------------------------
