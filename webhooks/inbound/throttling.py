@@ -19,12 +19,24 @@ from webhooks.signing import format_timestamp
 logger = logging.getLogger(__name__)
 
 
+_CLIENTS: dict[int, object] = {}
+
+
+def _redis_client():
+    """A client on the cache's own connection pool, kept: Django builds a new one per call."""
+    pool = cache._cache._get_connection_pool(write=True)
+    client = _CLIENTS.get(id(pool))
+    if client is None:
+        client = _CLIENTS[id(pool)] = cache._cache._client(connection_pool=pool)
+    return client
+
+
 def _increment(key: str, timeout: int) -> int:
     if isinstance(cache, RedisCache):
         # One round trip (Django's incr() asks EXISTS first). Each window has its own key,
         # so refreshing the expiry on every hit only keeps a finished window a little longer.
         full_key = cache.make_and_validate_key(key)
-        pipe = cache._cache.get_client(full_key, write=True).pipeline(transaction=False)
+        pipe = _redis_client().pipeline(transaction=False)
         pipe.incr(full_key)
         pipe.expire(full_key, timeout)
         return int(pipe.execute()[0])
