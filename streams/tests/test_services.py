@@ -169,3 +169,24 @@ def test_duration_follows_a_late_event_that_moves_the_start(tenant):
     services.track_play_record(tenant=tenant, session_id="s", at=at(5), artist="A", title="Early")
     session = StreamSession.objects.get()
     assert (session.started_at, session.duration_seconds) == (at(5), 55 * 60)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_events_of_a_session_make_one_session_and_lose_nothing(tenant):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def play(n: int) -> None:
+        try:
+            services.track_play_record(tenant=tenant, session_id="race", at=at(n), artist="A", title=f"T{n}",
+                                       info=StreamInfo(viewer_count=n))
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(play, range(24)))
+    session = StreamSession.objects.get(session_id="race")
+    assert session.tracks.count() == 24
+    assert (session.peak_viewers, session.current_viewers, session.started_at) == (23, 23, at(0))
+    assert _stream_events().filter(type="track.classified").count() == 24
