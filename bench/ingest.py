@@ -399,6 +399,7 @@ def main(argv: list[str] | None = None) -> int:
          "--backlog", "2048"],
         cwd=ROOT, env=env,
     )
+    args.load_before = os.getloadavg()[0]
     results: list[Result] = []
     try:
         _wait_http(port)
@@ -448,6 +449,9 @@ def _markdown(results: list[Result], args) -> str:
         f"({args.clients} processes, {args.connections} kept-alive connections); {args.duration:.0f} s per scenario "
         "after a warm-up. Targets: ≥ 800 requests/s for the recordings and track-classified endpoints; "
         "RealCast acknowledgement p99 < 20 ms at 200 requests/s.",
+        "",
+        # Other work on the machine takes cores from both the server and the load generator.
+        f"Load average (1 min) before / after the run: {args.load_before:.1f} / {os.getloadavg()[0]:.1f}.",
         "",
         "| scenario | what | req/s (ok) | p50 ms | p95 ms | p99 ms | statuses |",
         "|---|---|---:|---:|---:|---:|---|",
