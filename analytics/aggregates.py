@@ -10,7 +10,7 @@ from datetime import UTC, date
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 
 from streams.models import ChatInteraction
@@ -50,22 +50,17 @@ def genre_totals(plays: QuerySet, *, by_day: bool = False) -> dict[Key, GenreTot
 
     day_expr = {"day": TruncDate("played_at", tzinfo=UTC)} if by_day else {}
     keys = ["day", "main_genre", "subgenre"] if by_day else ["main_genre", "subgenre"]
+    # One statement: each play brings the responses of its own chat (a lookup on the chat's
+    # track index), so the planner starts from the plays' (tenant, played_at) range.
+    responses = ChatInteraction.objects.filter(track=OuterRef("pk")).values("track").annotate(s=Sum("response_count"))
     rows = (
-        plays.annotate(**day_expr).values(*keys).order_by()
-        .annotate(n=Count("id"), csum=Sum("confidence"), ccount=Count("confidence"))
+        plays.annotate(**day_expr, responses=Subquery(responses.values("s"))).values(*keys).order_by()
+        .annotate(n=Count("id"), csum=Sum("confidence"), ccount=Count("confidence"), e=Sum("responses"))
     )
     for row in rows:
         t = at(row.get("day"), row["main_genre"], row["subgenre"])
         t.plays, t.confidence_sum, t.confidence_count = row["n"], row["csum"] or 0.0, row["ccount"]
-
-    engagement = (
-        ChatInteraction.objects.filter(track__in=plays.values("id"))
-        .annotate(**({"day": TruncDate("track__played_at", tzinfo=UTC)} if by_day else {}))
-        .values(*(["day"] if by_day else []), "track__main_genre", "track__subgenre").order_by()
-        .annotate(total=Sum("response_count"))
-    )
-    for row in engagement:
-        at(row.get("day"), row["track__main_genre"], row["track__subgenre"]).engagement = row["total"] or 0
+        t.engagement = row["e"] or 0
 
     for *key, name, count in characteristic_counts(plays.annotate(**day_expr), keys):
         day, genre, subgenre = key if by_day else (None, *key)

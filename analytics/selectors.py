@@ -172,19 +172,20 @@ def session_summary(*, tenant: Tenant, session_id: str, top: int = 5) -> dict | 
     if not span_us and viewers.counts:
         average_viewers = float(viewers.counts[-1])
 
-    tracks = _session_tracks(session, viewers, end)
-    by_type = session.chat_interactions.values("engagement_type").order_by()
-    interaction_stats = [
-        {"type": row["engagement_type"], "count": row["n"], "avg_response": _ratio(row["total"], row["n"], 2)}
-        for row in by_type.annotate(n=Count("id"), total=Sum("response_count"))
-    ]
+    # One read per table; the figures are folded in Python (a session has hundreds of rows, not millions).
+    interactions = list(session.chat_interactions.values_list("at", "engagement_type", "response_count", "track_id"))
+    tracks = _session_tracks(session, viewers, end, interactions)
+    by_type: dict = defaultdict(lambda: [0, 0])
+    for _, kind, responses, _ in interactions:
+        by_type[kind][0] += 1
+        by_type[kind][1] += responses
+    interaction_stats = [{"type": kind, "count": n, "avg_response": _ratio(total, n, 2)}
+                         for kind, (n, total) in by_type.items()]
     interaction_stats.sort(key=lambda row: (-row["count"], row["type"]))
-    genre_breakdown = [
-        {"main_genre": row["main_genre"], "subgenre": row["subgenre"], "count": row["n"]}
-        for row in session.tracks.values("main_genre", "subgenre").order_by().annotate(n=Count("id"))
-    ]
+    genres = Counter((t["main_genre"], t["subgenre"]) for t in tracks)
+    genre_breakdown = [{"main_genre": g, "subgenre": sub, "count": n} for (g, sub), n in genres.items()]
     genre_breakdown.sort(key=lambda row: (-row["count"], row["main_genre"], row["subgenre"]))
-    chat = _chat_figures(session, duration)
+    chat = _chat_figures(session, duration, interactions)
 
     return {
         "session": {
@@ -196,7 +197,7 @@ def session_summary(*, tenant: Tenant, session_id: str, top: int = 5) -> dict | 
             "started_at": iso(session.started_at),
             "ended_at": iso(session.ended_at),
             "total_tracks": len(tracks),
-            "total_interactions": sum(row["count"] for row in interaction_stats),
+            "total_interactions": len(interactions),
             "peak_viewers": max(session.peak_viewers, max(viewers.counts, default=0)),
             "duration_seconds": duration,
             "average_viewers": average_viewers,
@@ -212,12 +213,12 @@ def session_summary(*, tenant: Tenant, session_id: str, top: int = 5) -> dict | 
     }
 
 
-def _session_tracks(session: StreamSession, viewers: _Viewers, end: datetime | None) -> list[dict]:
-    engagement = {
-        row["track_id"]: row
-        for row in session.chat_interactions.filter(track__isnull=False).values("track_id").order_by()
-        .annotate(n=Count("id"), total=Sum("response_count"))
-    }
+def _session_tracks(session: StreamSession, viewers: _Viewers, end: datetime | None, interactions) -> list[dict]:
+    engagement: dict = defaultdict(lambda: {"n": 0, "total": 0})
+    for _, _, responses, track_id in interactions:
+        if track_id is not None:
+            engagement[track_id]["n"] += 1
+            engagement[track_id]["total"] += responses
     plays = list(session.tracks.order_by("played_at", "id").values(
         "id", "played_at", "artist", "title", "main_genre", "subgenre", "confidence", "viewers_at_play",
     ))
@@ -243,11 +244,11 @@ def _minute(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-def _chat_figures(session: StreamSession, duration: int | None) -> dict:
+def _chat_figures(session: StreamSession, duration: int | None, interactions) -> dict:
     messages = list(session.chat_messages.values_list("created_at", "user_id", "user_name"))
     per_minute = Counter(_minute(at) for at, _, _ in messages)
     bot = defaultdict(lambda: [0, 0])
-    for at, responses in session.chat_interactions.values_list("at", "response_count"):
+    for at, _, responses, _ in interactions:
         bot[_minute(at)][0] += 1
         bot[_minute(at)][1] += responses
     peak = min(per_minute.items(), key=lambda kv: (-kv[1], kv[0]), default=None)

@@ -127,14 +127,19 @@ def main(argv: list[str] | None = None) -> int:
     now = TrackPlay.objects.filter(tenant=tenant).order_by("-played_at").values_list("played_at", flat=True)[0]
     week = now - timedelta(days=7)
     week_plays = TrackPlay.objects.filter(tenant=tenant, played_at__gte=week).count()
+    days7 = datetime.combine(now.date() - timedelta(days=6), datetime.min.time(), tzinfo=UTC)
+    days7_plays = TrackPlay.objects.filter(tenant=tenant, played_at__gte=days7).count()
     ids = list(StreamSession.objects.filter(tenant=tenant).values_list("session_id", flat=True)[:5000])
     rng = random.Random(7)
     queries = {
         f"genre-trends, all {figures['plays']:,} plays": (lambda: genre_trends(tenant=tenant),
                                                           lambda: genre_trends(tenant=tenant, use_rollups=False)),
-        f"genre-trends, last 7 days ({week_plays:,} plays)": (
+        f"genre-trends, last 7 x 24 h ({week_plays:,} plays)": (
             lambda: genre_trends(tenant=tenant, since=week),
             lambda: genre_trends(tenant=tenant, since=week, use_rollups=False)),
+        f"genre-trends, 7 calendar days since {days7:%Y-%m-%d} 00:00 ({days7_plays:,} plays)": (
+            lambda: genre_trends(tenant=tenant, since=days7),
+            lambda: genre_trends(tenant=tenant, since=days7, use_rollups=False)),
         "session-summary (random session)": (lambda: session_summary(tenant=tenant, session_id=rng.choice(ids)), None),
     }
     assert genre_trends(tenant=tenant) == genre_trends(tenant=tenant, use_rollups=False)
