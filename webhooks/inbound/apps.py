@@ -14,10 +14,6 @@ class InboundConfig(AppConfig):
     verbose_name = "Inbound webhooks"
 
     def ready(self) -> None:
-        from celery import current_app
+        from webhooks.inbound import beat
 
-        # Async messages whose Celery message was lost (broker down at arrival) are picked up here.
-        current_app.conf.beat_schedule.setdefault(
-            "webhooks-inbound-sweep-received",
-            {"task": "webhooks_inbound.sweep_received", "schedule": 60.0},
-        )
+        beat.register()

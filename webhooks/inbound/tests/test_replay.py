@@ -107,3 +107,27 @@ def test_task_skips_messages_already_handled(tenant, failed_message):
     process_inbound_message(failed_message.pk)  # status is failed, not received: nothing runs
     failed_message.refresh_from_db()
     assert failed_message.attempts == 1
+
+
+def test_sweep_requeues_async_messages_left_received(tenant, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from webhooks.inbound import tasks
+    from webhooks.inbound.beat import is_registered
+    from webhooks.inbound.services import message_build
+
+    source, _ = make_source(tenant)
+    old = message_build(source=source, handler="recordings.webhook", message_id="", headers={}, body=b"{}",
+                        sha256="0" * 64)
+    old.save()
+    InboundMessage.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(minutes=10))
+    fresh = message_build(source=source, handler="recordings.webhook", message_id="", headers={}, body=b"{}",
+                          sha256="0" * 64)
+    fresh.save()
+    queued = []
+    monkeypatch.setattr(tasks.process_inbound_message, "delay", queued.append)
+    assert tasks.sweep_received_messages() == 1
+    assert queued == [old.pk]
+    assert is_registered()
