@@ -256,6 +256,13 @@ class Result:
     statuses: dict[int, int]
     latencies: list[float]
 
+    cpu_seconds: float = 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        answered = sum(self.statuses.values())
+        return self.cpu_seconds * 1000 / answered if answered else float("nan")
+
     @property
     def ok(self) -> int:
         return sum(c for code, c in self.statuses.items() if code in self.scenario.ok)
@@ -345,6 +352,26 @@ print("SETUP" + json.dumps(out))
 """
 
 
+def _server_cpu(gunicorn_pid: int) -> float:
+    """CPU seconds used so far by gunicorn (master and workers) and the benchmark database's backends."""
+    total = 0
+    needle = f" {DB_NAME} ".encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                cmdline = fh.read().replace(b"\0", b" ")
+        except OSError:
+            continue
+        pid, ppid = int(entry), int(fields[1])
+        if pid == gunicorn_pid or ppid == gunicorn_pid or (cmdline.startswith(b"postgres: ") and needle in cmdline):
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -406,11 +433,19 @@ def main(argv: list[str] | None = None) -> int:
         for scenario in scenarios:
             source = sources[scenario.kind]
             print(f"{scenario.name}: {args.duration:.0f}s with {args.connections} connections", flush=True)
+            # Server-side CPU (gunicorn + this database's PostgreSQL backends) over the measured part:
+            # a figure the machine's other load doesn't inflate the way it does requests/s.
+            cpu: dict[str, float] = {}
+            timer = threading.Timer(args.warmup, lambda cpu=cpu: cpu.setdefault("start", _server_cpu(gunicorn.pid)))
+            timer.start()
             result = run_scenario(
                 scenario, host="127.0.0.1", port=port, key=source["key"], source=source, clients=args.clients,
                 connections=args.connections, duration=args.duration, warmup=args.warmup,
             )
+            timer.join()
+            result.cpu_seconds = _server_cpu(gunicorn.pid) - cpu["start"]
             results.append(result)
+            print(f"  server CPU {result.cpu_ms_per_request:.2f} ms/request", flush=True)
             print(f"  {result.rate:.0f} req/s ok, p50 {result.percentile(50):.1f} ms, "
                   f"p95 {result.percentile(95):.1f} ms, p99 {result.percentile(99):.1f} ms, "
                   f"statuses {dict(sorted(result.statuses.items()))}", flush=True)
@@ -453,14 +488,18 @@ def _markdown(results: list[Result], args) -> str:
         # Other work on the machine takes cores from both the server and the load generator.
         f"Load average (1 min) before / after the run: {args.load_before:.1f} / {os.getloadavg()[0]:.1f}.",
         "",
-        "| scenario | what | req/s (ok) | p50 ms | p95 ms | p99 ms | statuses |",
-        "|---|---|---:|---:|---:|---:|---|",
+        "Server CPU is what gunicorn and the benchmark database's PostgreSQL backends used per answered request "
+        f"while measured; {os.cpu_count()} cores / that figure bounds requests/s on this machine without the load "
+        "generator and other work.",
+        "",
+        "| scenario | what | req/s (ok) | p50 ms | p95 ms | p99 ms | server CPU ms/req | statuses |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         statuses = ", ".join(f"{code}: {count}" for code, count in sorted(r.statuses.items()))
         what = r.scenario.description + (" — acknowledgement latency" if r.scenario.ack_only else "")
         lines.append(f"| `{r.scenario.name}` | {what} | {r.rate:.0f} | {r.percentile(50):.1f} | "
-                     f"{r.percentile(95):.1f} | {r.percentile(99):.1f} | {statuses} |")
+                     f"{r.percentile(95):.1f} | {r.percentile(99):.1f} | {r.cpu_ms_per_request:.2f} | {statuses} |")
     return "\n".join(lines)
 
 
