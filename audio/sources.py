@@ -367,7 +367,8 @@ class DeviceSource(Source):
     def __init__(self, device: str | int | None = None, samplerate: int | None = None, channels: int = 1) -> None:
         super().__init__()
         self.sd = _import_sounddevice()
-        self.device, self.pulse_source = resolve_device(device, input_devices())
+        self.devices = input_devices()
+        self.device, self.pulse_source = resolve_device(device, self.devices)
         self.samplerate = samplerate or self.device["samplerate"] or 48000
         self.channels = max(1, min(channels, self.device["channels"]))
         self.description = f"device [{self.device['index']}] {self.device['name']}" + (
@@ -407,8 +408,9 @@ class DeviceSource(Source):
             self._chatter.stop()
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if self.pulse_source:
-                raise AudioUnavailable(f"audio unavailable: unknown device {self.pulse_source!r}: PulseAudio "
-                                       f"refused it as a source ({reason})")
+                raise AudioUnavailable(f"audio unavailable: unknown device {self.pulse_source!r}: not a PortAudio "
+                                       f"device, and PulseAudio refused it as a source ({reason}); "
+                                       f"devices: {_device_list(self.devices)}")
             raise AudioUnavailable(f"audio unavailable: cannot open {self.description}: {reason}")
 
     @property
