@@ -15,6 +15,7 @@ from collections import Counter
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 
 from bench.receiver import ReceiverProcess
 from webhooks import events
@@ -109,13 +110,17 @@ def test_every_pair_is_delivered_despite_sigkill_and_broker_restart(
     worker = worker_factory(env=env, beat=True, concurrency=2)
 
     started = time.monotonic()
-    for n in range(EVENTS):
+    # The first third commits at once, so the worker is mid-batch when it is killed.
+    with transaction.atomic():
+        for n in range(EVENTS // 3):
+            emit("webhook.test", {"n": n}, tenant=tenant)
+    time.sleep(0.3)
+    worker.kill()
+    in_flight = ENDPOINTS * (EVENTS // 3) - len(receiver.records())
+    print(f"SIGKILLed the worker with {in_flight} of {ENDPOINTS * (EVENTS // 3)} deliveries not yet received")
+    worker = worker_factory(env=env, beat=True, concurrency=2)
+    for n in range(EVENTS // 3, EVENTS):
         emit("webhook.test", {"n": n}, tenant=tenant)
-        if n == EVENTS // 3:
-            time.sleep(0.5)  # let the worker get some deliveries in flight
-            worker.kill()
-            print(f"SIGKILLed the worker after {n} events; {len(receiver.records())} received so far")
-            worker = worker_factory(env=env, beat=True, concurrency=2)
         if n == 2 * EVENTS // 3 and private_redis is not None:
             private_redis.stop()
             time.sleep(0.5)
