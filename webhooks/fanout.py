@@ -19,10 +19,17 @@ from webhooks.models import Delivery, Endpoint, Event
 logger = logging.getLogger(__name__)
 
 
+def _live_endpoints(tenant_id: int):
+    return Endpoint.objects.filter(tenant_id=tenant_id, is_active=True, deleted_at__isnull=True)
+
+
+def _subscribes(endpoint: Endpoint, event_type: str) -> bool:
+    return not endpoint.events or event_type in endpoint.events
+
+
 def endpoints_subscribed(*, tenant_id: int, event_type: str) -> list[Endpoint]:
     """Active, undeleted endpoints of the tenant whose `events` include the type (`[]` = all)."""
-    endpoints = Endpoint.objects.filter(tenant_id=tenant_id, is_active=True, deleted_at__isnull=True)
-    return [e for e in endpoints if not e.events or event_type in e.events]
+    return [e for e in _live_endpoints(tenant_id) if _subscribes(e, event_type)]
 
 
 def event_fan_out(*, event_id: str, now: datetime | None = None) -> list[Delivery]:
@@ -73,11 +80,10 @@ def _delivery_rows(events: list[Event], now: datetime) -> list[Delivery]:
     rows = []
     for event in events:
         if event.tenant_id not in endpoints_of:
-            endpoints_of[event.tenant_id] = list(
-                Endpoint.objects.filter(tenant_id=event.tenant_id, is_active=True, deleted_at__isnull=True))
+            endpoints_of[event.tenant_id] = list(_live_endpoints(event.tenant_id))
         for endpoint in endpoints_of[event.tenant_id]:
             # An endpoint subscribed after the event happened does not get it (a late sweep would do that).
-            if (endpoint.events and event.type not in endpoint.events) or endpoint.created_at > event.created_at:
+            if not _subscribes(endpoint, event.type) or endpoint.created_at > event.created_at:
                 continue
             rows.append(Delivery(tenant_id=event.tenant_id, event=event, endpoint=endpoint, next_attempt_at=now,
                                  locked_until=lease))

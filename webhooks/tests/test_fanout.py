@@ -67,3 +67,12 @@ def test_an_endpoint_created_after_the_event_does_not_get_it(tenant):
     event = event_make(tenant)
     endpoint_make(tenant, "http://127.0.0.1:9/late")
     assert event_fan_out(event_id=event.pk) == []
+
+
+def test_sweep_gets_past_lost_events_that_have_no_subscribers(tenant, settings):
+    settings.WEBHOOKS_SWEEP_GRACE = 0
+    settings.WEBHOOKS_BATCH_SIZE = 4  # one event per fan-out batch
+    for _ in range(3):
+        event_make(tenant)
+    sweep()
+    assert not Event.objects.filter(fanned_out_at__isnull=True).exists()
