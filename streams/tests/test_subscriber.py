@@ -82,3 +82,16 @@ def test_subscriber_receives_signed_stream_events_over_http(celery_worker, clien
         ("chat.interaction", 1), ("stream.live", 2), ("stream.offline", 1), ("track.classified", 1)]
     assert received["track.classified"][0]["subgenre"] == "liquid dnb"
     assert received["stream.offline"][0]["duration_seconds"] == 3600
+
+
+@pytest.mark.django_db
+def test_every_emitted_payload_has_the_keys_of_its_registered_example(client, tenant):
+    from webhooks.registry import get_event_type
+
+    _, key = source_create(tenant=tenant, name="assistant", kind="stream-assistant")
+    rc, _ = source_create(tenant=tenant, name="RealCast", kind="realcast", signing_secret=SECRET)
+    _post_everything(client, key, rc.pk)
+    for pk in InboundMessage.objects.filter(status="received").values_list("pk", flat=True):
+        message_process(message_pk=pk)
+    for event in Event.objects.filter(tenant=tenant, type__in=STREAM_TYPES):
+        assert set(event.data) == set(get_event_type(event.type).example), event.type
