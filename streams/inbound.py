@@ -4,6 +4,8 @@ Input serializers only check shapes and types; an error names each bad field
 (`{"track_data": {"artist": ["This field is required."]}}`). The handlers call services.
 """
 
+import math
+
 from rest_framework import serializers
 
 from streams.services import StreamInfo
@@ -23,16 +25,21 @@ class Text(serializers.CharField):
         return super().to_internal_value(data)
 
 
+def _is_number(data) -> bool:
+    # JSON numbers only: not true/false, not "12", not 1e999 (which Python reads as infinity).
+    return not isinstance(data, bool) and isinstance(data, int | float) and math.isfinite(data)
+
+
 class StrictInt(serializers.IntegerField):
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | float) or data != int(data):
+        if not _is_number(data) or data != int(data):
             self.fail("invalid")
         return super().to_internal_value(data)
 
 
 class StrictFloat(serializers.FloatField):
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | float):
+        if not _is_number(data):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -43,16 +50,12 @@ class DjStream(serializers.Serializer):
     viewer_count = StrictInt(min_value=0, required=False, allow_null=True)
     platform = Text(50)
 
-    def info(self, validated: dict | None) -> StreamInfo:
-        validated = validated or {}
-        return StreamInfo(
-            platform=validated.get("platform"), dj_username=validated.get("twitch_username"),
-            title=validated.get("stream_title"), viewer_count=validated.get("viewer_count"),
-        )
-
 
 def stream_info(validated: dict) -> StreamInfo:
-    return DjStream().info(validated.get("dj_stream"))
+    """The service's view of a validated payload's `dj_stream` (absent keys stay None: "not said")."""
+    dj = validated.get("dj_stream") or {}
+    return StreamInfo(platform=dj.get("platform"), dj_username=dj.get("twitch_username"),
+                      title=dj.get("stream_title"), viewer_count=dj.get("viewer_count"))
 
 
 class _Envelope(serializers.Serializer):

@@ -147,6 +147,9 @@ def test_a_resent_track_is_stored_once_and_announced_once(assistant, tenant):
     assert TrackPlay.objects.count() == 1 and _types(tenant) == ["track.classified"]
 
 
+HUGE = "1e999"  # posted as the bare number, which Python's json reads as infinity
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(("path", "mutate", "named"), [
     ("/api/webhook/track-classified", lambda p: p.update(event_type="track_end"), "event_type"),
@@ -156,6 +159,8 @@ def test_a_resent_track_is_stored_once_and_announced_once(assistant, tenant):
     ("/api/webhook/track-classified", lambda p: p["track_data"].update(bpm="fast"), "track_data"),
     ("/api/webhook/track-classified", lambda p: p["dj_stream"].update(viewer_count="many"), "dj_stream"),
     ("/api/webhook/track-classified", lambda p: p["track_data"].update(title=42), "track_data"),
+    ("/api/webhook/track-classified", lambda p: p["dj_stream"].update(viewer_count=HUGE), "dj_stream"),
+    ("/api/webhook/track-classified", lambda p: p["track_data"].update(bpm=HUGE), "track_data"),
     ("/api/webhook/stream-stats", lambda p: p.update(event_type="stream_pause"), "event_type"),
     ("/api/webhook/chat-interaction", lambda p: p.update(chat_interaction=None), "chat_interaction"),
     ("/api/webhook/chat-interaction", lambda p: p.update(event_type="track_start"), "event_type"),
@@ -167,7 +172,7 @@ def test_bad_payloads_get_400_naming_the_field(assistant, path, mutate, named):
     elif "stats" in path:
         payload = json.loads(seed_json(SEED_STATS, DJ_STREAM))
     mutate(payload)
-    response = post(assistant, path, json.dumps(payload).encode())
+    response = post(assistant, path, json.dumps(payload).encode().replace(b'"1e999"', b"1e999"))
     assert response.status_code == 400, response.content
     assert named in response.json()["errors"]
     assert named in response.json()["message"]
