@@ -31,6 +31,11 @@ def _is_number(data) -> bool:
 
 
 class StrictInt(serializers.IntegerField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_value", 2**31 - 1)  # the columns are 32-bit integers
+        kwargs.setdefault("min_value", -(2**31))
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data):
         if not _is_number(data) or data != int(data):
             self.fail("invalid")
@@ -122,7 +127,7 @@ class StreamLive(_RealCastData):
 
 
 class StreamOffline(_RealCastData):
-    duration = StrictInt(min_value=0, required=False, allow_null=True)
+    duration = StrictInt(min_value=0, max_value=10 * 365 * 86400, required=False, allow_null=True)
     peak_viewers = StrictInt(min_value=0, required=False, allow_null=True)
     ended_at = serializers.DateTimeField(required=False, allow_null=True)
 

@@ -161,6 +161,9 @@ HUGE = "1e999"  # posted as the bare number, which Python's json reads as infini
     ("/api/webhook/track-classified", lambda p: p["track_data"].update(title=42), "track_data"),
     ("/api/webhook/track-classified", lambda p: p["dj_stream"].update(viewer_count=HUGE), "dj_stream"),
     ("/api/webhook/track-classified", lambda p: p["track_data"].update(bpm=HUGE), "track_data"),
+    ("/api/webhook/track-classified", lambda p: p["dj_stream"].update(viewer_count=2**31), "dj_stream"),
+    ("/api/webhook/chat-interaction", lambda p: p["chat_interaction"].update(response_count=2**40),
+     "chat_interaction"),
     ("/api/webhook/stream-stats", lambda p: p.update(event_type="stream_pause"), "event_type"),
     ("/api/webhook/chat-interaction", lambda p: p.update(chat_interaction=None), "chat_interaction"),
     ("/api/webhook/chat-interaction", lambda p: p.update(event_type="track_start"), "event_type"),
@@ -370,6 +373,9 @@ def test_realcast_unknown_event_is_acknowledged_and_ignored(client, rc_source, t
     {"event": 5, "timestamp": "2024-12-09T10:00:00Z", "data": {"stream_id": "s"}},
     {"event": "stream.live", "timestamp": "2024-12-09T10:00:00Z", "data": ["stream_id"]},
     {"event": "recording.ready", "timestamp": "2024-12-09T10:00:00Z", "data": {"stream_id": "s"}},
+    {"event": "stream.offline", "timestamp": "2024-12-09T10:00:00Z", "data": {"stream_id": "s", "duration": 1e300}},
+    {"event": "viewer.count.update", "timestamp": "2024-12-09T10:00:00Z",
+     "data": {"stream_id": "s", "viewer_count": 2**31}},
 ])
 def test_realcast_invalid_event_is_acknowledged_and_fails_without_a_500(client, rc_source, payload):
     assert rc_post(client, rc_source, payload, webhook_id="wh_invalid").status_code == 200
