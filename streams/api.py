@@ -23,7 +23,7 @@ class StreamSessionViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = StreamSessionSerializer
     filterset_class = StreamSessionFilter
     lookup_field = "session_id"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = "[^/\\x00]+"  # any session id; NUL can't be in one (PostgreSQL refuses it)
     ordering_fields = ["started_at", "ended_at", "peak_viewers", "last_event_at"]
 
 

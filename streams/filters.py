@@ -50,7 +50,7 @@ class ChatInteractionFilter(django_filters.FilterSet):
     genre = django_filters.CharFilter(method=_genre("track__"), help_text="Genre of the track playing at the time.")
     engagement_type = django_filters.CharFilter()
     audience_reaction = django_filters.CharFilter()
-    track = django_filters.NumberFilter(field_name="track_id")
+    track = django_filters.NumberFilter(field_name="track_id", min_value=1, max_value=2**63 - 1)
 
     class Meta:
         model = ChatInteraction

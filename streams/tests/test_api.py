@@ -106,3 +106,13 @@ def test_admin_lists_sessions_and_shows_tracks_and_chat_inline(admin_client, str
     assert b"Kerri Chandler" in page.content and b"liquid!" in page.content and b"Great stream!" in page.content
     for model in ("trackplay", "chatinteraction", "chatmessage", "streamerror", "viewersample"):
         assert admin_client.get(f"/admin/streams/{model}/").status_code == 200, model
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", [
+    "/api/v1/streams/a%00b", "/api/v1/tracks/99999999999999999999999", "/api/v1/tracks/abc",
+    "/api/v1/chat-messages/-1", "/api/v1/tracks?session=%00", "/api/v1/streams?genre=%00",
+    "/api/v1/chat-interactions?track=99999999999999999999999", "/api/v1/tracks?page=zzz",
+])
+def test_junk_lookups_and_filters_never_500(api_client, path):
+    assert 400 <= api_client.get(path).status_code < 500
