@@ -164,3 +164,11 @@ def test_no_input_device_ends_with_one_line_and_exit_3(tmp_path):
     assert proc.returncode == 3
     assert proc.stderr.strip().splitlines() == ["audio unavailable: no input device; devices: none"]
     assert not ListeningSession.objects.exists()
+
+
+@pytest.mark.django_db
+def test_aes17_and_ballistics_options(tenant):
+    out = run("--source", "synth", "--level", "-20", "--fast", "--duration", "0.3", "--aes17")
+    assert TICK.findall(out)[0][:2] == ("-20.00", "-20.00")  # AES17: a sine's RMS equals its peak
+    out = run("--source", "synth", "--synth", "silence", "--fast", "--duration", "0.3", "--ballistics")
+    assert TICK.findall(out)[0][0] == "-120.00"

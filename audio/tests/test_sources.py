@@ -138,3 +138,13 @@ def test_follow_with_missing_portaudio_ends_the_session_with_the_reason(no_porta
     assert capsys.readouterr().err.strip().startswith("audio unavailable: PortAudio library not found")
     session.refresh_from_db()
     assert session.status == "error" and "PortAudio" in session.error
+
+
+def test_list_devices_without_portaudio_is_one_line_and_exit_3(no_portaudio, capsys):
+    from django.core.management import call_command
+
+    with pytest.raises(SystemExit) as exc:
+        call_command("sample_audio", "--list-devices")
+    assert exc.value.code == 3
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "audio unavailable: PortAudio library not found (install libportaudio2): PortAudio library not found"]

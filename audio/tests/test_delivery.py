@@ -1,0 +1,39 @@
+"""End to end: `sample_audio` emits, a real Celery worker delivers `{type, timestamp, data}` bodies
+(the `standard` payload style seed 001's frontend reads) to a subscribed endpoint."""
+
+import json
+import time
+
+import pytest
+from django.core.management import call_command
+
+from webhooks.tests.engine import endpoint_make
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def test_levels_and_status_reach_a_standard_style_endpoint(celery_worker, tenant, httpserver):
+    httpserver.expect_request("/api/webhook/receive", method="POST").respond_with_data("ok")
+    endpoint_make(tenant, httpserver.url_for("/api/webhook/receive"), events=["audio.level", "listening.status"],
+                  payload_style="standard")
+    call_command("sample_audio", "--source", "synth", "--level", "-20", "--duration", "0.5", "--quiet")
+
+    def bodies():
+        return [json.loads(request.get_data()) for request, _ in httpserver.log]
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        types = [b["type"] for b in bodies()]
+        if types.count("listening.status") >= 2 and "audio.level" in types:
+            break
+        time.sleep(0.2)
+    received = bodies()
+    statuses = [b["data"] for b in received if b["type"] == "listening.status"]
+    assert sorted(s["status"] for s in statuses) == ["active", "stopped"], received
+    levels = [b for b in received if b["type"] == "audio.level"]
+    assert levels, received
+    level = levels[-1]
+    assert set(level) >= {"type", "timestamp", "data"}
+    assert set(level["data"]) == {"audioLevel", "timestamp", "sessionId", "rmsDbfs", "peakDbfs", "clip"}
+    assert level["data"]["audioLevel"] == 61.6 and level["data"]["rmsDbfs"] == -23.01
+    assert level["data"]["sessionId"] == statuses[0]["sessionId"]
