@@ -3,7 +3,8 @@
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import Tenant
@@ -88,21 +89,69 @@ def recording_upsert_from_recorder(*, tenant: Tenant, data: RecorderPayload, pay
         "uploaded_at": data.uploaded_at, "upload_source": data.upload_source, "bucket_name": data.bucket_name,
         "region": data.region, "raw_payload": payload,
     }
-    # No savepoint of our own: inside an inbound handler the machinery's savepoint already undoes
-    # everything on failure, and a savepoint costs two round trips per webhook.
     with transaction.atomic(savepoint=False):
-        recording, created = _lock_or_create(tenant=tenant, recording_id=data.recording_id, defaults=fields)
-        if not created:
-            if recording.user_id is not None and recording.user_id != user.pk:
-                raise OwnedByAnotherUser(recording)
-            # A RealCast recording the recorder now describes keeps its stream id; the recorder's fields win.
-            if recording.origin == Recording.Origin.REALCAST:
-                del fields["origin"]
-            for name, value in fields.items():
-                setattr(recording, name, value)
-            recording.save(update_fields=[*fields, "updated_at"])
+        upserted = _upsert_recorder_row(tenant=tenant, recording_id=data.recording_id, fields=fields)
+        if upserted is None:  # the row exists and its owner is someone else
+            raise OwnedByAnotherUser(Recording.objects.get(tenant=tenant, recording_id=data.recording_id))
+        recording, created = upserted
         emit("recording.ready" if created else "recording.updated", recording_event_data(recording), tenant=tenant)
     return recording, created
+
+
+# Columns the recorder's upsert writes; `origin` is special-cased, `stream_id` and the RealCast
+# figures (`file_size_bytes`, `last_event_at`) belong to RealCast and are left alone on update.
+_RECORDER_UPDATE_COLUMNS = [
+    "status", "user", "username", "title", "recorded_at", "duration_seconds", "duration_database", "total_size_mb",
+    "file_sizes_mb", "files", "uploaded_at", "upload_source", "bucket_name", "region", "raw_payload", "updated_at",
+]
+
+
+def _upsert_recorder_row(*, tenant: Tenant, recording_id: str, fields: dict) -> tuple[Recording, bool] | None:
+    """One `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` (PostgreSQL and SQLite) instead of
+    SELECT FOR UPDATE + SAVEPOINT + INSERT + RELEASE: race-free, and the hot path of seed 003.
+
+    The update only applies when the row has no user or the same user; otherwise nothing is
+    returned (None: another user's recording). `created_at = updated_at` tells an insert apart.
+    """
+    now = timezone.now()
+    values = {"tenant": tenant, "recording_id": recording_id, "stream_id": "", "created_at": now, "updated_at": now,
+              **fields}
+    table = connection.ops.quote_name(Recording._meta.db_table)
+    columns, params = [], []
+    for name, value in values.items():
+        model_field = Recording._meta.get_field(name)
+        columns.append(connection.ops.quote_name(model_field.column))
+        if model_field.is_relation:
+            value = value.pk if value is not None else None
+        params.append(model_field.get_db_prep_save(value, connection))
+
+    def col(name: str) -> str:
+        return connection.ops.quote_name(Recording._meta.get_field(name).column)
+
+    updates = [f"{col(n)} = EXCLUDED.{col(n)}" for n in _RECORDER_UPDATE_COLUMNS]
+    # A RealCast recording the recorder now describes keeps its origin (and its stream id).
+    updates.append(f"{col('origin')} = CASE WHEN {table}.{col('origin')} = %s THEN {table}.{col('origin')} "
+                   f"ELSE EXCLUDED.{col('origin')} END")
+    params.append(Recording.Origin.REALCAST)
+    params.append(fields["user"].pk)
+    # Only identifiers from the model's own metadata are interpolated; every value is a parameter.
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "  # noqa: S608
+        f"ON CONFLICT ({col('tenant')}, {col('recording_id')}) DO UPDATE SET {', '.join(updates)} "
+        f"WHERE {table}.{col('user')} IS NULL OR {table}.{col('user')} = %s "
+        f"RETURNING {col('id')}, {col('created_at')} = {col('updated_at')}, {col('origin')}, {col('stream_id')}, "
+        f"{col('file_size_bytes')}, {col('created_at')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, created, origin, stream_id, file_size_bytes, _ = row
+    recording = Recording(pk=pk, tenant=tenant, recording_id=recording_id, **{**fields, "origin": origin},
+                          stream_id=stream_id, file_size_bytes=file_size_bytes, updated_at=now)
+    recording._state.adding = False
+    return recording, bool(created)
 
 
 def _realcast_number(data: dict, name: str, errors: dict, integer: bool = False):

@@ -81,3 +81,19 @@ def test_bad_data_is_a_validation_error(tenant, data):
     with pytest.raises(ValidationError):
         recording_upsert_from_realcast(tenant=tenant, data=data, event_time=T0)
     assert not Recording.objects.exists()
+
+
+def test_recorder_claims_a_realcast_recording_keeping_its_stream(client, tenant):
+    user = add_member(tenant, "souvik@fyelabs.com")
+    _, key = recorder_source(tenant)
+    recording_upsert_from_realcast(tenant=tenant, data=READY, event_time=T0)
+    data = {**SEED_CURL, "recording_id": "rec_ghi789"}
+    response = client.generic("POST", "/recordings/webhook/", json.dumps(data), content_type="application/json",
+                              HTTP_X_API_KEY=key)
+    assert response.status_code == 200 and response.json()["action"] == "updated"
+    recording = Recording.objects.get()
+    assert recording.user == user and recording.origin == "realcast"
+    assert recording.stream_id == "stream_abc123" and recording.file_size_bytes == 524288000
+    assert recording.title == "Test Recording"
+    updated = Event.objects.filter(type="recording.updated").get()
+    assert updated.data["stream_id"] == "stream_abc123" and updated.data["user_email"] == "souvik@fyelabs.com"
