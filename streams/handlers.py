@@ -22,8 +22,8 @@ def _valid(serializer_class, payload) -> dict:
     return serializer.validated_data
 
 
-def _created(session, **ids) -> HandlerResult:
-    return HandlerResult(201, {"status": "success", "session_id": session.session_id, **ids})
+def _created(session_id: str, **ids) -> HandlerResult:
+    return HandlerResult(201, {"status": "success", "session_id": session_id, **ids})
 
 
 @inbound_handler("streams.track_classified")
@@ -37,7 +37,7 @@ def track_classified(message, payload) -> HandlerResult:
         main_genre=cls.get("main_genre") or "", subgenre=cls.get("subgenre") or "",
         confidence=cls.get("confidence"), characteristics=cls.get("characteristics") or [],
     )
-    return _created(play.session, track_play_id=play.pk)
+    return _created(data["session_id"], track_play_id=play.pk)
 
 
 @inbound_handler("streams.chat_interaction")
@@ -50,7 +50,7 @@ def chat_interaction(message, payload) -> HandlerResult:
         audience_reaction=chat.get("audience_reaction") or "", response_count=chat.get("response_count") or 0,
         emoji_reactions=chat.get("emoji_reactions") or {},
     )
-    return _created(interaction.session, chat_interaction_id=interaction.pk, track_play_id=interaction.track_id)
+    return _created(data["session_id"], chat_interaction_id=interaction.pk, track_play_id=interaction.track_id)
 
 
 @inbound_handler("streams.stream_stats")
