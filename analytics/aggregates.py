@@ -6,17 +6,17 @@ The same functions fill the rollup tables (per day) and answer the raw parts of 
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import UTC, datetime
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Trunc
 
 from streams.models import ChatInteraction
 
 # (day or None, main_genre, subgenre)
-Key = tuple[date | None, str, str]
+Key = tuple[datetime | None, str, str]
 
 
 @dataclass
@@ -35,21 +35,24 @@ class GenreTotals:
         self.characteristics.update(other.characteristics)
 
 
-def _as_date(value) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])  # SQLite hands back text
+def as_utc(value) -> datetime | None:
+    """An aware UTC datetime: raw SQL hands back naive UTC (PostgreSQL) or text (SQLite)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(str(value))
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def genre_totals(plays: QuerySet, *, by_day: bool = False) -> dict[Key, GenreTotals]:
-    """Plays, confidence, engagement and characteristic counts of `plays`, per (genre, subgenre) [and day]."""
+def genre_totals(plays: QuerySet, *, by_hour: bool = False) -> dict[Key, GenreTotals]:
+    """Plays, confidence, engagement and characteristic counts of `plays`, per (genre, subgenre) [and UTC hour]."""
     totals: dict[Key, GenreTotals] = {}
 
     def at(day, genre, subgenre) -> GenreTotals:
-        return totals.setdefault((_as_date(day), genre, subgenre), GenreTotals())
+        return totals.setdefault((as_utc(day), genre, subgenre), GenreTotals())
 
-    day_expr = {"day": TruncDate("played_at", tzinfo=UTC)} if by_day else {}
-    keys = ["day", "main_genre", "subgenre"] if by_day else ["main_genre", "subgenre"]
+    day_expr = {"hour": Trunc("played_at", "hour", tzinfo=UTC)} if by_hour else {}
+    keys = ["hour", "main_genre", "subgenre"] if by_hour else ["main_genre", "subgenre"]
     # One statement: each play brings the responses of its own chat (a lookup on the chat's
     # track index), so the planner starts from the plays' (tenant, played_at) range.
     responses = ChatInteraction.objects.filter(track=OuterRef("pk")).values("track").annotate(s=Sum("response_count"))
@@ -58,12 +61,12 @@ def genre_totals(plays: QuerySet, *, by_day: bool = False) -> dict[Key, GenreTot
         .annotate(n=Count("id"), csum=Sum("confidence"), ccount=Count("confidence"), e=Sum("responses"))
     )
     for row in rows:
-        t = at(row.get("day"), row["main_genre"], row["subgenre"])
+        t = at(row.get("hour"), row["main_genre"], row["subgenre"])
         t.plays, t.confidence_sum, t.confidence_count = row["n"], row["csum"] or 0.0, row["ccount"]
         t.engagement = row["e"] or 0
 
     for *key, name, count in characteristic_counts(plays.annotate(**day_expr), keys):
-        day, genre, subgenre = key if by_day else (None, *key)
+        day, genre, subgenre = key if by_hour else (None, *key)
         at(day, genre, subgenre).characteristics[name] = count
     return totals
 

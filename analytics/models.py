@@ -65,3 +65,43 @@ class GenreDayCharacteristic(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.subgenre} {self.name}: {self.plays}"
+
+
+class GenreHour(models.Model):
+    """The same figures per UTC hour: they serve the partial days at a window's edges."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    main_genre = models.CharField(max_length=100)
+    subgenre = models.CharField(max_length=100)
+    plays = models.PositiveIntegerField(default=0)
+    confidence_sum = models.FloatField(default=0)
+    confidence_count = models.PositiveIntegerField(default=0)
+    engagement = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "hour", "main_genre", "subgenre"], name="uniq_genrehour"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.main_genre}/{self.subgenre}: {self.plays}"
+
+
+class GenreHourCharacteristic(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    main_genre = models.CharField(max_length=100)
+    subgenre = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+    plays = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "hour", "main_genre", "subgenre", "name"], name="uniq_genrehour_characteristic",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.subgenre} {self.name}: {self.plays}"

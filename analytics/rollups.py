@@ -10,11 +10,13 @@ The rule that keeps answers exact under concurrent ingest, out-of-order events a
   belongs to a session that spans it: from the session's start to the tail row's time. That
   covers a late track re-linking earlier chat to itself (both plays are in that session, between
   its start and the new play), and replays add no rows at all (the streams services dedupe).
-- A query sums rollup rows of clean whole days and recomputes dirty and partial days from raw
-  rows, so the answer equals the raw aggregate. Deleting streams rows is the one change this does
+- A query sums rollup rows of clean whole days (per-day table), clean whole hours at the window's
+  edges (per-hour table) and recomputes dirty days and partial hours from raw rows, so the answer
+  equals the raw aggregate. Deleting streams rows is the one change this does
   not see; `refresh_analytics_rollups --full` (nightly on beat) rebuilds everything.
 """
 
+from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
@@ -23,8 +25,8 @@ from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Tenant
-from analytics.aggregates import genre_totals
-from analytics.models import GenreDay, GenreDayCharacteristic, RollupState
+from analytics.aggregates import GenreTotals, genre_totals
+from analytics.models import GenreDay, GenreDayCharacteristic, GenreHour, GenreHourCharacteristic, RollupState
 from streams.models import ChatInteraction, StreamSession, TrackPlay
 
 
@@ -94,14 +96,12 @@ def rollup_refresh(*, tenant: Tenant, full: bool = False) -> int:
         state = _locked_state(tenant)
         plays = TrackPlay.objects.filter(tenant=tenant)
         if full or state.refreshed_at is None:
-            GenreDay.objects.filter(tenant=tenant).delete()
-            GenreDayCharacteristic.objects.filter(tenant=tenant).delete()
+            _delete(tenant, None)
             recomputed = _store(tenant, plays)
         else:
             days = dirty_days(tenant=tenant, play_watermark=state.play_watermark,
                               interaction_watermark=state.interaction_watermark)
-            GenreDay.objects.filter(tenant=tenant, day__in=days).delete()
-            GenreDayCharacteristic.objects.filter(tenant=tenant, day__in=days).delete()
+            _delete(tenant, days)
             recomputed = _store(tenant, plays.filter(days_q(days))) if days else 0
         state.play_watermark = max(state.play_watermark, play_mark)
         state.interaction_watermark = max(state.interaction_watermark, interaction_mark)
@@ -110,7 +110,7 @@ def rollup_refresh(*, tenant: Tenant, full: bool = False) -> int:
     if (full or recomputed > 31) and connection.vendor == "postgresql":
         # Fresh statistics let the planner hash-aggregate the rollups instead of sorting them by text.
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {GenreDay._meta.db_table}, {GenreDayCharacteristic._meta.db_table}")
+            cursor.execute("ANALYZE " + ", ".join(model._meta.db_table for model in _TABLES))
     return recomputed
 
 
@@ -123,25 +123,40 @@ def _locked_state(tenant: Tenant) -> RollupState:
     return RollupState.objects.select_for_update().get(tenant=tenant)
 
 
+_TABLES = (GenreDay, GenreDayCharacteristic, GenreHour, GenreHourCharacteristic)
+
+
+def _delete(tenant: Tenant, days: set[date] | None) -> None:
+    """Drop the rollup rows of `days` (None: all of them)."""
+    for model in _TABLES:
+        rows = model.objects.filter(tenant=tenant)
+        if days is not None:
+            rows = rows.filter(day__in=days) if hasattr(model, "day") else rows.filter(days_q(days, "hour"))
+        rows.delete()
+
+
 def _store(tenant: Tenant, plays: QuerySet) -> int:
-    totals = genre_totals(plays, by_day=True)
-    GenreDay.objects.bulk_create(
-        [
-            GenreDay(tenant=tenant, day=day, main_genre=genre, subgenre=subgenre, plays=t.plays,
-                     confidence_sum=t.confidence_sum, confidence_count=t.confidence_count, engagement=t.engagement)
-            for (day, genre, subgenre), t in totals.items()
-        ],
-        batch_size=2000,
-    )
-    GenreDayCharacteristic.objects.bulk_create(
-        [
-            GenreDayCharacteristic(tenant=tenant, day=day, main_genre=genre, subgenre=subgenre, name=name, plays=n)
-            for (day, genre, subgenre), t in totals.items()
-            for name, n in t.characteristics.items()
-        ],
-        batch_size=2000,
-    )
-    return len({day for day, _, _ in totals})
+    """Aggregate `plays` per hour once; the day rows are sums of the hour rows."""
+    hours = genre_totals(plays, by_hour=True)
+    days: dict[tuple[date, str, str], GenreTotals] = defaultdict(GenreTotals)
+    for (hour, genre, subgenre), t in hours.items():
+        days[hour.astimezone(UTC).date(), genre, subgenre].add(t)
+    for model, rows in ((GenreHour, hours), (GenreDay, days)):
+        field = "hour" if model is GenreHour else "day"
+        model.objects.bulk_create(
+            [model(tenant=tenant, **{field: key}, main_genre=genre, subgenre=subgenre, plays=t.plays,
+                   confidence_sum=t.confidence_sum, confidence_count=t.confidence_count, engagement=t.engagement)
+             for (key, genre, subgenre), t in rows.items()],
+            batch_size=5000,
+        )
+    for model, rows in ((GenreHourCharacteristic, hours), (GenreDayCharacteristic, days)):
+        field = "hour" if model is GenreHourCharacteristic else "day"
+        model.objects.bulk_create(
+            [model(tenant=tenant, **{field: key}, main_genre=genre, subgenre=subgenre, name=name, plays=n)
+             for (key, genre, subgenre), t in rows.items() for name, n in t.characteristics.items()],
+            batch_size=5000,
+        )
+    return len({day for day, _, _ in days})
 
 
 def rollup_refresh_all(*, full: bool = False) -> dict[str, int]:

@@ -13,8 +13,8 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Trunc
 
 from accounts.models import Tenant
-from analytics.aggregates import GenreTotals, characteristic_counts, genre_totals
-from analytics.models import GenreDay, GenreDayCharacteristic, RollupState
+from analytics.aggregates import GenreTotals, as_utc, characteristic_counts, genre_totals
+from analytics.models import GenreDay, GenreDayCharacteristic, GenreHour, GenreHourCharacteristic, RollupState
 from analytics.rollups import day_start, days_q, dirty_days
 from streams.models import ChatInteraction, StreamSession, TrackPlay
 from webhooks.models import Attempt, Delivery, Endpoint
@@ -90,39 +90,58 @@ def genre_trends(
 
 
 def _rolled_up_totals(*, tenant, plays, since, until, state: RollupState) -> dict[tuple[str, str], GenreTotals]:
-    first = _ceil_day(since) if since is not None else None
-    last = until.astimezone(UTC).date() if until is not None else None  # whole days end before `until`'s day
+    """Whole clean days from the day rollup, whole clean hours at the edges from the hour rollup,
+    dirty days and partial hours from raw rows (`plays` already carries the window's bounds)."""
     dirty = dirty_days(tenant=tenant, play_watermark=state.play_watermark,
                        interaction_watermark=state.interaction_watermark)
-    day_filter = Q(tenant=tenant) & ~Q(day__in=dirty)
-    raw_q = days_q(dirty)
-    if first is not None:
-        day_filter &= Q(day__gte=first)
-        raw_q |= Q(played_at__lt=day_start(first))
-    if last is not None:
-        day_filter &= Q(day__lt=last)
-        raw_q |= Q(played_at__gte=day_start(last))
+    first = _ceil_day(since) if since is not None else None
+    last = until.astimezone(UTC).date() if until is not None else None  # whole days end before `until`'s day
+    day_q = Q(pk__in=[])
+    if first is not None and last is not None and first >= last:
+        edges = [(since, until)]  # no whole day inside the window
+    else:
+        day_q = Q(day__gte=first) if first is not None else Q()
+        if last is not None:
+            day_q &= Q(day__lt=last)
+        edges = [(a, b) for a, b in ((since, first and day_start(first)), (last and day_start(last), until))
+                 if a is not None and b is not None and a < b]
+    raw_q, hour_q = days_q(dirty), Q(pk__in=[])
+    for a, b in edges:
+        whole_from, whole_to = _ceil_hour(a), b.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        if whole_from < whole_to:
+            hour_q |= Q(hour__gte=whole_from, hour__lt=whole_to)
+            raw_q |= Q(played_at__gte=a, played_at__lt=whole_from) | Q(played_at__gte=whole_to, played_at__lt=b)
+        else:
+            raw_q |= Q(played_at__gte=a, played_at__lt=b)
 
     totals: dict[tuple[str, str], GenreTotals] = defaultdict(GenreTotals)
     for (_, genre, subgenre), t in genre_totals(plays.filter(raw_q)).items():
         totals[genre, subgenre].add(t)
-    if first is not None and last is not None and first >= last:
-        return totals  # no whole day in the window: the raw query above covered all of it
+    clean_days = Q(tenant=tenant) & ~Q(day__in=dirty)
+    clean_hours = Q(tenant=tenant) & ~days_q(dirty, "hour")
+    _add_rollups(totals, GenreDay, GenreDayCharacteristic, clean_days & day_q)
+    _add_rollups(totals, GenreHour, GenreHourCharacteristic, clean_hours & hour_q)
+    return totals
+
+
+def _add_rollups(totals, model, characteristic_model, q: Q) -> None:
     rows = (
-        GenreDay.objects.filter(day_filter).values("main_genre", "subgenre").order_by()
+        model.objects.filter(q).values("main_genre", "subgenre").order_by()
         .annotate(n=Sum("plays"), csum=Sum("confidence_sum"), ccount=Sum("confidence_count"), e=Sum("engagement"))
     )
     for row in rows:
         totals[row["main_genre"], row["subgenre"]].add(
             GenreTotals(plays=row["n"], confidence_sum=row["csum"], confidence_count=row["ccount"], engagement=row["e"])
         )
-    characteristics = (
-        GenreDayCharacteristic.objects.filter(day_filter).values("main_genre", "subgenre", "name").order_by()
-        .annotate(n=Sum("plays"))
-    )
-    for row in characteristics:
+    for row in characteristic_model.objects.filter(q).values("main_genre", "subgenre", "name").order_by() \
+            .annotate(n=Sum("plays")):
         totals[row["main_genre"], row["subgenre"]].characteristics[row["name"]] += row["n"]
-    return totals
+
+
+def _ceil_hour(moment: datetime) -> datetime:
+    moment = moment.astimezone(UTC)
+    floor = moment.replace(minute=0, second=0, microsecond=0)
+    return floor if floor == moment else floor + timedelta(hours=1)
 
 
 def _ceil_day(moment: datetime) -> date:
@@ -298,11 +317,11 @@ def engagement(
 
     characteristics: dict = defaultdict(lambda: {"plays": 0, "engagement": 0, "series": []})
     for start_at, name, n, e in sorted(characteristic_counts(plays, ["start"], also_sum="responses"),
-                                       key=lambda r: (_as_datetime(r[0]), r[1])):
+                                       key=lambda r: (as_utc(r[0]), r[1])):
         entry = characteristics[name]
         entry["plays"] += n
         entry["engagement"] += e or 0
-        entry["series"].append({"start": iso(_as_datetime(start_at)), "plays": n, "engagement": e or 0})
+        entry["series"].append({"start": iso(as_utc(start_at)), "plays": n, "engagement": e or 0})
 
     by_engagement = lambda item: (-item["engagement"], -item["plays"])  # noqa: E731
     return {
@@ -318,12 +337,6 @@ def engagement(
             key=lambda item: (*by_engagement(item), item["name"]),
         ),
     }
-
-
-def _as_datetime(value) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)  # SQLite: text in UTC
 
 
 # --- webhook delivery health -----------------------------------------------------------------------

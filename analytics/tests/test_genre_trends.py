@@ -58,6 +58,9 @@ def test_platform_dj_and_limit_filters(tenant, mode):
     # inside one day
     (f.at(5, 20, 1), f.at(5, 20, 6), ["liquid dnb:1:8"]),
     (f.at(8, 0), f.at(9, 0), []),
+    # a whole day between two edges, each with whole and partial hours
+    (f.at(4, 22, 30), f.at(7, 10, 2), ["liquid dnb:2:16", "deep house:2:4"]),
+    (f.at(5, 19, 59), f.at(7, 11, 30), ["liquid dnb:2:16", "deep house:2:4", "minimal:1:10"]),
 ])
 def test_time_window(tenant, mode, since, until, expected):
     rows = genre_trends(tenant=tenant, since=since, until=until)
@@ -92,6 +95,19 @@ def test_rows_after_the_refresh_are_read_raw_until_the_next_one(settings, tenant
     assert genre_trends(tenant=tenant) == expected
     assert genre_trends(tenant=tenant, since=f.at(5, 0), until=f.at(5, 0) + timedelta(days=1)) == \
         genre_trends(tenant=tenant, since=f.at(5, 0), until=f.at(6, 0), use_rollups=False)
+
+
+def test_whole_hours_at_the_edges_come_from_the_hour_rollup(settings, tenant, streams):
+    from analytics.models import GenreHour
+
+    settings.ANALYTICS_ROLLUP_MARGIN = 0
+    rollup_refresh(tenant=tenant)
+    assert GenreHour.objects.filter(tenant=tenant).count() == 4
+    GenreHour.objects.filter(tenant=tenant, subgenre="minimal").update(plays=7)  # 10:00-11:00 on day 7
+    rows = genre_trends(tenant=tenant, since=f.at(6, 12), until=f.at(7, 11))
+    assert [(r["subgenre"], r["total_plays"]) for r in rows] == [("minimal", 7), ("deep house", 1)]
+    rows = genre_trends(tenant=tenant, since=f.at(6, 12), until=f.at(7, 10, 30))  # a partial hour: raw
+    assert [(r["subgenre"], r["total_plays"]) for r in rows] == [("deep house", 1), ("minimal", 1)]
 
 
 def test_rows_inside_the_margin_stay_in_the_tail(settings, tenant, streams):
