@@ -1,6 +1,6 @@
-"""Genre aggregates computed straight from `streams` rows, optionally per UTC day.
+"""Genre aggregates computed straight from `streams` rows, optionally per UTC hour.
 
-The same functions fill the rollup tables (per day) and answer the raw parts of a query
+The same functions fill the rollup tables (per hour, summed into days) and answer the raw parts of a query
 (days the rollups don't cover), so both paths count exactly alike.
 """
 

@@ -1,4 +1,4 @@
-"""Read models: per-day genre aggregates that let genre trends skip scanning every play.
+"""Read models: per-day and per-hour genre aggregates that let genre trends skip scanning every play.
 
 They are a cache of `streams` rows, never a source of truth: `analytics.rollups` rebuilds them
 and every query that reads them recomputes, from the raw rows, each day that changed since.

@@ -7,11 +7,8 @@ from django.shortcuts import render
 
 from accounts.scoping import require_tenant
 from analytics import charts, selectors
+from analytics.aggregates import as_utc
 from streams.models import StreamSession
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 @login_required
@@ -49,15 +46,15 @@ def dashboard(request):
 
 def _session_charts(summary: dict):
     session = summary["session"]
-    timeline = [(_parse(p["at"]), p["viewers"]) for p in summary["viewer_timeline"]]
-    tracks = [(_parse(t["played_at"]), f"{t['artist']} - {t['title']}",
+    timeline = [(as_utc(p["at"]), p["viewers"]) for p in summary["viewer_timeline"]]
+    tracks = [(as_utc(t["played_at"]), f"{t['artist']} - {t['title']}",
                {"subgenre": t["subgenre"], "played-at": t["played_at"]}) for t in summary["tracks"]]
-    chat = [(_parse(m["minute"]), m["messages"] + m["interactions"],
+    chat = [(as_utc(m["minute"]), m["messages"] + m["interactions"],
              {"minute": m["minute"], "messages": m["messages"], "interactions": m["interactions"],
               "responses": m["responses"]}) for m in summary["chat_timeline"]]
     moments = [t for t, *_ in timeline] + [t for t, *_ in tracks] + [t for t, *_ in chat]
-    start = _parse(session["started_at"]) or min(moments, default=datetime.now(UTC))
-    end = max([_parse(session["ended_at"]) or start, *moments], default=start)
+    start = as_utc(session["started_at"]) or min(moments, default=datetime.now(UTC))
+    end = max([as_utc(session["ended_at"]) or start, *moments], default=start)
     viewer_chart = charts.time_chart(start=start, end=end, line=timeline, markers=tracks)
     chat_chart = charts.time_chart(start=start, end=end, columns=chat, markers=tracks, height=160)
     return viewer_chart, chat_chart
