@@ -91,3 +91,9 @@ def test_dashboard_renders_charts(client, tenant_ctx, streams):
     assert html.count('class="sample"') == 4
     assert html.count('class="chat"') == 5
     assert html.count('class="track"') == 6  # three track changes on each of the two session charts
+
+
+def test_admin_links_to_the_dashboard(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-root-123")
+    client.force_login(admin)
+    assert 'href="/dashboard/"' in client.get("/admin/").content.decode()
