@@ -37,6 +37,12 @@ class Response:
     error: str = ""  # set when no HTTP response came back (timeout, refused, TLS, ...)
     timed_out: bool = False
 
+    def __post_init__(self) -> None:
+        # Both end up in Attempt rows, and PostgreSQL text can't hold NUL: one receiver answering
+        # b"\0" would fail the whole batch's bookkeeping, and every delivery in it would be sent again.
+        self.body = self.body.replace("\x00", "\ufffd")
+        self.error = self.error.replace("\x00", "\ufffd")
+
 
 def vetted(url: str) -> VettedTarget:
     """`ssrf.vet_target(url)`, cached briefly per process."""

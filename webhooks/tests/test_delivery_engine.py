@@ -284,3 +284,16 @@ def test_rate_limit_defers_sends_over_the_endpoints_rate(tenant, httpserver, set
     assert report.deferred >= 1
     deferred = Delivery.objects.filter(status="pending")
     assert all(d.next_attempt_at > now and d.attempt_count == 0 for d in deferred)
+
+
+def test_a_response_body_with_nul_bytes_is_logged_and_does_not_fail_the_batch(tenant, httpserver):
+    """PostgreSQL text can't hold NUL; an unsanitised body would roll back the batch's bookkeeping."""
+    httpserver.expect_request("/nul").respond_with_data(b"bad\x00body", status=200)
+    httpserver.expect_request("/fine").respond_with_data("ok")
+    endpoint_make(tenant, httpserver.url_for("/nul"))
+    endpoint_make(tenant, httpserver.url_for("/fine"))
+    deliveries = publish(tenant)
+    assert [d.status for d in deliveries] == ["succeeded", "succeeded"]
+    bodies = set(Attempt.objects.values_list("response_body", flat=True))
+    assert bodies == {"bad\ufffdbody", "ok"}
+    assert not Delivery.objects.filter(locked_until__isnull=False).exists()
