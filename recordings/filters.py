@@ -1,9 +1,12 @@
 import django_filters
+from django.db.models import Q, QuerySet
 
 from recordings.models import Recording
 
 
 class RecordingFilter(django_filters.FilterSet):
+    user = django_filters.CharFilter(method="filter_user", max_length=254,
+                                     label="User: email (case-insensitive) or the username the recorder sent")
     user_email = django_filters.CharFilter(field_name="user__email", lookup_expr="iexact")
     since = django_filters.IsoDateTimeFilter(field_name="recorded_at", lookup_expr="gte",
                                              label="Recorded at or after (ISO 8601)")
@@ -13,4 +16,8 @@ class RecordingFilter(django_filters.FilterSet):
 
     class Meta:
         model = Recording
-        fields = ["recording_id", "origin", "status", "stream_id", "user_email", "since", "until", "date"]
+        fields = ["recording_id", "origin", "status", "stream_id", "user", "user_email", "since", "until", "date"]
+
+    def filter_user(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # Integrators know the recorder's user by email or by the name it sent, not by our user ids.
+        return queryset.filter(Q(user__email__iexact=value) | Q(username=value))

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from django.utils.dateparse import parse_datetime
 
 REQUIRED = ("recording_id", "user_info.email")
+MISSING_MESSAGE = "Missing required fields: recording_id or user_info.email"
 
 
 class PayloadInvalid(Exception):
@@ -148,8 +149,9 @@ def parse_recorder_payload(payload: dict) -> RecorderPayload:
         region=_text(payload.get("region"), "region", errors, 100),
     )
     if missing:
+        # The seed's message, word for word (a sender may match on it); `errors` names what is missing.
         all_errors = {name: ["This field is required."] for name in missing} | errors
-        raise PayloadInvalid(f"Missing required fields: {', '.join(missing)}", all_errors)
+        raise PayloadInvalid(MISSING_MESSAGE, all_errors)
     if errors:
         raise PayloadInvalid(f"Invalid fields: {', '.join(errors)}", errors)
     return RecorderPayload(**data)

@@ -19,7 +19,8 @@ def recordings(client, tenant, other_tenant):
     for rid, email, created_at in [(1, "souvik@fyelabs.com", "2025-10-01 10:00:00"),
                                    (2, "souvik@fyelabs.com", "2025-10-20 10:00:00"),
                                    (3, "ana@fyelabs.com", "2025-10-25 01:55:59.374860")]:
-        data = payload(SEED_FULL, recording_id=rid, created_at=created_at, user_info={"email": email})
+        data = payload(SEED_FULL, recording_id=rid, created_at=created_at,
+                       user_info={"email": email, "username": email.split("@")[0]})
         response = client.generic("POST", "/recordings/webhook/", json.dumps(data), content_type="application/json",
                                   HTTP_X_API_KEY=key)
         assert response.status_code == 201
@@ -35,12 +36,33 @@ def test_list_is_tenant_scoped_and_paginated(api_client, recordings):
 def test_filter_by_user_email_and_dates(api_client, recordings):
     by_user = api_client.get(URL, {"user_email": "SOUVIK@fyelabs.com"}).json()
     assert sorted(r["recording_id"] for r in by_user["results"]) == ["1", "2"]
+    by_user = api_client.get(URL, {"user": "Ana@FyeLabs.com"}).json()
+    assert [r["recording_id"] for r in by_user["results"]] == ["3"]
+    by_username = api_client.get(URL, {"user": "souvik"}).json()
+    assert sorted(r["recording_id"] for r in by_username["results"]) == ["1", "2"]
+    assert api_client.get(URL, {"user": "nobody@x.test"}).json()["count"] == 0
     since = api_client.get(URL, {"since": "2025-10-15T00:00:00Z"}).json()
     assert sorted(r["recording_id"] for r in since["results"]) == ["2", "3"]
     window = api_client.get(URL, {"since": "2025-10-15T00:00:00Z", "until": "2025-10-21T00:00:00Z"}).json()
     assert [r["recording_id"] for r in window["results"]] == ["2"]
     day = api_client.get(URL, {"date": "2025-10-25"}).json()
     assert [r["recording_id"] for r in day["results"]] == ["3"]
+
+
+@pytest.mark.parametrize("params", [
+    {"date": "bogus"}, {"since": "yesterday"}, {"until": "2025-13-01T00:00:00Z"}, {"status": "nope"},
+    {"origin": "fax"}, {"user": "a\x00b"}, {"user_email": "a\x00b"}, {"recording_id": "\x00"},
+])
+def test_bad_filter_values_are_400_naming_the_filter(api_client, recordings, params):
+    response = api_client.get(URL, params)
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == list(params)
+
+
+def test_pages_beyond_the_end_are_404_not_500(api_client, recordings):
+    assert api_client.get(URL, {"page": 99}).status_code == 404
+    assert api_client.get(URL, {"page": "abc"}).status_code == 404
+    assert api_client.get(URL, {"page_size": 1, "page": 3}).json()["results"][0]["recording_id"] == "1"
 
 
 def test_detail_has_files_and_raw_payload(api_client, recordings):
