@@ -41,11 +41,27 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
+def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries and routes to: mapped (::ffff:a.b.c.d), 6to4 (2002:ab:cd::)
+    or Teredo. `is_global` judges those by the IPv6 block alone, so 2002:7f00:1:: would pass as public."""
+    if address.version != 6:
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]  # (server, client): the client is where the packets end up
+    return None
+
+
 def refusal_reason(address: IPAddress) -> str | None:
     """Why connecting to `address` is refused, or None when it is a public address."""
-    mapped = getattr(address, "ipv4_mapped", None)
-    if mapped is not None:
-        address = mapped
+    embedded = _embedded_ipv4(address)
+    if embedded is not None:
+        address = embedded
+    if address.version == 6 and address.is_site_local:  # fec0::/10: deprecated, still routed inside sites
+        return "site-local"
     for attribute, label in (
         # Most specific first: `is_private` also covers the link-local and reserved blocks.
         ("is_loopback", "loopback"),
@@ -100,7 +116,8 @@ def vet_target(url: str) -> VettedTarget:
         for raw in addresses:
             reason = refusal_reason(ipaddress.ip_address(raw.split("%", 1)[0]))
             if reason:
-                raise UnsafeTargetURL(f"host {host!r} resolves to a {reason} address {raw}")
+                raise UnsafeTargetURL(f"host {host!r} resolves to a {reason} address {raw}; webhooks are sent only "
+                                      "to public addresses")
     return VettedTarget(scheme=scheme, host=host, port=port, address=addresses[0], path=path)
 
 

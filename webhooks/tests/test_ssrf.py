@@ -51,7 +51,11 @@ def test_unsafe_target_url_is_a_value_error():
     ("127.0.0.1", "loopback"), ("10.0.0.5", "private"), ("192.168.1.20", "private"), ("172.16.3.4", "private"),
     ("169.254.169.254", "link-local"), ("224.0.0.1", "multicast"), ("0.0.0.0", "unspecified"),
     ("240.0.0.1", "reserved"), ("100.64.0.1", "non-public"), ("::1", "loopback"), ("fe80::1", "link-local"),
-    ("fd00::1", "private"), ("::ffff:127.0.0.1", "loopback"),
+    ("fd00::1", "private"), ("::ffff:127.0.0.1", "loopback"), ("::ffff:10.0.0.1", "private"),
+    # 6to4 and Teredo carry an IPv4 address that is_global doesn't look at; fec0::/10 is site-local.
+    ("2002:7f00:1::", "loopback"), ("2002:a00:5::1", "private"), ("2002:a9fe:a9fe::", "link-local"),
+    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "private"), ("fec0::1", "site-local"),
+    ("64:ff9b::7f00:1", "reserved"), ("::7f00:1", "reserved"),
 ])
 def test_hostnames_resolving_to_refused_ranges_are_refused(dns, address, label):
     dns["hooks.example.com"] = [address]
@@ -127,3 +131,36 @@ def test_the_sender_connects_to_the_vetted_address_not_a_fresh_lookup(tenant, ht
     assert delivery.status == "succeeded"
     assert httpserver.log[0][0].headers["Host"] == f"hooks.internal.test:{httpserver.port}"
     assert Delivery.objects.count() == 1
+
+
+@pytest.mark.parametrize("url", [
+    "http://2130706433/", "http://0x7f.1/", "http://0x7f000001/", "http://017700000001/", "http://0177.0.0.1/",
+    "http://127.1/", "http://0/", "http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/", "http://[::1]:8000/",
+    "http://[0:0:0:0:0:0:0:1]/", "http://[2002:7f00:1::]/",
+])
+def test_every_spelling_of_loopback_is_refused(url):
+    """The real resolver (numeric forms never reach DNS) turns decimal, hex, octal and short forms into
+    the address they mean, and that address is what is judged."""
+    with pytest.raises(UnsafeTargetURL, match="loopback|unspecified"):
+        vet_target(url)
+
+
+@pytest.mark.parametrize("url", [
+    "http://hooks.example.com@127.0.0.1/",  # the host is 127.0.0.1; "hooks.example.com" is a user name
+    "http://hooks.example.com:pw@127.0.0.1/",
+    "http://127.0.0.1#@hooks.example.com/",  # everything after # is a fragment
+    "http://127.0.0.1?@hooks.example.com/",
+    "http://127.0.0.1/@hooks.example.com/",
+])
+def test_userinfo_and_delimiter_tricks_are_judged_by_the_real_host(dns, url):
+    dns["hooks.example.com"] = ["93.184.216.34"]
+    with pytest.raises(UnsafeTargetURL, match="credentials|loopback"):
+        vet_target(url)
+
+
+def test_the_refusal_names_the_host_the_address_and_why(dns):
+    dns["hooks.example.com"] = ["10.0.0.5"]
+    with pytest.raises(UnsafeTargetURL) as exc:
+        vet_target("https://hooks.example.com/")
+    assert str(exc.value) == ("host 'hooks.example.com' resolves to a private address 10.0.0.5; "
+                              "webhooks are sent only to public addresses")
