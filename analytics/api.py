@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from accounts.scoping import require_tenant
 from analytics import selectors
 from analytics.serializers import (
-    BucketedParams,
+    DeliveryHealthParams,
     DeliveryHealthSerializer,
     EngagementParams,
     EngagementSerializer,
@@ -59,9 +59,9 @@ class EngagementView(APIView):
 
 class DeliveryHealthView(APIView):
     @extend_schema(
-        parameters=[BucketedParams], responses=DeliveryHealthSerializer, tags=["analytics"],
+        parameters=[DeliveryHealthParams], responses=DeliveryHealthSerializer, tags=["analytics"],
         summary="Per webhook endpoint: success rate, p50/p95 latency, failures by status over time",
     )
     def get(self, request):
-        params = _params(BucketedParams, request)
+        params = _params(DeliveryHealthParams, request)
         return Response(selectors.delivery_health(tenant=require_tenant(request), **params))

@@ -44,7 +44,12 @@ def day_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def dirty_days(*, tenant: Tenant, play_watermark: int, interaction_watermark: int) -> set[date]:
+# Inclusive (first, last) UTC days, sorted and merged: a set of days listed one by one would be
+# millions long for a session whose events span centuries (any sender can post such timestamps).
+DayRanges = list[tuple[date, date]]
+
+
+def dirty_days(*, tenant: Tenant, play_watermark: int, interaction_watermark: int) -> DayRanges:
     """UTC days whose rollup rows may be stale: spanned by a session that has tail rows."""
     spans: dict[int, tuple[datetime, datetime]] = {}
     tails = (
@@ -58,34 +63,42 @@ def dirty_days(*, tenant: Tenant, play_watermark: int, interaction_watermark: in
             first, last = spans.get(row["session_id"], (row["first"], row["last"]))
             spans[row["session_id"]] = (min(first, row["first"]), max(last, row["last"]))
     if not spans:
-        return set()
+        return []
     starts = dict(StreamSession.objects.filter(pk__in=spans).values_list("pk", "started_at"))
-    days: set[date] = set()
-    for session_pk, (first, last) in spans.items():
-        start = min(first, starts.get(session_pk) or first)
-        day = start.astimezone(UTC).date()
-        while day <= last.astimezone(UTC).date():
-            days.add(day)
-            day += timedelta(days=1)
-    return days
+    return merge_ranges(
+        (min(first, starts.get(pk) or first).astimezone(UTC).date(), last.astimezone(UTC).date())
+        for pk, (first, last) in spans.items()
+    )
 
 
-def days_q(days: set[date], field: str = "played_at") -> Q:
-    """`field` falls on one of `days` (consecutive days merged into one range)."""
+def merge_ranges(ranges) -> DayRanges:
+    """Sort inclusive day ranges and merge the ones that overlap or touch."""
+    merged: DayRanges = []
+    for first, last in sorted(ranges):
+        if merged and (first <= merged[-1][1] or first - merged[-1][1] == timedelta(days=1)):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def days_q(days: DayRanges, field: str = "played_at") -> Q:
+    """`field` (a datetime) falls on one of `days`."""
     q = Q(pk__in=[])
-    for first, last in _ranges(sorted(days)):
-        q |= Q(**{f"{field}__gte": day_start(first), f"{field}__lt": day_start(last + timedelta(days=1))})
+    for first, last in days:
+        within = Q(**{f"{field}__gte": day_start(first)})
+        if last < date.max:  # the last representable day has no day after it
+            within &= Q(**{f"{field}__lt": day_start(last + timedelta(days=1))})
+        q |= within
     return q
 
 
-def _ranges(days: list[date]) -> list[tuple[date, date]]:
-    ranges: list[tuple[date, date]] = []
-    for day in days:
-        if ranges and ranges[-1][1] + timedelta(days=1) == day:
-            ranges[-1] = (ranges[-1][0], day)
-        else:
-            ranges.append((day, day))
-    return ranges
+def dates_q(days: DayRanges, field: str = "day") -> Q:
+    """`field` (a date) is one of `days`."""
+    q = Q(pk__in=[])
+    for first, last in days:
+        q |= Q(**{f"{field}__gte": first, f"{field}__lte": last})
+    return q
 
 
 def rollup_refresh(*, tenant: Tenant, full: bool = False) -> int:
@@ -126,12 +139,12 @@ def _locked_state(tenant: Tenant) -> RollupState:
 _TABLES = (GenreDay, GenreDayCharacteristic, GenreHour, GenreHourCharacteristic)
 
 
-def _delete(tenant: Tenant, days: set[date] | None) -> None:
+def _delete(tenant: Tenant, days: DayRanges | None) -> None:
     """Drop the rollup rows of `days` (None: all of them)."""
     for model in _TABLES:
         rows = model.objects.filter(tenant=tenant)
         if days is not None:
-            rows = rows.filter(day__in=days) if hasattr(model, "day") else rows.filter(days_q(days, "hour"))
+            rows = rows.filter(dates_q(days) if hasattr(model, "day") else days_q(days, "hour"))
         rows.delete()
 
 

@@ -15,17 +15,21 @@ from django.db.models.functions import Coalesce, Trunc
 from accounts.models import Tenant
 from analytics.aggregates import GenreTotals, as_utc, characteristic_counts, genre_totals
 from analytics.models import GenreDay, GenreDayCharacteristic, GenreHour, GenreHourCharacteristic, RollupState
-from analytics.rollups import day_start, days_q, dirty_days
+from analytics.rollups import dates_q, day_start, days_q, dirty_days
 from streams.models import ChatInteraction, StreamSession, TrackPlay
 from webhooks.models import Attempt, Delivery, Endpoint
 
 BUCKETS = ("hour", "day", "week")
 BUCKET_SIZE = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
 MAX_BUCKETS = 1000
+# The window's bounds stay a day inside datetime's range, so day and hour arithmetic never overflows.
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 
 
 def iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+    # isoformat pads the year to four digits (strftime's %Y does not for years before 1000)
+    return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z" if moment else None
 
 
 def nearest_rank(sorted_values: list[int], percentile: float) -> int | None:
@@ -117,7 +121,7 @@ def _rolled_up_totals(*, tenant, plays, since, until, state: RollupState) -> dic
     totals: dict[tuple[str, str], GenreTotals] = defaultdict(GenreTotals)
     for (_, genre, subgenre), t in genre_totals(plays.filter(raw_q)).items():
         totals[genre, subgenre].add(t)
-    clean_days = Q(tenant=tenant) & ~Q(day__in=dirty)
+    clean_days = Q(tenant=tenant) & ~dates_q(dirty)
     clean_hours = Q(tenant=tenant) & ~days_q(dirty, "hour")
     _add_rollups(totals, GenreDay, GenreDayCharacteristic, clean_days & day_q)
     _add_rollups(totals, GenreHour, GenreHourCharacteristic, clean_hours & hour_q)
@@ -291,8 +295,9 @@ def _chat_figures(session: StreamSession, duration: int | None, interactions) ->
 
 
 def default_window(since, until, *, days: int) -> tuple[datetime, datetime]:
+    """`until` defaults to now, `since` to `days` before `until` (never before EARLIEST)."""
     until = until or datetime.now(UTC)
-    return since or until - timedelta(days=days), until
+    return since or max(until, EARLIEST + timedelta(days=days)) - timedelta(days=days), until
 
 
 def engagement(

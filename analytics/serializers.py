@@ -2,40 +2,66 @@
 
 from rest_framework import serializers
 
-from analytics.selectors import BUCKET_SIZE, BUCKETS, MAX_BUCKETS
+from analytics.selectors import BUCKET_SIZE, BUCKETS, EARLIEST, LATEST, MAX_BUCKETS, default_window
 
 
 class WindowParams(serializers.Serializer):
+    """`since`/`until` within the years 1-9999 (a day's margin keeps day and hour arithmetic in range).
+
+    `default_days` set: a missing bound defaults (`until` to now, `since` to that many days
+    before it), and the validated data carries the window actually used.
+    """
+
     since = serializers.DateTimeField(required=False, help_text="Inclusive lower bound (ISO 8601).")
     until = serializers.DateTimeField(required=False, help_text="Exclusive upper bound (ISO 8601).")
+    default_days: int | None = None
+
+    def _in_range(self, value):
+        if not EARLIEST <= value <= LATEST:
+            raise serializers.ValidationError(f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+        return value
+
+    validate_since = validate_until = _in_range
 
     def validate(self, attrs):
         since, until = attrs.get("since"), attrs.get("until")
+        if self.default_days is not None:
+            since, until = default_window(since, until, days=self.default_days)
+            attrs = {**attrs, "since": since, "until": until}
         if since and until and since >= until:
-            raise serializers.ValidationError({"until": ["must be later than since"]})
+            if "until" in self.initial_data:
+                raise serializers.ValidationError({"until": ["must be later than since"]})
+            raise serializers.ValidationError({"since": ["must be earlier than until (now, when not given)"]})
         return attrs
 
 
 class GenreTrendsParams(WindowParams):
-    platform = serializers.CharField(required=False, max_length=50)
+    platform = serializers.CharField(required=False, max_length=50, help_text="Session platform, exactly.")
     dj = serializers.CharField(required=False, max_length=200, help_text="DJ username, exactly.")
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000,
+                                     help_text="At most this many rows (1-1000), most played first.")
 
 
 class BucketedParams(WindowParams):
+    """A window cut into `bucket`s; at most MAX_BUCKETS of them, so a response stays small."""
+
     bucket = serializers.ChoiceField(choices=BUCKETS, required=False, default="day")
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        since, until = attrs.get("since"), attrs.get("until")
-        if since and until and (until - since) / BUCKET_SIZE[attrs["bucket"]] > MAX_BUCKETS:
+        if (attrs["until"] - attrs["since"]) / BUCKET_SIZE[attrs["bucket"]] > MAX_BUCKETS:
             raise serializers.ValidationError({"bucket": [f"more than {MAX_BUCKETS} buckets; widen the bucket"]})
         return attrs
 
 
+class DeliveryHealthParams(BucketedParams):
+    default_days = 7
+
+
 class EngagementParams(BucketedParams):
-    platform = serializers.CharField(required=False, max_length=50)
-    dj = serializers.CharField(required=False, max_length=200)
+    default_days = 30
+    platform = serializers.CharField(required=False, max_length=50, help_text="Session platform, exactly.")
+    dj = serializers.CharField(required=False, max_length=200, help_text="DJ username, exactly.")
 
 
 # --- responses (schema only: the selectors build plain dicts) -----------------------------

@@ -1,5 +1,9 @@
+from datetime import UTC, datetime
+
 import pytest
 
+from analytics.rollups import rollup_refresh
+from analytics.tests import factories as f
 from analytics.tests.test_genre_trends import DEEP, LIQUID, MINIMAL
 
 pytestmark = pytest.mark.django_db
@@ -30,11 +34,52 @@ def test_genre_trends_filters(api_client, streams):
     ("/api/analytics/engagement", {"since": "2020-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z",
                                    "bucket": "hour"}, "bucket"),
     ("/api/analytics/deliveries", {"since": "soon"}, "since"),
+    ("/api/analytics/genre-trends", {"limit": "-1"}, "limit"),
+    ("/api/analytics/genre-trends", {"limit": str(10**9)}, "limit"),
+    ("/api/analytics/genre-trends", {"limit": "1.5"}, "limit"),
+    ("/api/analytics/genre-trends", {"dj": "a" * 201}, "dj"),
+    ("/api/analytics/genre-trends", {"platform": "twitch\x00"}, "platform"),
+    # at datetime's limits: day/hour arithmetic would overflow (these were 500s)
+    ("/api/analytics/genre-trends", {"since": "9999-12-31T23:30:00Z"}, "since"),
+    ("/api/analytics/genre-trends", {"until": "0001-01-01T00:30:00Z"}, "until"),
+    ("/api/analytics/engagement", {"until": "0001-01-01T12:00:00Z"}, "until"),
+    ("/api/analytics/deliveries", {"since": "9999-12-31T00:00:00Z"}, "since"),
+    # the default `until` is now: a window after it is empty by construction
+    ("/api/analytics/engagement", {"since": "2999-01-01T00:00:00Z"}, "since"),
+    ("/api/analytics/deliveries", {"since": "2999-01-01T00:00:00Z"}, "since"),
+    # `since` alone runs until now: the bucket count is checked on the window actually used
+    ("/api/analytics/engagement", {"since": "2000-01-01T00:00:00Z", "bucket": "hour"}, "bucket"),
+    ("/api/analytics/deliveries", {"since": "2000-01-01T00:00:00Z", "bucket": "hour"}, "bucket"),
 ])
 def test_bad_parameters_are_400_naming_the_parameter(api_client, path, params, field):
     response = api_client.get(path, params)
     assert response.status_code == 400
     assert field in response.json()
+
+
+@pytest.mark.parametrize("use_rollups", [False, True])
+def test_the_widest_window_is_accepted(api_client, settings, tenant, streams, use_rollups):
+    if use_rollups:
+        settings.ANALYTICS_ROLLUP_MARGIN = 0
+        rollup_refresh(tenant=tenant)
+    response = api_client.get("/api/analytics/genre-trends",
+                              {"since": "0001-01-02T00:00:00Z", "until": "9999-12-30T00:00:00Z"})
+    assert response.status_code == 200
+    assert response.json() == {"trends": [LIQUID, DEEP, MINIMAL]}
+    response = api_client.get("/api/analytics/engagement", {"until": "0001-01-20T00:00:00Z"})
+    assert response.status_code == 200 and response.json()["since"] == "0001-01-02T00:00:00Z"
+
+
+def test_plays_at_the_end_of_time_in_the_tail(api_client, settings, tenant, streams):
+    """A sender may post any timestamp; the dirty-day ranges reach the last representable day."""
+    settings.ANALYTICS_ROLLUP_MARGIN = 0
+    rollup_refresh(tenant=tenant)
+    f.play(streams["s2"], datetime(9999, 12, 31, 23, 59, tzinfo=UTC), "house", "deep house")
+    rows = api_client.get("/api/analytics/genre-trends").json()["trends"]
+    assert [(r["subgenre"], r["total_plays"]) for r in rows] == [("deep house", 3), ("liquid dnb", 2), ("minimal", 1)]
+    # one dirty range, 2026-01-07 to 9999-12-31, holding two days with plays
+    assert rollup_refresh(tenant=tenant) == 2
+    assert api_client.get("/api/analytics/genre-trends").json()["trends"] == rows
 
 
 def test_session_summary(api_client, streams):
