@@ -21,6 +21,16 @@ ROOT = Path(__file__).resolve().parent
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def _forget_inbound_sources():
+    """Each test starts with no remembered inbound source (a rolled-back test may reuse ids)."""
+    from webhooks.inbound.source_cache import forget_sources
+
+    forget_sources()
+    yield
+    forget_sources()
+
+
 @pytest.fixture
 def tenant_ctx(db) -> TenantCreated:
     return tenant_create(slug="acme", owner_email="owner@acme.test", password="pw-acme-123")

@@ -14,6 +14,6 @@ class InboundConfig(AppConfig):
     verbose_name = "Inbound webhooks"
 
     def ready(self) -> None:
-        from webhooks.inbound import beat
+        from webhooks.inbound import beat, source_cache  # noqa: F401  (source_cache: its signal receivers)
 
         beat.register()

@@ -12,6 +12,9 @@ DEFAULTS = {
     "WEBHOOKS_INBOUND_RATE_WINDOW": 1,
     # Async messages still `received` after this many seconds are re-enqueued by the beat sweep.
     "WEBHOOKS_INBOUND_STALE_AFTER": 120,
+    # Seconds a process remembers an authenticated source (0: ask the database every request).
+    # A change made elsewhere (key rotated, source or tenant disabled) takes effect within this.
+    "WEBHOOKS_INBOUND_SOURCE_CACHE_SECONDS": 5,
 }
 
 

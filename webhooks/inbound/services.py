@@ -17,6 +17,7 @@ from webhooks.inbound import conf
 from webhooks.inbound.handlers import HandlerResult, InboundRejected, get_handler
 from webhooks.inbound.keys import hash_key, new_key
 from webhooks.inbound.models import InboundMessage, InboundSource
+from webhooks.inbound.source_cache import cached_source, forget_sources
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ MAX_SIGNING_SECRETS = 2
 def source_create(
     *, tenant: Tenant, name: str, kind: str, signing_secret: str | None = None,
     signature_scheme: str = InboundSource.Scheme.HMAC_SHA256_HEX, signature_header: str | None = None,
-    timestamp_tolerance: int | None = None, rate_limit: int | None = None,
+    timestamp_tolerance: int | None = None, rate_limit: int | None = None, is_active: bool = True,
 ) -> tuple[InboundSource, str]:
     """Create a source; returns it and its API key (not stored, shown once)."""
     key = new_key()
@@ -45,7 +46,7 @@ def source_create(
         timestamp_tolerance=(
             conf.get("WEBHOOKS_INBOUND_TIMESTAMP_TOLERANCE") if timestamp_tolerance is None else timestamp_tolerance
         ),
-        rate_limit=rate_limit,
+        rate_limit=rate_limit, is_active=is_active,
     )
     return source, key
 
@@ -55,6 +56,7 @@ def source_rotate_key(*, source: InboundSource) -> str:
     key = new_key()
     InboundSource.objects.filter(pk=source.pk).update(key_prefix=key[:12], key_hash=hash_key(key),
                                                        updated_at=timezone.now())
+    forget_sources()  # an UPDATE sends no post_save: the old key must stop working here at once
     source.key_prefix, source.key_hash = key[:12], hash_key(key)
     return key
 
@@ -82,19 +84,18 @@ def source_drop_previous_secrets(*, source: InboundSource) -> None:
 
 
 def source_by_key(key: str) -> InboundSource | None:
-    return (
-        InboundSource.objects.select_related("tenant")
-        .filter(key_hash=hash_key(key), is_active=True, tenant__is_active=True)
-        .first()
-    )
+    """The active source whose API key this is (remembered for a few seconds, see `source_cache`)."""
+    key_hash = hash_key(key)
+    return cached_source(("key", key_hash), lambda: _active_sources().filter(key_hash=key_hash).first())
 
 
 def source_by_id(source_id: int) -> InboundSource | None:
-    return (
-        InboundSource.objects.select_related("tenant")
-        .filter(pk=source_id, is_active=True, tenant__is_active=True)
-        .first()
-    )
+    """The active source with this id (the RealCast URL's), remembered like `source_by_key`'s."""
+    return cached_source(("id", source_id), lambda: _active_sources().filter(pk=source_id).first())
+
+
+def _active_sources():
+    return InboundSource.objects.select_related("tenant").filter(is_active=True, tenant__is_active=True)
 
 
 # --- Payloads ------------------------------------------------------------------------------
