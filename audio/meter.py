@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Silence has no logarithm; readings are floored here (and JSON has no -inf).
+# Silence has no logarithm; readings are floored here (and JSON has no -inf). A float WAV may hold
+# inf or NaN samples: readings are capped at MAX_DBFS so every figure we emit is a finite number.
 MIN_DBFS = -120.0
+MAX_DBFS = 120.0
 # OBS's meter: the bar is linear in dB from this floor (0 %) to 0 dBFS (100 %).
 LEVEL_FLOOR_DBFS = -60.0
 # A sample at or above this magnitude counts as clipped: within one 16-bit step of full scale.
@@ -30,9 +32,12 @@ PEAK_FALL_DB_PER_S = 20.0 / 1.7
 
 
 def amplitude_to_dbfs(amplitude: float) -> float:
-    if amplitude <= 0.0:
+    """20*log10(amplitude), always finite: floored at MIN_DBFS (silence, NaN), capped at MAX_DBFS (inf)."""
+    if math.isnan(amplitude) or amplitude <= 0.0:
         return MIN_DBFS
-    return max(MIN_DBFS, 20.0 * math.log10(amplitude))
+    if math.isinf(amplitude):
+        return MAX_DBFS
+    return min(MAX_DBFS, max(MIN_DBFS, 20.0 * math.log10(amplitude)))
 
 
 def dbfs_to_amplitude(dbfs: float) -> float:
@@ -99,7 +104,13 @@ class TickAccumulator:
 def rms_dbfs(samples: np.ndarray, *, aes17: bool = False) -> float:
     acc = TickAccumulator()
     acc.add(samples)
-    return amplitude_to_dbfs(acc.rms) + (AES17_OFFSET_DB if aes17 and acc.samples else 0.0)
+    return _rms_reading(acc, aes17)
+
+
+def _rms_reading(acc: TickAccumulator, aes17: bool) -> float:
+    """The tick's RMS in dBFS; AES17 shifts real readings only (silence stays on the floor)."""
+    rms = amplitude_to_dbfs(acc.rms)
+    return min(MAX_DBFS, rms + AES17_OFFSET_DB) if aes17 and rms > MIN_DBFS else rms
 
 
 def peak_dbfs(samples: np.ndarray) -> float:
@@ -115,9 +126,7 @@ def measure(samples: np.ndarray, *, aes17: bool = False, floor_dbfs: float = LEV
 
 def reading_from(acc: TickAccumulator, *, aes17: bool = False, floor_dbfs: float = LEVEL_FLOOR_DBFS,
                  ballistics: "Ballistics | None" = None, dt: float | None = None) -> Reading:
-    rms = amplitude_to_dbfs(acc.rms)
-    if aes17 and acc.samples:
-        rms += AES17_OFFSET_DB
+    rms = _rms_reading(acc, aes17)
     peak = amplitude_to_dbfs(acc.peak)
     shown_rms, shown_peak = rms, peak
     if ballistics is not None:

@@ -19,7 +19,7 @@ TICK = re.compile(r"rms=(-?[\d.]+) dBFS peak=(-?[\d.]+) dBFS level=([\d.]+) clip
 def require(tool: str) -> str:
     path = shutil.which(tool)
     if path is None:
-        pytest.fail(f"{tool} not found; install it (.ci/run installs sox, pulseaudio, pulseaudio-utils)")
+        pytest.fail(f"{tool} not found; install it (.ci/run installs sox, espeak-ng, pulseaudio, pulseaudio-utils)")
     return path
 
 
@@ -28,6 +28,17 @@ def sox_make(path: Path, *effects: str, rate: int = 48000, bits: int = 16, chann
     require("sox")
     subprocess.run(["sox", "-n", "-r", str(rate), "-b", str(bits), "-c", str(channels), str(path), *effects],
                    check=True, capture_output=True)
+    return path
+
+
+def speech_make(path: Path, text: str, *effects: str) -> Path:
+    """Real synthetic speech: espeak-ng's voice into a WAV file, then through sox `effects` (e.g. "vol", "-9dB")."""
+    require("espeak-ng")
+    raw = path.with_suffix(".espeak.wav")
+    subprocess.run(["espeak-ng", "-w", str(raw), text], check=True, capture_output=True)
+    if not effects:
+        return raw
+    subprocess.run(["sox", str(raw), str(path), *effects], check=True, capture_output=True)
     return path
 
 

@@ -1,13 +1,15 @@
 """The level math against `sox FILE -n stats`, on files sox makes at test time."""
 
 import math
+import subprocess
 
 import numpy as np
 import pytest
 
 from audio import meter
+from audio.sampler import run_offline
 from audio.sources import WavSource
-from audio.tests.helpers import sox_make, sox_stats
+from audio.tests.helpers import sox_make, sox_stats, speech_make
 
 # A speech-like signal without a speech synthesiser: a gliding glottal-pulse-like sawtooth,
 # shaped by vowel-ish band-passes and a 4 Hz syllabic envelope, with pauses.
@@ -40,6 +42,21 @@ def test_rms_and_peak_match_sox_stats_within_a_tenth_of_a_db(tmp_path, name):
     reading = meter.measure(_wav_samples(wav))
     assert reading.rms_dbfs == pytest.approx(sox["RMS lev dB"], abs=0.1)
     assert reading.peak_dbfs == pytest.approx(sox["Pk lev dB"], abs=0.1)
+
+
+SENTENCE = "Hello chat, this is a microphone check before we go live. One, two, three."
+
+
+@pytest.mark.parametrize("effects", [(), ("vol", "-12dB"), ("rate", "48000", "vol", "6dB")],
+                         ids=["as_spoken", "quiet_-12dB", "hot_+6dB_48k"])
+def test_real_speech_matches_sox_stats_within_a_tenth_of_a_db(tmp_path, effects):
+    """espeak-ng's voice (pauses, plosives, sibilants): the hard case for an RMS meter."""
+    wav = speech_make(tmp_path / "speech.wav", SENTENCE, *effects)
+    sox = sox_stats(wav)
+    reading = meter.measure(_wav_samples(wav))
+    assert reading.rms_dbfs == pytest.approx(sox["RMS lev dB"], abs=0.1)
+    assert reading.peak_dbfs == pytest.approx(sox["Pk lev dB"], abs=0.1)
+    assert -40 < reading.rms_dbfs < 0  # speech, not silence
 
 
 @pytest.mark.parametrize(("bits", "channels"), [(24, 1), (32, 1), (16, 2), (8, 1)])
@@ -87,6 +104,24 @@ def test_silence_is_floored_not_minus_infinity():
     assert reading.peak_dbfs == meter.MIN_DBFS
     assert reading.level == 0.0
     assert meter.measure(np.zeros(0)).rms_dbfs == meter.MIN_DBFS
+
+
+def test_non_finite_samples_still_give_finite_json_readings():
+    """A float WAV may carry inf or NaN; the event body is serialised with allow_nan=False."""
+    import json
+
+    for bad in (np.inf, -np.inf, np.nan):
+        block = _sine(-20.0, 4800)
+        block[7] = bad
+        reading = meter.measure(block)
+        json.dumps([reading.rms_dbfs, reading.peak_dbfs, reading.level], allow_nan=False)
+        assert meter.MIN_DBFS <= reading.rms_dbfs <= meter.MAX_DBFS
+        assert 0.0 <= reading.level <= 100.0
+    assert meter.measure(np.array([np.inf])).clip is True
+
+
+def test_aes17_leaves_silence_on_the_floor():
+    assert meter.measure(np.zeros(4800), aes17=True).rms_dbfs == meter.MIN_DBFS
 
 
 @pytest.mark.parametrize(("dbfs", "level"), [(0.0, 100.0), (-60.0, 0.0), (-30.0, 50.0), (-23.0103, 61.65),
@@ -145,3 +180,31 @@ def test_ballistic_reading_drives_the_level():
     decayed = meter.reading_from(silence, ballistics=b, dt=0.1)
     assert -120 < decayed.rms_dbfs < -30
     assert decayed.peak_dbfs == pytest.approx(-20.0 - 20 / 17, abs=0.01)
+
+
+@pytest.mark.parametrize("interval", [0.1, 0.05])
+def test_ballistics_on_a_stepped_file_rise_99_percent_in_300_ms_and_fall_20_db_in_1_7_s(tmp_path, interval):
+    """A file that steps silence -> -20 dBFS sine -> silence, metered tick by tick like the command does."""
+    silence, tone = tmp_path / "silence.wav", tmp_path / "tone.wav"
+    sox_make(silence, "trim", "0", "1")
+    sox_make(tone, "synth", "1", "sine", "1000", "vol", "-20dB")
+    stepped = tmp_path / "stepped.wav"
+
+    subprocess.run(["sox", str(silence), str(tone), str(silence), str(silence), str(stepped)], check=True)
+    ticks = []
+    run_offline(WavSource(stepped, realtime=False), interval=interval, ballistics=True, on_tick=ticks.append)
+    per_s = round(1 / interval)
+    rms = [t.reading.rms_dbfs for t in ticks]
+    peak = [t.reading.peak_dbfs for t in ticks]
+    step_up, step_down = per_s, 2 * per_s  # index of the first tick of the tone / of the silence after it
+    assert rms[step_up - 1] < -90  # silence before the step (sox dithers it to about -96 dBFS)
+    at_300ms = rms[step_up - 1 + round(0.3 / interval)]
+    before = rms[step_up - 2 + round(0.3 / interval)]
+    assert at_300ms == pytest.approx(-23.01 + 20 * math.log10(0.99), abs=0.02)  # 99 % of the amplitude
+    assert before < at_300ms - 0.05  # not there one tick earlier
+    assert rms[step_down - 1] == pytest.approx(-23.01, abs=0.02)  # settled on sox's RMS
+    assert peak[step_down - 1] == pytest.approx(-20.0, abs=0.01)
+    # After the tone ends the peak falls 20 dB in 1.7 s (linear in dB), from the -20 dBFS it held.
+    after_1_7s = peak[step_down - 1 + round(1.7 / interval)]
+    assert after_1_7s == pytest.approx(-40.0, abs=0.02)
+    assert peak[step_down - 1 + per_s] == pytest.approx(-20.0 - 20 / 1.7, abs=0.02)  # linear: -31.76 after 1 s
