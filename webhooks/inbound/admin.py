@@ -4,6 +4,7 @@ from django.utils.html import format_html
 
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.services import messages_replay, source_create, source_rotate_key
+from webhooks.inbound.verification import signature_header_problem, signing_secret_problem
 
 _STATUS_COLOURS = {"received": "#777", "processed": "#2e7d32", "failed": "#c62828", "duplicate": "#999"}
 
@@ -18,6 +19,22 @@ class InboundSourceForm(forms.ModelForm):
         model = InboundSource
         fields = ["tenant", "name", "kind", "signature_scheme", "signature_header", "timestamp_tolerance",
                   "rate_limit", "is_active"]
+
+    def clean_signature_header(self) -> str:
+        value = self.cleaned_data["signature_header"]
+        problem = signature_header_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        scheme = cleaned.get("signature_scheme")
+        secret = cleaned.get("new_signing_secret") or (self.instance.signing_secrets[:1] or [None])[0]
+        problem = scheme and secret and signing_secret_problem(scheme, secret)
+        if problem:
+            self.add_error("new_signing_secret", problem)
+        return cleaned
 
 
 @admin.register(InboundSource)
@@ -53,7 +70,7 @@ class InboundSourceAdmin(admin.ModelAdmin):
             signature_scheme=obj.signature_scheme,
             signature_header=obj.signature_header if form.cleaned_data.get("signature_header") != "X-Webhook-Signature"
             else None,
-            timestamp_tolerance=obj.timestamp_tolerance, rate_limit=obj.rate_limit,
+            timestamp_tolerance=obj.timestamp_tolerance, rate_limit=obj.rate_limit, is_active=obj.is_active,
         )
         obj.pk = source.pk
         obj.key_prefix, obj.key_hash = source.key_prefix, source.key_hash

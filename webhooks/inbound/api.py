@@ -35,7 +35,6 @@ class InboundSourceViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("drop_previous_secrets", None)
-        data.pop("is_active", None)
         source, key = source_create(tenant=self.tenant, **data)
         source.api_key = key
         return Response(InboundSourceCreatedSerializer(source, context={"request": request}).data,

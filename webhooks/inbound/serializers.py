@@ -2,6 +2,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from webhooks.inbound.models import InboundMessage, InboundSource
+from webhooks.inbound.verification import signature_header_problem, signing_secret_problem
 
 
 class InboundSourceSerializer(serializers.ModelSerializer):
@@ -43,9 +44,26 @@ class InboundSourceSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 
+    def validate_signature_header(self, value: str) -> str:
+        problem = signature_header_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
     def validate(self, attrs):
         if self.instance is not None and "kind" in attrs and attrs["kind"] != self.instance.kind:
             raise serializers.ValidationError({"kind": ["A source's kind can't change; create another source."]})
+        scheme = attrs.get("signature_scheme") or getattr(self.instance, "signature_scheme", None) \
+            or InboundSource.Scheme.HMAC_SHA256_HEX
+        if attrs.get("signing_secret"):
+            secret = attrs["signing_secret"]
+        elif "signing_secret" not in attrs and self.instance is not None and self.instance.signing_secrets:
+            secret = self.instance.signing_secrets[0]  # a scheme change must still fit the current secret
+        else:
+            secret = None
+        problem = secret and signing_secret_problem(scheme, secret)
+        if problem:
+            raise serializers.ValidationError({"signing_secret": [problem]})
         return attrs
 
 

@@ -8,6 +8,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import time
 
 from webhooks.signing import SECRET_PREFIX
@@ -32,6 +33,37 @@ def _standard_key(secret: str) -> bytes | None:
         return base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
         return None
+
+
+MIN_STANDARD_KEY_BYTES = 16
+# RFC 9110 token characters, less "_": WSGI servers drop or merge headers with underscores.
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^`|~-]{1,100}$")
+# Headers that carry something else; a signature there could never be checked.
+_RESERVED_HEADERS = {"authorization", "x-api-key", "content-type", "content-length", "host", "cookie",
+                     "transfer-encoding"}
+
+
+def signing_secret_problem(scheme: str, secret: str) -> str | None:
+    """Why `secret` can't sign under `scheme` (shown to whoever sets it), or None if it can.
+
+    Caught when the secret is set: otherwise a source would accept it and then refuse every request.
+    """
+    if scheme == "standard":
+        key = _standard_key(secret)
+        if key is None:
+            return f"The standard scheme needs a {SECRET_PREFIX}<base64> secret (or plain base64)."
+        if len(key) < MIN_STANDARD_KEY_BYTES:
+            return f"The standard scheme needs a key of at least {MIN_STANDARD_KEY_BYTES} bytes."
+    return None
+
+
+def signature_header_problem(name: str) -> str | None:
+    """Why `name` can't be a signature header, or None if it can."""
+    if not _HEADER_NAME.match(name):
+        return "Not an HTTP header name: letters, digits and '-' only (no spaces or underscores)."
+    if name.lower() in _RESERVED_HEADERS:
+        return f"{name} carries something else; choose another header, e.g. X-Webhook-Signature."
+    return None
 
 
 def standard_signature(secret: str, msg_id: str, timestamp: str, body: bytes) -> bytes | None:

@@ -66,3 +66,52 @@ def test_other_tenants_sources_are_invisible(api_client, other_api_client):
 
 def test_anonymous_is_401(client):
     assert client.get(URL).status_code == 401
+
+
+def test_is_active_false_on_create_is_honoured(api_client):
+    body = api_client.post(URL, {"name": "paused", "kind": "recorder", "is_active": False}, format="json").json()
+    assert body["is_active"] is False
+    assert InboundSource.objects.get(pk=body["id"]).is_active is False
+
+
+@pytest.mark.parametrize("secret", ["not-base64-secret!", "whsec_%%%%%%%%", "whsec_c2hvcnQ="])
+def test_standard_scheme_refuses_a_secret_it_could_never_verify(api_client, secret):
+    response = api_client.post(URL, {"name": "std", "kind": "recorder", "signature_scheme": "standard",
+                                     "signing_secret": secret}, format="json")
+    assert response.status_code == 400, response.content
+    assert "signing_secret" in response.json()
+    assert not InboundSource.objects.exists()
+
+
+def test_standard_scheme_accepts_whsec_and_plain_base64(api_client):
+    for secret in ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]:
+        response = api_client.post(URL, {"name": "std", "kind": "recorder", "signature_scheme": "standard",
+                                         "signing_secret": secret}, format="json")
+        assert response.status_code == 201, response.content
+
+
+def test_switching_to_standard_must_fit_the_current_secret(api_client):
+    source_id = api_client.post(URL, {"name": "R", "kind": "recorder", "signing_secret": "hex-style-secret"},
+                                format="json").json()["id"]
+    refused = api_client.patch(f"{URL}/{source_id}", {"signature_scheme": "standard"}, format="json")
+    assert refused.status_code == 400 and "signing_secret" in refused.json()
+    assert InboundSource.objects.get(pk=source_id).signature_scheme == "hmac-sha256-hex"
+    switched = api_client.patch(f"{URL}/{source_id}", {"signature_scheme": "standard",
+                                                       "signing_secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+                                format="json")
+    assert switched.status_code == 200, switched.content
+
+
+@pytest.mark.parametrize("header", ["not a header", "X_Under_Score", "Authorization", "x-api-key", "", "X:Y"])
+def test_signature_header_must_be_a_usable_header_name(api_client, header):
+    response = api_client.post(URL, {"name": "x", "kind": "recorder", "signature_header": header}, format="json")
+    assert response.status_code == 400, response.content
+    assert "signature_header" in response.json()
+
+
+def test_junk_bodies_are_400_not_500(api_client):
+    for body in [b"[]", b"\xff", b"{", b'{"name": 5, "kind": ["recorder"]}', b'{"name": "x", "kind": "recorder", '
+                 b'"rate_limit": 0, "timestamp_tolerance": -1}']:
+        response = api_client.generic("POST", URL, body, content_type="application/json")
+        assert response.status_code == 400, (body, response.content)
+    assert not InboundSource.objects.exists()

@@ -131,3 +131,16 @@ def test_sweep_requeues_async_messages_left_received(tenant, monkeypatch):
     assert tasks.sweep_received_messages() == 1
     assert queued == [old.pk]
     assert is_registered()
+
+
+def test_admin_refuses_a_standard_secret_it_could_never_verify_and_keeps_is_active(admin_client, tenant):
+    from webhooks.inbound.models import InboundSource
+
+    form = {"tenant": tenant.pk, "name": "std", "kind": "recorder", "signature_scheme": "standard",
+            "signature_header": "X-Webhook-Signature", "timestamp_tolerance": 300, "new_signing_secret": "plain-text"}
+    refused = admin_client.post("/admin/webhooks_inbound/inboundsource/add/", form)
+    assert refused.status_code == 200 and b"whsec_" in refused.content  # the form again, with the reason
+    assert not InboundSource.objects.exists()
+    form["new_signing_secret"] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # is_active left unticked
+    assert admin_client.post("/admin/webhooks_inbound/inboundsource/add/", form).status_code == 302
+    assert InboundSource.objects.get().is_active is False
