@@ -67,13 +67,18 @@ class SeedResult:
 def seed_demo_data(
     *, tenant: Tenant, plays: int, sessions: int, days: int = 365, seed: int = 1, batch_sessions: int = 500,
     end: datetime | None = None, progress: Callable[[SeedResult], None] | None = None,
+    result: SeedResult | None = None,
 ) -> SeedResult:
-    """Insert `sessions` sessions holding `plays` track plays in total, spread over the `days` before `end`."""
+    """Insert `sessions` sessions holding `plays` track plays in total, spread over the `days` before `end`.
+
+    Each batch of sessions is one transaction and is counted into `result` (pass your own to know
+    what was committed when the run is interrupted).
+    """
     rng = random.Random(seed)
     end = end or datetime.now(UTC).replace(microsecond=0)
     djs = [(f"dj_{name}{i}", rng.sample(SUBGENRES, 3)) for i, name in
            enumerate(rng.choices(["luna", "kai", "nova", "rex", "mira", "juno", "ash", "zed", "ivy", "otto"], k=200))]
-    result = SeedResult()
+    result = result if result is not None else SeedResult()
     for first in range(0, sessions, batch_sessions):
         count = min(batch_sessions, sessions - first)
         per_session = [plays // sessions + (1 if i < plays % sessions else 0) for i in range(first, first + count)]
@@ -92,7 +97,7 @@ def _seed_batch(tenant, rng, per_session, djs, end, days, result: SeedResult) ->
         duration = sum(lengths) + rng.randint(0, 300)
         base, peak = rng.randint(5, 80), rng.randint(80, 1200)
         stream = StreamSession(
-            tenant=tenant, session_id=f"demo-{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+            tenant=tenant, session_id=f"demo-{uuid.uuid4()}",  # not from rng: a second run adds sessions
             platform=rng.choices([p for p, _ in PLATFORMS], [w for _, w in PLATFORMS])[0], dj_username=dj,
             title=f"{favourites[0][1].title()} session", status=StreamSession.Status.OFFLINE,
             started_at=started, ended_at=started + timedelta(seconds=duration), duration_seconds=duration,
