@@ -1,18 +1,44 @@
 """Seed 001's listening API, tenant-scoped: `/api/listen/start`, `/stop`, `/status`, plus `/level`."""
 
+from collections.abc import Mapping
+
+from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.scoping import require_tenant
 from audio import services
 from webhooks.models import Endpoint
+from webhooks.subscriptions import subscribes
 
 
 class ListenRequestSerializer(serializers.Serializer):
-    # Seed 001's ListenRequest; the frontend sends it, nothing depends on it.
+    # Seed 001's ListenRequest; its frontend sends it, nothing depends on it, so it may be left out.
     timestamp = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+
+class BodyTooLarge(APIException):
+    status_code = 413
+    default_detail = "Request body too large."
+    default_code = "body_too_large"
+
+
+def _check_listen_request(request) -> None:
+    """An empty body or seed 001's `{"timestamp": "..."}`; anything else is a 400 naming what is wrong.
+
+    (Seed 001's FastAPI answered such bodies with 422; we never act on a body we cannot read.)
+    """
+    try:
+        data = request.data
+    except RequestDataTooBig:
+        raise BodyTooLarge() from None
+    if not isinstance(data, Mapping):
+        raise serializers.ValidationError(
+            {"non_field_errors": ['Expected a JSON object such as {"timestamp": "2026-11-22T10:00:00Z"}.']})
+    ListenRequestSerializer(data=data).is_valid(raise_exception=True)
 
 
 _START = inline_serializer("ListenStartResponse", {
@@ -32,16 +58,16 @@ def _level_webhook_url(tenant) -> str | None:
     """Where this tenant's `audio.level` events go: its first active endpoint subscribed to them."""
     endpoints = Endpoint.objects.filter(tenant=tenant, is_active=True, deleted_at__isnull=True).order_by("id")
     for endpoint in endpoints.only("url", "events"):
-        if not endpoint.events or "audio.level" in endpoint.events:
+        if subscribes(endpoint.events, "audio.level"):
             return endpoint.url
     return None
 
 
 class ListenStartView(APIView):
     @extend_schema(summary="Start listening (seed 001)", tags=["audio"], request=ListenRequestSerializer,
-                   responses={200: _START})
+                   responses={200: _START, 400: None, 413: None})
     def post(self, request):
-        ListenRequestSerializer(data=request.data if isinstance(request.data, dict) else {}).is_valid()
+        _check_listen_request(request)
         tenant = require_tenant(request)
         result = services.listening_start(tenant=tenant, started_by="api")
         message = "Listening started successfully" if result.created else "Already listening"
@@ -51,8 +77,9 @@ class ListenStartView(APIView):
 
 class ListenStopView(APIView):
     @extend_schema(summary="Stop listening (seed 001)", tags=["audio"], request=ListenRequestSerializer,
-                   responses={200: _STOP})
+                   responses={200: _STOP, 400: None, 413: None})
     def post(self, request):
+        _check_listen_request(request)
         session = services.listening_stop(tenant=require_tenant(request))
         if session is None:
             return Response({"success": True, "message": "Not listening", "sessionId": None})

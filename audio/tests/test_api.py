@@ -81,11 +81,33 @@ def test_anonymous_callers_get_401(client, method, path):
     assert getattr(client, method)(path).status_code == 401
 
 
-def test_malformed_body_is_not_a_500(api_client):
-    r = api_client.post(START, data=b"[1,2", content_type="application/json")
-    assert r.status_code == 400
-    r = api_client.post(START, data=b"[1, 2]", content_type="application/json")
-    assert r.status_code == 200
+@pytest.mark.parametrize("path", [START, STOP])
+@pytest.mark.parametrize(("body", "field"), [
+    (b"[1,2", "detail"),  # not JSON
+    (b"[1, 2]", "non_field_errors"), (b'"go"', "non_field_errors"), (b"null", "non_field_errors"),
+    (b'{"timestamp": {"at": 1}}', "timestamp"), (b'{"timestamp": ["x"]}', "timestamp"),
+    (b'{"timestamp": "' + b"9" * 65 + b'"}', "timestamp"),
+])
+def test_a_bad_body_is_a_400_naming_what_is_wrong_and_changes_nothing(api_client, tenant, path, body, field):
+    sid = services.listening_start(tenant=tenant).session.session_id if path == STOP else None
+    r = api_client.post(path, data=body, content_type="application/json")
+    assert r.status_code == 400 and field in r.json(), r.content
+    assert api_client.get(STATUS).json() == {"isListening": path == STOP, "sessionId": sid}
+
+
+def test_a_huge_body_is_a_413_in_json(api_client, settings):
+    r = api_client.post(START, data=b'{"timestamp": "' + b"9" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + b'"}',
+                        content_type="application/json")
+    assert r.status_code == 413 and r.json() == {"detail": "Request body too large."}
+    assert api_client.get(STATUS).json()["isListening"] is False
+
+
+@pytest.mark.parametrize("body", [{}, {"timestamp": ""}, {"timestamp": 1764547200}, {"timestamp": "x", "extra": 1}])
+def test_seed_001_bodies_and_lenient_variants_are_accepted(api_client, body):
+    assert api_client.post(START, body, format="json").status_code == 200
+    assert api_client.post(STOP, body, format="json").status_code == 200
+    assert api_client.post(START, {"timestamp": "2026-11-22T10:00:00Z"}).status_code == 200  # a form post
+    assert api_client.post(STOP, data=b"", content_type="application/json").status_code == 200  # empty body
 
 
 def test_webhook_url_is_the_endpoint_that_receives_levels(api_client, tenant):
