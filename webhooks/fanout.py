@@ -15,6 +15,7 @@ from django.utils import timezone
 from webhooks import conf
 from webhooks.delivery import delivery_enqueue, engine_atomic, lease_until
 from webhooks.models import Delivery, Endpoint, Event
+from webhooks.subscriptions import subscribes
 
 logger = logging.getLogger(__name__)
 
@@ -23,13 +24,9 @@ def _live_endpoints(tenant_id: int):
     return Endpoint.objects.filter(tenant_id=tenant_id, is_active=True, deleted_at__isnull=True)
 
 
-def _subscribes(endpoint: Endpoint, event_type: str) -> bool:
-    return not endpoint.events or event_type in endpoint.events
-
-
 def endpoints_subscribed(*, tenant_id: int, event_type: str) -> list[Endpoint]:
-    """Active, undeleted endpoints of the tenant whose `events` include the type (`[]` = all)."""
-    return [e for e in _live_endpoints(tenant_id) if _subscribes(e, event_type)]
+    """Active, undeleted endpoints of the tenant whose `events` include the type (`[]` = all, `x.*` = x's types)."""
+    return [e for e in _live_endpoints(tenant_id) if subscribes(e.events, event_type)]
 
 
 def event_fan_out(*, event_id: str, now: datetime | None = None) -> list[Delivery]:
@@ -83,7 +80,7 @@ def _delivery_rows(events: list[Event], now: datetime) -> list[Delivery]:
             endpoints_of[event.tenant_id] = list(_live_endpoints(event.tenant_id))
         for endpoint in endpoints_of[event.tenant_id]:
             # An endpoint subscribed after the event happened does not get it (a late sweep would do that).
-            if not _subscribes(endpoint, event.type) or endpoint.created_at > event.created_at:
+            if not subscribes(endpoint.events, event.type) or endpoint.created_at > event.created_at:
                 continue
             rows.append(Delivery(tenant_id=event.tenant_id, event=event, endpoint=endpoint, next_attempt_at=now,
                                  locked_until=lease))

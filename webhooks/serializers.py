@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from webhooks.models import Attempt, Delivery, Endpoint
 from webhooks.registry import UnknownEventType, get_event_type
+from webhooks.subscriptions import unknown_entries
 
 MAX_RETRY_DELAY = 24 * 3600
 MAX_RETRIES = 20
@@ -34,7 +35,8 @@ class EndpointSerializer(serializers.ModelSerializer):
     url = serializers.URLField(max_length=2000, help_text="http(s) URL; private and loopback hosts are refused.")
     events = serializers.ListField(
         child=serializers.CharField(max_length=100), required=False, max_length=200,
-        help_text="Event types to receive (see `GET /api/v1/webhooks/events`); `[]` means every type.",
+        help_text="Event types to receive (see `GET /api/v1/webhooks/events`), or prefix wildcards such as "
+                  "`recording.*`; `[]` means every type.",
     )
     retry_schedule = serializers.ListField(
         child=NumberField(), required=False, allow_null=True, allow_empty=False, max_length=MAX_RETRIES,
@@ -59,15 +61,11 @@ class EndpointSerializer(serializers.ModelSerializer):
         return value
 
     def validate_events(self, value: list[str]) -> list[str]:
-        unknown = []
-        for name in value:
-            try:
-                get_event_type(name)
-            except UnknownEventType:
-                unknown.append(name)
+        unknown = unknown_entries(value)
         if unknown:
             raise serializers.ValidationError(
-                f"Unknown event type(s): {', '.join(sorted(unknown))}. See GET /api/v1/webhooks/events."
+                f"Unknown event type(s): {', '.join(sorted(unknown))}. Use names from GET /api/v1/webhooks/events, "
+                "or a prefix wildcard that matches some of them, like stream.*."
             )
         return list(dict.fromkeys(value))  # de-duplicated, order kept
 

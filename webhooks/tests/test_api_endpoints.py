@@ -56,6 +56,19 @@ def test_create_answers_201_with_the_fixed_fields_and_a_secret(api_client, tenan
     assert endpoint.tenant == tenant and endpoint.secret == body["secret"]
 
 
+def test_prefix_wildcards_are_accepted_and_kept_as_written(api_client):
+    response = create(api_client, events=["recording.*", "viewer.*", "stream.live"])
+    assert response.status_code == 201, response.content
+    assert response.json()["events"] == ["recording.*", "viewer.*", "stream.live"]
+
+
+def test_an_unknown_event_type_is_named_in_the_error(api_client):
+    response = create(api_client, events=["stream.live", "no.such.type", "nothing.*"])
+    assert response.status_code == 400
+    [message] = response.json()["events"]
+    assert "no.such.type" in message and "nothing.*" in message and "stream.live" not in message
+
+
 def test_realcast_style_endpoint(api_client):
     response = create(api_client, signature_scheme="hmac-sha256-hex", signature_header="X-RealCast-Signature",
                       payload_style="event", retry_schedule=[1, 5, 25], rate_limit=2.5)
@@ -101,6 +114,10 @@ def test_list_shows_only_the_callers_live_endpoints(api_client, other_api_client
         ({"url": None}, "url"),
         ({"events": ["stream.live", "no.such.type"]}, "events"),
         ({"events": "stream.live"}, "events"),
+        ({"events": ["nothing.*"]}, "events"),
+        ({"events": ["stream*"]}, "events"),
+        ({"events": ["*"]}, "events"),
+        ({"events": [".*"]}, "events"),
         ({"events": [{"a": 1}]}, "events"),
         ({"retry_schedule": []}, "retry_schedule"),
         ({"retry_schedule": [5, 0]}, "retry_schedule"),

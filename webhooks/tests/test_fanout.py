@@ -76,3 +76,29 @@ def test_sweep_gets_past_lost_events_that_have_no_subscribers(tenant, settings):
         event_make(tenant)
     sweep()
     assert not Event.objects.filter(fanned_out_at__isnull=True).exists()
+
+
+def test_a_prefix_wildcard_subscribes_to_every_type_below_it(tenant):
+    recordings = endpoint_make(tenant, "http://127.0.0.1:9/rec", events=["recording.*"])
+    viewers = endpoint_make(tenant, "http://127.0.0.1:9/viewers", events=["viewer.*", "stream.live"])
+
+    def subscribers(event_type):
+        return {e.pk for e in endpoints_subscribed(tenant_id=tenant.pk, event_type=event_type)}
+
+    assert subscribers("recording.ready") == subscribers("recording.updated") == {recordings.pk}
+    assert subscribers("viewer.count.update") == subscribers("viewer.joined") == {viewers.pk}  # any depth
+    assert subscribers("stream.live") == {viewers.pk}
+    assert subscribers("stream.offline") == set()
+    assert subscribers("recordings.other") == set()  # the dot is part of the prefix
+
+
+def test_a_subscriber_of_recording_wildcard_receives_both_recording_events(tenant, httpserver):
+    httpserver.expect_request("/rec").respond_with_data("ok")
+    endpoint_make(tenant, httpserver.url_for("/rec"), events=["recording.*"])
+    endpoint_make(tenant, httpserver.url_for("/streams"), events=["stream.*"])
+    from webhooks.tests.engine import publish
+
+    for type in ("recording.ready", "recording.updated", "stream.live"):
+        publish(tenant, type, {"recording_id": "rec_1"})
+    got = {(request.path, request.get_json()["type"]) for request, _ in httpserver.log}
+    assert got == {("/rec", "recording.ready"), ("/rec", "recording.updated"), ("/streams", "stream.live")}
