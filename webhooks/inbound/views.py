@@ -76,10 +76,9 @@ def read_body(request: HttpRequest, limit: int) -> bytes:
     """The raw body, refusing (413) anything over `limit` bytes without reading it all."""
     length = request.META.get("CONTENT_LENGTH") or ""
     if length:
-        try:
-            declared = int(length)
-        except ValueError:
-            raise Refused(400, "Invalid Content-Length.") from None
+        if not (length.isascii() and length.isdigit()):  # int() would take "-5", " 7" and "1_000"
+            raise Refused(400, "Invalid Content-Length.")
+        declared = int(length)
         if declared > limit:
             raise Refused(413, f"Body too large: {declared} bytes; the limit is {limit}.")
         body = request.read(declared)

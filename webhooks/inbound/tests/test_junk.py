@@ -10,6 +10,7 @@ from django.test import RequestFactory
 from recordings.models import Recording
 from recordings.tests.factories import SEED_CURL, add_member
 from webhooks.inbound.models import InboundMessage
+from webhooks.inbound.tests import urls as _test_urls  # noqa: F401  (registers tests.echo for direct view calls)
 from webhooks.inbound.tests.factories import (
     REALCAST_SECRET,
     body_of,
@@ -101,10 +102,24 @@ def test_chunked_body_over_the_cap_is_413_while_reading(key):
     assert bytes(InboundMessage.objects.get().body) == b'{"chunked": true}'
 
 
-def test_invalid_content_length_is_400(key):
+@pytest.mark.parametrize("length", ["lots", "-5", "1_0", " 2", "²"])
+def test_invalid_content_length_is_400(key, length):
     request = RequestFactory().generic("POST", "/t/sync", b"{}", content_type="application/json", HTTP_X_API_KEY=key)
-    request.META["CONTENT_LENGTH"] = "lots"
-    assert inbound_view(handler="tests.echo", kinds={"recorder"})(request).status_code == 400
+    request.META["CONTENT_LENGTH"] = length
+    response = inbound_view(handler="tests.echo", kinds={"recorder"})(request)
+    assert response.status_code == 400 and b"Content-Length" in response.content
+    assert not InboundMessage.objects.exists()
+
+
+@pytest.mark.parametrize(("extra", "reason"), [(10, b"shorter than its Content-Length"), (-20, b"not valid JSON")])
+def test_a_lying_content_length_is_400(key, extra, reason):
+    # Longer than the body: the read comes up short. Shorter: the truncated JSON doesn't parse.
+    body = json.dumps(SEED_CURL).encode()
+    request = RequestFactory().generic("POST", "/t/sync", body, content_type="application/json", HTTP_X_API_KEY=key)
+    request.META["CONTENT_LENGTH"] = str(len(body) + extra)
+    response = inbound_view(handler="tests.echo", kinds={"recorder"})(request)
+    assert response.status_code == 400 and reason in response.content
+    assert not InboundMessage.objects.filter(status="processed").exists()
 
 
 @pytest.mark.parametrize("headers", [
