@@ -39,8 +39,9 @@ class EndpointSerializer(serializers.ModelSerializer):
                   "`recording.*`; `[]` means every type.",
     )
     retry_schedule = serializers.ListField(
-        child=NumberField(), required=False, allow_null=True, allow_empty=False, max_length=MAX_RETRIES,
-        help_text="Seconds to wait before each retry (each ≤ 86400), or null for the default schedule.",
+        child=NumberField(), required=False, allow_null=True, allow_empty=True, max_length=MAX_RETRIES,
+        help_text="Seconds to wait before each retry (0 to 86400 each, at most 20), `[]` for no retries, "
+                  "or null for the default schedule.",
     )
     rate_limit = NumberField(
         required=False, allow_null=True, help_text="Maximum deliveries per second, or null for no limit."
@@ -73,9 +74,9 @@ class EndpointSerializer(serializers.ModelSerializer):
         if value is None:
             return None
         for delay in value:
-            if not math.isfinite(delay) or delay <= 0 or delay > MAX_RETRY_DELAY:
+            if not math.isfinite(delay) or delay < 0 or delay > MAX_RETRY_DELAY:
                 raise serializers.ValidationError(
-                    f"Each delay must be a positive number of seconds, at most {MAX_RETRY_DELAY} (24 h)."
+                    f"Each delay must be a number of seconds from 0 to {MAX_RETRY_DELAY} (24 h)."
                 )
         return [int(d) if float(d).is_integer() else d for d in value]
 

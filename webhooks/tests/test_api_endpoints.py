@@ -69,6 +69,13 @@ def test_an_unknown_event_type_is_named_in_the_error(api_client):
     assert "no.such.type" in message and "nothing.*" in message and "stream.live" not in message
 
 
+@pytest.mark.parametrize("schedule", [[], [0], [0, 0.5, 86400]])
+def test_retry_schedule_may_be_empty_or_start_with_an_immediate_retry(api_client, schedule):
+    response = create(api_client, retry_schedule=schedule)
+    assert response.status_code == 201, response.content
+    assert Endpoint.objects.get(pk=response.json()["id"]).retry_schedule == schedule
+
+
 def test_realcast_style_endpoint(api_client):
     response = create(api_client, signature_scheme="hmac-sha256-hex", signature_header="X-RealCast-Signature",
                       payload_style="event", retry_schedule=[1, 5, 25], rate_limit=2.5)
@@ -119,9 +126,9 @@ def test_list_shows_only_the_callers_live_endpoints(api_client, other_api_client
         ({"events": ["*"]}, "events"),
         ({"events": [".*"]}, "events"),
         ({"events": [{"a": 1}]}, "events"),
-        ({"retry_schedule": []}, "retry_schedule"),
-        ({"retry_schedule": [5, 0]}, "retry_schedule"),
+        ({"retry_schedule": [5, -0.5]}, "retry_schedule"),
         ({"retry_schedule": [-1]}, "retry_schedule"),
+        ({"retry_schedule": [None]}, "retry_schedule"),
         ({"retry_schedule": [86401]}, "retry_schedule"),
         ({"retry_schedule": ["5"]}, "retry_schedule"),
         ({"retry_schedule": [True]}, "retry_schedule"),

@@ -297,3 +297,10 @@ def test_a_response_body_with_nul_bytes_is_logged_and_does_not_fail_the_batch(te
     bodies = set(Attempt.objects.values_list("response_body", flat=True))
     assert bodies == {"bad\ufffdbody", "ok"}
     assert not Delivery.objects.filter(locked_until__isnull=False).exists()
+
+
+def test_an_empty_retry_schedule_means_no_retries(tenant, httpserver):
+    httpserver.expect_request("/hook").respond_with_data("", status=503)
+    endpoint_make(tenant, httpserver.url_for("/hook"), retry_schedule=[])
+    [delivery] = publish(tenant)
+    assert delivery.status == "failed" and delivery.attempt_count == 1 and delivery.next_attempt_at is None
