@@ -179,25 +179,36 @@ class _Viewers:
 
 
 def session_summary(*, tenant: Tenant, session_id: str, top: int = 5) -> dict | None:
-    """Seed 000's session summary plus Twitch-style stream figures; None for an unknown session."""
+    """Seed 000's session summary plus Twitch-style stream figures; None for an unknown session.
+
+    A live session (no end yet) is measured up to the latest thing we heard from it (its last
+    event, sample, track or chat), not to the wall clock: a sender that died without sending
+    `stream_end` must not make the stream look longer and emptier with every refresh.
+    """
     session = StreamSession.objects.filter(tenant=tenant, session_id=session_id).first()
     if session is None:
         return None
-    end = session.ended_at or session.last_event_at
+    # One read per table; the figures are folded in Python (a session has hundreds of rows, not millions).
+    viewers = _Viewers(list(session.viewer_samples.order_by("at").values_list("at", "viewer_count")))
+    interactions = list(session.chat_interactions.values_list("at", "engagement_type", "response_count", "track_id"))
+    plays = list(session.tracks.order_by("played_at", "id").values(
+        "id", "played_at", "artist", "title", "main_genre", "subgenre", "confidence", "viewers_at_play",
+    ))
+    messages = list(session.chat_messages.values_list("created_at", "user_id", "user_name"))
+    heard = [session.last_event_at, viewers.times[-1] if viewers.times else None,
+             plays[-1]["played_at"] if plays else None, *(max(rows)[0] for rows in (interactions, messages) if rows)]
+    end = session.ended_at or max((moment for moment in heard if moment is not None), default=None)
     duration = session.duration_seconds
     if duration is None and session.started_at and end:
         duration = max(0, int((end - session.started_at).total_seconds()))
 
-    viewers = _Viewers(list(session.viewer_samples.order_by("at").values_list("at", "viewer_count")))
     area_us, span_us = viewers.integral_us(end)
     # A single reading (or readings all at one instant) has no duration: its count is the average.
     average_viewers = _ratio(area_us, span_us, 2) if span_us else None
     if not span_us and viewers.counts:
         average_viewers = float(viewers.counts[-1])
 
-    # One read per table; the figures are folded in Python (a session has hundreds of rows, not millions).
-    interactions = list(session.chat_interactions.values_list("at", "engagement_type", "response_count", "track_id"))
-    tracks = _session_tracks(session, viewers, end, interactions)
+    tracks = _session_tracks(plays, viewers, end, interactions)
     by_type: dict = defaultdict(lambda: [0, 0])
     for _, kind, responses, _ in interactions:
         by_type[kind][0] += 1
@@ -208,7 +219,7 @@ def session_summary(*, tenant: Tenant, session_id: str, top: int = 5) -> dict | 
     genres = Counter((t["main_genre"], t["subgenre"]) for t in tracks)
     genre_breakdown = [{"main_genre": g, "subgenre": sub, "count": n} for (g, sub), n in genres.items()]
     genre_breakdown.sort(key=lambda row: (-row["count"], row["main_genre"], row["subgenre"]))
-    chat = _chat_figures(session, duration, interactions)
+    chat = _chat_figures(messages, duration, interactions)
 
     return {
         "session": {
@@ -221,6 +232,7 @@ def session_summary(*, tenant: Tenant, session_id: str, top: int = 5) -> dict | 
             "ended_at": iso(session.ended_at),
             "total_tracks": len(tracks),
             "total_interactions": len(interactions),
+            "total_responses": sum(responses for _, _, responses, _ in interactions),
             "peak_viewers": max(session.peak_viewers, max(viewers.counts, default=0)),
             "duration_seconds": duration,
             "average_viewers": average_viewers,
@@ -236,15 +248,12 @@ def session_summary(*, tenant: Tenant, session_id: str, top: int = 5) -> dict | 
     }
 
 
-def _session_tracks(session: StreamSession, viewers: _Viewers, end: datetime | None, interactions) -> list[dict]:
+def _session_tracks(plays: list[dict], viewers: _Viewers, end: datetime | None, interactions) -> list[dict]:
     engagement: dict = defaultdict(lambda: {"n": 0, "total": 0})
     for _, _, responses, track_id in interactions:
         if track_id is not None:
             engagement[track_id]["n"] += 1
             engagement[track_id]["total"] += responses
-    plays = list(session.tracks.order_by("played_at", "id").values(
-        "id", "played_at", "artist", "title", "main_genre", "subgenre", "confidence", "viewers_at_play",
-    ))
     tracks = []
     for i, play in enumerate(plays):
         stop = plays[i + 1]["played_at"] if i + 1 < len(plays) else end
@@ -267,8 +276,7 @@ def _minute(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-def _chat_figures(session: StreamSession, duration: int | None, interactions) -> dict:
-    messages = list(session.chat_messages.values_list("created_at", "user_id", "user_name"))
+def _chat_figures(messages, duration: int | None, interactions) -> dict:
     per_minute = Counter(_minute(at) for at, _, _ in messages)
     bot = defaultdict(lambda: [0, 0])
     for at, _, responses, _ in interactions:

@@ -91,8 +91,10 @@ class SessionTotalsSerializer(serializers.Serializer):
     ended_at = serializers.DateTimeField(allow_null=True)
     total_tracks = serializers.IntegerField()
     total_interactions = serializers.IntegerField()
+    total_responses = serializers.IntegerField(help_text="Sum of response_count of the bot's chat interactions.")
     peak_viewers = serializers.IntegerField()
-    duration_seconds = serializers.IntegerField(allow_null=True)
+    duration_seconds = serializers.IntegerField(
+        allow_null=True, help_text="Reported, else end - start; a live session: up to the latest event heard.")
     average_viewers = serializers.FloatField(allow_null=True, help_text="Time-weighted, from the first sample.")
     viewer_minutes = serializers.FloatField()
     chat_messages = serializers.IntegerField()

@@ -97,6 +97,14 @@ def test_session_summary_404_for_unknown_and_foreign_sessions(api_client, other_
     assert other_api_client.get("/api/analytics/session-summary/s2").status_code == 404
 
 
+def test_the_same_session_id_in_two_tenants_answers_each_its_own(api_client, other_api_client, streams):
+    ours = api_client.get("/api/analytics/session-summary/s1").json()
+    theirs = other_api_client.get("/api/analytics/session-summary/s1").json()
+    assert (ours["session"]["total_tracks"], ours["session"]["total_responses"]) == (3, 20)
+    assert (theirs["session"]["total_tracks"], theirs["session"]["total_responses"]) == (5, 500)
+    assert theirs["genre_breakdown"] == [{"main_genre": "drum and bass", "subgenre": "liquid dnb", "count": 5}]
+
+
 def test_tenants_see_only_their_own_plays(other_api_client, streams):
     trends = other_api_client.get("/api/analytics/genre-trends").json()["trends"]
     assert [(t["subgenre"], t["total_plays"], t["total_engagement"]) for t in trends] == [("liquid dnb", 5, 500)]
@@ -121,6 +129,17 @@ def test_openapi_documents_the_analytics_endpoints(api_client):
         assert "200" in schema["paths"][path]["get"]["responses"], path
     trend = schema["components"]["schemas"]["GenreTrend"]["properties"]
     assert {"total_engagement", "popular_characteristics", "average_confidence"} <= set(trend)
+    params = {path: {(p["name"], p["in"], p["schema"]["type"]) for p in schema["paths"][path]["get"]["parameters"]}
+              for path in ("/api/analytics/genre-trends", "/api/analytics/engagement", "/api/analytics/deliveries",
+                           "/api/analytics/session-summary/{session_id}")}
+    assert params["/api/analytics/genre-trends"] == {
+        ("since", "query", "string"), ("until", "query", "string"), ("platform", "query", "string"),
+        ("dj", "query", "string"), ("limit", "query", "integer")}
+    assert {"since", "until", "bucket", "platform", "dj"} == {n for n, _, _ in params["/api/analytics/engagement"]}
+    assert {"since", "until", "bucket"} == {n for n, _, _ in params["/api/analytics/deliveries"]}
+    assert params["/api/analytics/session-summary/{session_id}"] == {("session_id", "path", "string")}
+    limit = next(p for p in schema["paths"]["/api/analytics/genre-trends"]["get"]["parameters"] if p["name"] == "limit")
+    assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 1000)
 
 
 def test_dashboard_requires_login(client):

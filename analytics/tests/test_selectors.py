@@ -11,7 +11,8 @@ def test_session_summary_exact_figures(tenant, streams):
     assert summary["session"] == {
         "session_id": "s1", "dj_username": "djunohoo", "platform": "twitch", "title": "Deep House Vibes",
         "status": "offline", "started_at": "2026-01-05T20:00:00Z", "ended_at": "2026-01-05T20:20:00Z",
-        "total_tracks": 3, "total_interactions": 4, "peak_viewers": 200, "duration_seconds": 1200,
+        "total_tracks": 3, "total_interactions": 4, "total_responses": 20, "peak_viewers": 200,
+        "duration_seconds": 1200,
         # 100x300 s + 150x300 s + 120x300 s + 200x300 s = 171,000 viewer-seconds over 1,200 s
         "average_viewers": 142.5, "viewer_minutes": 2850.0,
         "chat_messages": 5, "unique_chatters": 3, "messages_per_minute": 0.25,
@@ -48,10 +49,11 @@ def test_session_summary_exact_figures(tenant, streams):
 
 def test_session_summary_of_a_live_session_without_samples(tenant, streams):
     summary = session_summary(tenant=tenant, session_id="s2")
-    assert summary["session"]["duration_seconds"] == 0
+    # live: measured to the latest row heard of (the interaction at 10:05), not to the clock
+    assert summary["session"]["duration_seconds"] == 300
     assert summary["session"]["average_viewers"] is None
     assert summary["session"]["viewer_minutes"] == 0
-    assert summary["session"]["messages_per_minute"] is None
+    assert summary["session"]["messages_per_minute"] == 0.0
     assert summary["tracks"][0]["viewer_change"] is None
 
 
