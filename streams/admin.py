@@ -51,8 +51,8 @@ class StreamSessionAdmin(admin.ModelAdmin):
     list_select_related = ["tenant"]
     search_fields = ["session_id", "dj_username", "title"]
     date_hierarchy = "started_at"
-    readonly_fields = ["tenant", "session_id", "details_at", "status_at", "viewers_at", "last_event_at",
-                       "live_announced_at", "created_at", "updated_at"]
+    readonly_fields = ["tenant", "session_id", "details_at", "platform_at", "dj_username_at", "title_at", "status_at",
+                       "viewers_at", "last_event_at", "live_announced_at", "created_at", "updated_at"]
     inlines = [TrackPlayInline, ChatInteractionInline, ChatMessageInline, StreamErrorInline]
 
     @admin.display(description="status", ordering="status")

@@ -13,9 +13,10 @@ from accounts.models import Tenant
 class StreamSession(models.Model):
     """One stream, keyed by the sender's session id (seed 000) or RealCast's `stream_id` (seed 004).
 
-    Events may arrive in any order. Each group of fields remembers the event time that last
-    set it (`details_at`, `status_at`, `viewers_at`), and an older event never overwrites a newer
-    one; `started_at` is the earliest time seen, `ended_at` the latest end, peaks are maxima.
+    Events may arrive in any order. Each field (or group) remembers the event time that last
+    set it (`title_at`, `dj_username_at`, `platform_at`, `status_at`, `viewers_at`), and an older
+    event never overwrites a newer one; `started_at` is the earliest time seen, `ended_at` the
+    latest end, peaks are maxima.
     """
 
     class Status(models.TextChoices):
@@ -28,8 +29,12 @@ class StreamSession(models.Model):
     platform = models.CharField(max_length=50, blank=True, default="")
     dj_username = models.CharField(max_length=200, blank=True, default="", help_text="DJ / streamer name or id.")
     title = models.CharField(max_length=500, blank=True, default="")
-    # Event time of the platform/DJ/title values, so an older event never overwrites newer ones.
+    # Event time of each of platform/DJ/title, so an older event never overwrites a newer one,
+    # whichever arrives first; `details_at` is the newest of them.
     details_at = models.DateTimeField(null=True, blank=True)
+    platform_at = models.DateTimeField(null=True, blank=True)
+    dj_username_at = models.DateTimeField(null=True, blank=True)
+    title_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.LIVE)
     # Time of the status event that set `status`; null while only implied by tracks or chat.
     status_at = models.DateTimeField(null=True, blank=True)

@@ -14,11 +14,12 @@ any inbound message, so every function here is idempotent and order-independent:
   are created, and an event is emitted only when a row or a field really changed.
 """
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -120,17 +121,21 @@ def _apply(session: StreamSession, *, at: datetime, info: StreamInfo) -> None:
     """Fold one event's time and stream info into the session (in memory; `_save` writes it)."""
     session.started_at = _earliest(session.started_at, at)
     session.last_event_at = _latest(session.last_event_at, at)
-    details = {"platform": info.platform, "dj_username": info.dj_username, "title": info.title}
-    if any(v is not None for v in details.values()):
-        newer = session.details_at is None or at >= session.details_at
-        for name, value in details.items():
-            # An older event only fills in what no newer one has said.
-            if value is not None and (newer or not getattr(session, name)):
-                setattr(session, name, value)
-        if newer:
-            session.details_at = at
+    for name in _DETAILS:
+        value = getattr(info, name)
+        if value:  # None or "": the event didn't say
+            _apply_detail(session, name, value, at=at)
     if info.viewer_count is not None:
         _apply_viewers(session, at=at, count=info.viewer_count)
+
+
+def _apply_detail(session: StreamSession, name: str, value: str, *, at: datetime) -> None:
+    """The newest event that said this field wins; at the same moment the larger value, so no order matters."""
+    said_at = getattr(session, f"{name}_at")
+    if said_at is None or (at, value) > (said_at, getattr(session, name)):
+        setattr(session, name, value)
+        setattr(session, f"{name}_at", at)
+        session.details_at = _latest(session.details_at, at)
 
 
 def _touch(session: StreamSession, *, at: datetime, info: StreamInfo) -> set[str]:
@@ -141,13 +146,35 @@ def _touch(session: StreamSession, *, at: datetime, info: StreamInfo) -> set[str
 
 
 def _apply_viewers(session: StreamSession, *, at: datetime, count: int) -> None:
-    if session.viewers_at is None or at >= session.viewers_at:
+    # Two readings of one moment: the larger, as in the sample, so no order matters.
+    if session.viewers_at is None or (at, count) > (session.viewers_at, session.current_viewers):
         session.current_viewers, session.viewers_at = count, at
     session.peak_viewers = max(session.peak_viewers, count)
-    # The sample's key is (session, at): the same reading replayed adds nothing.
-    ViewerSample.objects.bulk_create(
-        [ViewerSample(tenant_id=session.tenant_id, session=session, at=at, viewer_count=count)],
-        ignore_conflicts=True,
+    _sample_upsert(session, at=at, count=count)
+
+
+def _sample_upsert(session: StreamSession, *, at: datetime, count: int) -> None:
+    """The sample's key is (session, at): a replayed reading adds nothing, a larger one of the
+    same moment replaces it. One statement, like the `ignore_conflicts` insert it replaced."""
+    at_value = ViewerSample._meta.get_field("at").get_db_prep_save(at, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_sample_upsert_sql(connection.vendor), [session.tenant_id, session.pk, at_value, count])
+
+
+@functools.cache
+def _sample_upsert_sql(vendor: str) -> str:
+    ops, meta = connection.ops, ViewerSample._meta
+
+    def col(name: str) -> str:
+        return ops.quote_name(meta.get_field(name).column)
+
+    table = ops.quote_name(meta.db_table)
+    # Only identifiers from the model's own metadata are interpolated; every value is a parameter.
+    return (
+        f"INSERT INTO {table} ({col('tenant')}, {col('session')}, {col('at')}, {col('viewer_count')}) "  # noqa: S608
+        f"VALUES (%s, %s, %s, %s) ON CONFLICT ({col('session')}, {col('at')}) "
+        f"DO UPDATE SET {col('viewer_count')} = EXCLUDED.{col('viewer_count')} "
+        f"WHERE {table}.{col('viewer_count')} < EXCLUDED.{col('viewer_count')}"
     )
 
 
@@ -162,8 +189,10 @@ def _recompute_duration(session: StreamSession) -> None:
         session.duration_seconds = max(0, int((session.ended_at - session.started_at).total_seconds()))
 
 
+_DETAILS = ("platform", "dj_username", "title")  # StreamInfo's and the session's names alike
 _TRACKED = (
-    "platform", "dj_username", "title", "details_at", "status", "status_at", "started_at", "ended_at",
+    "platform", "dj_username", "title", "details_at", "platform_at", "dj_username_at", "title_at",
+    "status", "status_at", "started_at", "ended_at",
     "duration_seconds", "current_viewers", "viewers_at", "peak_viewers", "last_event_at", "live_announced_at",
 )
 _PUBLIC = {"platform", "dj_username", "title", "status", "started_at", "ended_at", "duration_seconds",

@@ -190,3 +190,60 @@ def test_concurrent_first_events_of_a_session_make_one_session_and_lose_nothing(
     assert session.tracks.count() == 24
     assert (session.peak_viewers, session.current_viewers, session.started_at) == (23, 23, at(0))
     assert _stream_events().filter(type="track.classified").count() == 24
+
+
+def _each_order(calls, read):
+    """`read()` after running `calls` in every order, from an empty database each time."""
+    results = set()
+    for order in itertools.permutations(range(len(calls))):
+        StreamSession.objects.all().delete()
+        for i in order:
+            calls[i]()
+        results.add(read())
+    return results
+
+
+@pytest.mark.django_db
+def test_each_detail_keeps_the_newest_event_that_said_it_whatever_the_order(tenant):
+    # The newest event names only the title; the DJ comes from the newer of two older ones.
+    calls = [
+        lambda: services.session_update(tenant=tenant, session_id="s", at=at(10), info=StreamInfo(title="new")),
+        lambda: services.session_update(tenant=tenant, session_id="s", at=at(5), info=StreamInfo(dj_username="b2b")),
+        lambda: services.session_update(tenant=tenant, session_id="s", at=at(1),
+                                        info=StreamInfo(dj_username="opener", title="old", platform="twitch")),
+    ]
+    results = _each_order(calls, lambda: StreamSession.objects.values_list("title", "dj_username", "platform").get())
+    assert results == {("new", "b2b", "twitch")}
+
+
+@pytest.mark.django_db
+def test_a_blank_detail_does_not_erase_a_known_one(tenant):
+    services.session_start(tenant=tenant, session_id="s", at=at(0), info=StreamInfo("twitch", "djunohoo", "Set"))
+    services.session_update(tenant=tenant, session_id="s", at=at(5), info=StreamInfo("", "", "", 40))
+    assert StreamSession.objects.values_list("platform", "dj_username", "title", "current_viewers").get() == (
+        "twitch", "djunohoo", "Set", 40)
+
+
+@pytest.mark.django_db
+def test_two_viewer_readings_of_one_moment_keep_the_larger_whatever_the_order(tenant):
+    calls = [
+        lambda: services.viewer_count_record(tenant=tenant, session_id="s", at=at(1), viewer_count=10),
+        lambda: services.track_play_record(tenant=tenant, session_id="s", at=at(1), artist="A", title="T",
+                                           info=StreamInfo(viewer_count=20)),
+        lambda: services.viewer_count_record(tenant=tenant, session_id="s", at=at(0), viewer_count=50),
+    ]
+
+    def read():
+        session = StreamSession.objects.get()
+        return session.current_viewers, session.peak_viewers, tuple(
+            ViewerSample.objects.order_by("at").values_list("viewer_count", flat=True))
+
+    assert _each_order(calls, read) == {(20, 50, (50, 20))}
+
+
+@pytest.mark.django_db
+def test_an_older_viewer_count_does_not_overwrite_a_newer_one(tenant):
+    services.viewer_count_record(tenant=tenant, session_id="s", at=at(2), viewer_count=90, change=-38)
+    services.viewer_count_record(tenant=tenant, session_id="s", at=at(1), viewer_count=128, change=3)
+    session = StreamSession.objects.get()
+    assert (session.current_viewers, session.peak_viewers, session.viewers_at) == (90, 128, at(2))
