@@ -1,5 +1,7 @@
 """A URL conf for the machinery's own tests: one view per mode, on test handlers."""
 
+import time
+
 from django.urls import include, path
 
 from webhooks.inbound.handlers import HandlerResult, InboundRejected, inbound_handler
@@ -18,7 +20,15 @@ def echo(message, payload):
     return HandlerResult(201, {"status": "success", "echo": payload, "tenant": message.tenant.slug})
 
 
+@inbound_handler("tests.slow")
+def slow(message, payload):
+    """Holds its transaction open a moment, so a concurrent duplicate arrives while it runs."""
+    time.sleep(float(payload.get("sleep", 0.3)))
+    return echo(message, payload)
+
+
 urlpatterns = [
+    path("t/slow", inbound_view(handler="tests.slow", kinds={"recorder"})),
     path("t/sync", inbound_view(handler="tests.echo", kinds={"recorder", "stream-assistant"})),
     path("t/async", inbound_view(handler="tests.echo", kinds={"recorder"}, asynchronous=True)),
     path(
