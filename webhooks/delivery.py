@@ -429,7 +429,8 @@ def endpoint_disable(*, endpoint: Endpoint, reason: str, now: datetime | None = 
         if not changed:
             return False
         endpoint.is_active, endpoint.disabled_reason, endpoint.disabled_at = False, reason[:200], now
-        logger.warning("endpoint %s (%s) disabled: %s", endpoint.pk, endpoint.url, reason)
+        # The id, not the URL: a subscriber URL often carries its own credential (Slack-style paths, ?token=).
+        logger.warning("endpoint %s of tenant %s disabled: %s", endpoint.pk, endpoint.tenant_id, reason)
         emit("endpoint.disabled", {
             "endpoint_id": endpoint.pk, "url": endpoint.url, "reason": reason,
             "disabled_at": signing.format_timestamp(now),

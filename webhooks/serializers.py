@@ -12,7 +12,7 @@ from webhooks.subscriptions import unknown_entries
 MAX_RETRY_DELAY = 24 * 3600
 MAX_RETRIES = 20
 # An HTTP header field name (RFC 9110 token), short enough for any proxy.
-HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
+HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}")  # used with fullmatch: no trailing newline
 # Headers the scheme itself writes or the HTTP stack owns: a custom signature header must not collide.
 RESERVED_HEADERS = {
     "content-type", "content-length", "host", "user-agent", "connection", "transfer-encoding",
@@ -86,7 +86,7 @@ class EndpointSerializer(serializers.ModelSerializer):
         return value
 
     def validate_signature_header(self, value: str) -> str:
-        if not HEADER_NAME.match(value):
+        if not HEADER_NAME.fullmatch(value):
             raise serializers.ValidationError("Must be a valid HTTP header name, e.g. X-RealCast-Signature.")
         if value.lower() in RESERVED_HEADERS:
             raise serializers.ValidationError(f"{value} is written by the delivery itself; choose another header.")

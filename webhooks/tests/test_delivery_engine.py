@@ -304,3 +304,25 @@ def test_an_empty_retry_schedule_means_no_retries(tenant, httpserver):
     endpoint_make(tenant, httpserver.url_for("/hook"), retry_schedule=[])
     [delivery] = publish(tenant)
     assert delivery.status == "failed" and delivery.attempt_count == 1 and delivery.next_attempt_at is None
+
+
+def test_no_secret_signature_or_url_credential_reaches_the_logs(tenant, httpserver, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="webhooks")
+    httpserver.expect_ordered_request("/hook").respond_with_data("", status=500)
+    httpserver.expect_ordered_request("/hook").respond_with_data("", status=410)
+    old, new = signing.new_secret(), signing.new_secret()
+    endpoint = endpoint_make(tenant, httpserver.url_for("/hook") + "?token=tok-3f9a77", secret=new,
+                             previous_secret=old, previous_secret_expires_at=timezone.now() + timedelta(hours=1))
+    [delivery] = publish(tenant)
+    retry_now(delivery)
+    endpoint.refresh_from_db()
+    assert not endpoint.is_active  # the 410 path, which logs, was taken
+    # Ours, not the receiving test server's (werkzeug logs its request lines).
+    logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("werkzeug"))
+    assert "disabled" in logged
+    signatures = [s for request, _ in httpserver.log for s in request.headers["webhook-signature"].split(" ")]
+    for secret_text in [old, new, old.removeprefix("whsec_"), new.removeprefix("whsec_"), "tok-3f9a77", *signatures]:
+        assert secret_text not in logged
