@@ -297,19 +297,4 @@ def test_another_tenants_key_never_touches_this_tenants_recordings(client, tenan
     assert Recording.objects.get(tenant=other_tenant).title == "Hijacked"
 
 
-# --- Throttling ---------------------------------------------------------------------------------
-
-
-def test_throttle_answers_429_with_retry_after_and_emits_once(client, tenant):
-    _, key = make_source(tenant, kind="recorder", rate_limit=2)
-    answers = [post(client, "/t/sync", b"{}", HTTP_X_API_KEY=key) for _ in range(6)]
-    codes = [r.status_code for r in answers]
-    assert codes[:2] == [201, 201] or 429 in codes  # a window boundary may fall between requests
-    limited = [r for r in answers if r.status_code == 429]
-    assert limited, codes
-    assert all(1 <= int(r["Retry-After"]) <= 1 for r in limited)
-    assert limited[0].json()["status"] == "error"
-    events = Event.objects.filter(type="api_limit.reached")
-    assert 1 <= events.count() <= 2  # once per window (two if the six requests straddled one)
-    assert events.first().data["limit_value"] == 2
-    assert InboundMessage.objects.count() == 6 - len(limited)
+# Throttling: test_throttling.py (with a frozen clock).
