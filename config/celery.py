@@ -1,14 +1,51 @@
-"""The Celery application: configured from Django settings (CELERY_*), tasks autodiscovered."""
+"""The Celery application: configured from Django settings (CELERY_*), tasks autodiscovered.
+
+The default settings module is production's, like wsgi/asgi: this module is imported by
+``config/__init__.py`` before either of them, so a development default here would make a
+bare ``gunicorn config.wsgi`` run with DEBUG on. ``make run`` and the tests name their
+settings explicitly.
+"""
 
 import os
+import sys
 
-from celery import Celery
+from celery import Celery, signals
+from django.core.exceptions import ImproperlyConfigured
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
-app = Celery("streamhook")
+
+class StreamhookCelery(Celery):
+    def on_configure(self) -> None:
+        """Load Django's settings first, so bad configuration is one line, not a traceback wall."""
+        from django.conf import settings
+
+        try:
+            settings.INSTALLED_APPS  # noqa: B018 - importing the settings module is the point
+        except ImproperlyConfigured as exc:
+            sys.stderr.write(f"configuration error: {exc}\n")
+            raise SystemExit(3) from None
+
+
+app = StreamhookCelery("streamhook")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect
+def _refuse_to_start_without_database(**kwargs) -> None:
+    """A worker that cannot reach the database would fail every task; say so once and stop."""
+    from django.db import connection
+    from django.db.utils import OperationalError
+
+    try:
+        connection.ensure_connection()
+    except OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        sys.stderr.write(f"database unreachable: {first}\n")
+        raise SystemExit(3) from None
+    finally:
+        connection.close()  # forked pool processes must not share this connection
 
 
 @app.task(name="streamhook.ping", ignore_result=True)

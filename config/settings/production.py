@@ -1,5 +1,7 @@
 """Production settings: no default for secrets, HTTPS assumed, private targets refused."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.env import env_bool, env_required
 
 from .base import *  # noqa: F403
@@ -7,13 +9,13 @@ from .base import DATABASES, env
 
 SECRET_KEY = env_required("DJANGO_SECRET_KEY")
 DEBUG = False
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+ALLOWED_HOSTS = [host.strip() for host in env.list("DJANGO_ALLOWED_HOSTS") if host.strip()]
+if not ALLOWED_HOSTS:  # an empty list would answer every request with 400
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name at least one host (comma-separated)")
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not env_bool(
     "STREAMHOOK_ALLOW_SQLITE", False
 ):
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("production needs DATABASE_URL pointing at PostgreSQL")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
