@@ -48,14 +48,26 @@ def iso_timestamp(moment: datetime | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def dj_stream(stream_info: dict) -> dict:
-    """Seed 000's `dj_stream` object from the caller's stream info."""
-    return {
-        "twitch_username": stream_info.get("twitch_username", ""),
-        "stream_title": stream_info.get("stream_title", ""),
-        "viewer_count": stream_info.get("viewer_count", 0),
-        "platform": stream_info.get("platform", "twitch"),
-    }
+DJ_STREAM_FIELDS = ("twitch_username", "stream_title", "viewer_count", "platform")
+
+
+def dj_stream(stream_info: dict | None) -> dict:
+    """Seed 000's `dj_stream` object from the caller's stream info.
+
+    Only what the caller said is sent (a missing viewer count is not "0 viewers"); the platform
+    is Twitch unless told otherwise, as the seed's assistant is a Twitch bot.
+    """
+    info = {name: value for name, value in (stream_info or {}).items()
+            if name in DJ_STREAM_FIELDS and value is not None}
+    return {"platform": "twitch", **info}
+
+
+def _reason(body: Any) -> str:
+    """The server's own words for a refusal: its `message` (and `errors`) when it sent JSON."""
+    if isinstance(body, dict) and body.get("message"):
+        errors = body.get("errors")
+        return str(body["message"]) + (f" {errors}" if errors else "")
+    return str(body)[:300]
 
 
 class StreamAssistantWebhookClient:
@@ -84,57 +96,43 @@ class StreamAssistantWebhookClient:
 
     # --- seed 000's three calls ------------------------------------------------------
 
-    def send_track_classification(self, track_data: dict, stream_info: dict, *,
+    def send_track_classification(self, track_data: dict, stream_info: dict | None = None, *,
                                   timestamp: str | None = None) -> WebhookResult:
         """`track_start`: `track_data` has artist, title, optional bpm and key, and `classification`."""
-        return self._post("track", {
-            "timestamp": timestamp or iso_timestamp(),
-            "dj_stream": dj_stream(stream_info),
-            "track_data": track_data,
-            "session_id": self.session_id,
-            "event_type": "track_start",
-        })
+        return self._post("track", "track_start", stream_info, timestamp, track_data=track_data)
 
-    def send_chat_interaction(self, chat_interaction: dict, stream_info: dict, *,
+    def send_chat_interaction(self, chat_interaction: dict, stream_info: dict | None = None, *,
                               timestamp: str | None = None) -> WebhookResult:
         """`chat_message`: message_sent, engagement_type, audience_reaction, response_count, emoji_reactions."""
-        return self._post("chat", {
-            "timestamp": timestamp or iso_timestamp(),
-            "dj_stream": dj_stream(stream_info),
-            "chat_interaction": chat_interaction,
-            "session_id": self.session_id,
-            "event_type": "chat_message",
-        })
+        return self._post("chat", "chat_message", stream_info, timestamp, chat_interaction=chat_interaction)
 
-    def send_stream_stats(self, stream_info: dict, event_type: str = "stream_update", *,
+    def send_stream_stats(self, stream_info: dict | None = None, event_type: str = "stream_update", *,
                           timestamp: str | None = None) -> WebhookResult:
         """`stream_start`, `stream_update` or `stream_end`, with the current viewer count and title."""
         if event_type not in STREAM_EVENTS:
             return WebhookResult(ok=False, error=f"event_type must be one of {', '.join(STREAM_EVENTS)}")
-        return self._post("stats", {
-            "timestamp": timestamp or iso_timestamp(),
-            "dj_stream": dj_stream(stream_info),
-            "session_id": self.session_id,
-            "event_type": event_type,
-        })
+        return self._post("stats", event_type, stream_info, timestamp)
 
     # --- plumbing ----------------------------------------------------------------------
 
-    def _post(self, kind: str, payload: dict) -> WebhookResult:
+    def _post(self, kind: str, event_type: str, stream_info: dict | None, timestamp: str | None,
+              **content) -> WebhookResult:
         if not self.enabled:
             return WebhookResult(ok=True, skipped=True)
-        try:
+        try:  # the stream goes on whatever the caller passed or the network does
+            payload = {"timestamp": timestamp or iso_timestamp(), "dj_stream": dj_stream(stream_info), **content,
+                       "session_id": self.session_id, "event_type": event_type}
             response = self.http.post(self.base_url + PATHS[kind], json=payload, timeout=self.timeout,
                                       allow_redirects=False)
-        except Exception as exc:  # the stream goes on whatever the network does
+        except Exception as exc:
             return WebhookResult(ok=False, error=f"{type(exc).__name__}: {exc}")
         try:
             body = response.json()
         except ValueError:
             body = response.text[:1000]
         ok = 200 <= response.status_code < 300
-        error = None if ok else f"HTTP {response.status_code}: {str(body)[:300]}"
-        return WebhookResult(ok=ok, status_code=response.status_code, body=body, error=error)
+        return WebhookResult(ok=ok, status_code=response.status_code, body=body,
+                             error=None if ok else f"HTTP {response.status_code}: {_reason(body)}")
 
     def close(self) -> None:
         self.http.close()

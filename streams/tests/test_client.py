@@ -1,13 +1,17 @@
 """The sender client on its own: payload shapes, retries, never raising."""
 
 import json
+import os
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from streams import client as client_module
 from streams.client import StreamAssistantWebhookClient
 
 TRACK = {"artist": "LTJ Bukem", "title": "Music", "bpm": 174, "key": "A minor",
@@ -96,6 +100,85 @@ def test_disabled_client_sends_nothing(httpserver: HTTPServer):
     assert result.ok and result.skipped and httpserver.log == []
 
 
-def test_client_module_does_not_import_django():
-    code = "import sys; import streams.client; assert not any(m.startswith('django') for m in sys.modules)"
-    subprocess.run([sys.executable, "-c", code], check=True)
+def test_client_module_does_not_import_django(tmp_path):
+    # A stream tool copies the one file: it must work there, with no Django settings and no Django import.
+    shutil.copy(client_module.__file__, tmp_path / "stream_webhook_client.py")
+    code = ("import sys; from stream_webhook_client import StreamAssistantWebhookClient as C; "
+            "r = C('http://127.0.0.1:9', enabled=False).send_stream_stats({}); "
+            "assert r.skipped; assert not [m for m in sys.modules if m.split('.')[0] == 'django'], 'django imported'")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO")}
+    env["PYTHONPATH"] = str(tmp_path)
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, env=env)
+
+
+class _DropFirstConnections:
+    """A real TCP server that closes the first `drop` connections without answering (a network
+    error mid-request), then answers 201; counts the connections it saw."""
+
+    def __init__(self, drop: int):
+        self.drop, self.seen = drop, 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                self.seen += 1
+                conn.recv(65536)
+                if self.seen > self.drop:
+                    body = b'{"ok": true}'
+                    conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                                 b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_dropped_connection_is_retried():
+    server = _DropFirstConnections(drop=2)
+    try:
+        client = StreamAssistantWebhookClient(server.url, backoff_factor=0.01)
+        result = client.send_track_classification(TRACK, INFO)
+    finally:
+        server.close()
+    assert result.ok and result.status_code == 201 and result.body == {"ok": True}
+    assert server.seen == 3
+
+
+def test_a_dropped_connection_every_time_gives_up_with_an_error():
+    server = _DropFirstConnections(drop=99)
+    try:
+        result = StreamAssistantWebhookClient(server.url, retries=2, backoff_factor=0.01).send_stream_stats(INFO)
+    finally:
+        server.close()
+    assert not result.ok and result.status_code is None and result.error
+    assert server.seen == 3  # the first try and two retries
+
+
+def test_whatever_the_caller_passes_the_client_never_raises(httpserver: HTTPServer):
+    httpserver.expect_request("/api/webhook/track-classified").respond_with_json({}, status=201)
+    client = StreamAssistantWebhookClient(httpserver.url_for("/"))
+    assert client.send_track_classification({"artist": object()}, INFO).error.startswith("TypeError")
+    assert client.send_track_classification(TRACK, stream_info=None).ok  # no stream info: nothing said
+    assert json.loads(httpserver.log[-1][0].get_data())["dj_stream"] == {"platform": "twitch"}
+    assert not client.send_chat_interaction(None, "not a dict").ok
+
+
+def test_only_the_stream_info_given_is_sent(httpserver: HTTPServer):
+    httpserver.expect_request("/api/webhook/stream-stats").respond_with_json({}, status=201)
+    StreamAssistantWebhookClient(httpserver.url_for("/")).send_stream_stats({"viewer_count": 150, "mood": "x"})
+    # No "0 viewers" or blank title for what the caller didn't say; unknown keys are not seed 000's.
+    assert json.loads(httpserver.log[0][0].get_data())["dj_stream"] == {"platform": "twitch", "viewer_count": 150}
+
+
+def test_a_refusal_is_reported_in_the_servers_words(httpserver: HTTPServer):
+    httpserver.expect_request("/api/webhook/stream-stats").respond_with_json(
+        {"status": "error", "message": "Invalid source key."}, status=401)
+    result = StreamAssistantWebhookClient(httpserver.url_for("/"), api_key="nope").send_stream_stats(INFO)
+    assert result.error == "HTTP 401: Invalid source key." and len(httpserver.log) == 1
