@@ -8,7 +8,7 @@ import logging
 import math
 import time
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 
 from webhooks.events import emit
@@ -22,21 +22,23 @@ logger = logging.getLogger(__name__)
 _CLIENTS: dict[int, object] = {}
 
 
-def _redis_client():
+def _redis_client(backend: RedisCache):
     """A client on the cache's own connection pool, kept: Django builds a new one per call."""
-    pool = cache._cache._get_connection_pool(write=True)
+    pool = backend._cache._get_connection_pool(write=True)
     client = _CLIENTS.get(id(pool))
     if client is None:
-        client = _CLIENTS[id(pool)] = cache._cache._client(connection_pool=pool)
+        client = _CLIENTS[id(pool)] = backend._cache._client(connection_pool=pool)
     return client
 
 
 def _increment(key: str, timeout: int) -> int:
-    if isinstance(cache, RedisCache):
+    # `cache` is a proxy: the backend behind it is what can be asked for its type.
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
         # One round trip (Django's incr() asks EXISTS first). Each window has its own key,
         # so refreshing the expiry on every hit only keeps a finished window a little longer.
-        full_key = cache.make_and_validate_key(key)
-        pipe = _redis_client().pipeline(transaction=False)
+        full_key = backend.make_and_validate_key(key)
+        pipe = _redis_client(backend).pipeline(transaction=False)
         pipe.incr(full_key)
         pipe.expire(full_key, timeout)
         return int(pipe.execute()[0])

@@ -73,3 +73,19 @@ def test_a_subscriber_receives_api_limit_reached_once_per_window(client, tenant,
     received = [json.loads(request.get_data()) for request, _ in httpserver.log]
     assert [r["type"] for r in received] == ["api_limit.reached"]
     assert received[0]["data"]["source_id"] == source.pk and received[0]["data"]["limit_value"] == 1
+
+
+def test_the_counter_is_chosen_by_the_backend_behind_the_cache_proxy(tenant, monkeypatch):
+    """On Redis one pipelined round trip counts (never Django's incr: EXISTS then INCR, a new client
+    each call); elsewhere the generic add/incr. `django.core.cache.cache` is a proxy, so the type
+    check must look behind it: a check on the proxy silently took the slow path everywhere."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    if isinstance(caches["default"], RedisCache):
+        monkeypatch.setattr(RedisCache, "incr", lambda *a, **k: pytest.fail("Django's two-round-trip incr"))
+    else:
+        monkeypatch.setattr(throttling, "_redis_client", lambda *a: pytest.fail("not a Redis cache"))
+    source, _ = make_source(tenant, kind="recorder", rate_limit=2)
+    now = WINDOW_START + 0.5
+    assert [throttling.throttle_check(source, now=now) for _ in range(3)] == [None, None, 1]
