@@ -55,13 +55,53 @@ def test_still_failing_replay_is_reported(failed_message):
     assert "failed again" in out.getvalue() and "0 processed, 1 failed" in out.getvalue()
 
 
-def test_command_refuses_unknown_source_and_no_filter(db):
-    with pytest.raises(CommandError):
-        call_command("replay_inbound", "--source", "12345", stdout=StringIO())
-    with pytest.raises(CommandError):
-        call_command("replay_inbound", stdout=StringIO())
-    with pytest.raises(CommandError):
-        call_command("replay_inbound", "--since", "last tuesday", stdout=StringIO())
+@pytest.mark.parametrize(("args", "reason"), [
+    (["--source", "12345"], "no inbound source 12345"),
+    ([], "give at least one of"),
+    (["--since", "last tuesday"], "--since 'last tuesday'"),
+    (["--since", "2026-13-45"], "--since '2026-13-45'"),  # well-formed but no such day: not a traceback
+    (["--until", "2026-02-30T10:00:00"], "--until '2026-02-30T10:00:00'"),
+    (["--since", "2026-02-01", "--until", "2026-01-01"], "must be before --until"),
+    (["--status", "bogus"], "invalid choice"),
+    (["--status", "duplicate"], "invalid choice"),  # duplicates have no body to replay
+    (["--source", "abc"], "invalid int value"),
+    (["--id", "x"], "invalid int value"),
+])
+def test_command_refuses_bad_arguments_with_a_reason(db, args, reason):
+    with pytest.raises(CommandError, match=reason.replace("(", r"\(")):
+        call_command("replay_inbound", *args, stdout=StringIO())
+
+
+def test_since_takes_a_span_ago(tenant, failed_message):
+    add_member(tenant, "souvik@fyelabs.com")
+    out = StringIO()
+    call_command("replay_inbound", "--since", "1h", "--dry-run", stdout=out)
+    assert "1 message(s) would be replayed" in out.getvalue()
+    call_command("replay_inbound", "--until", "1h", "--dry-run", stdout=out)
+    assert "0 message(s) would be replayed" in out.getvalue()
+
+
+def test_replaying_a_processed_message_leaves_the_same_state(client, tenant, failed_message):
+    """The upsert is idempotent: replay once or five times, the recording and the message read the same."""
+    from django.forms.models import model_to_dict
+
+    add_member(tenant, "souvik@fyelabs.com")
+    call_command("replay_inbound", "--id", str(failed_message.pk), stdout=StringIO())
+
+    def state():
+        recordings = [model_to_dict(r, exclude=["updated_at"]) for r in Recording.objects.order_by("pk")]
+        message = InboundMessage.objects.values("status", "error", "traceback", "body", "sha256").get(
+            pk=failed_message.pk)
+        return recordings, {**message, "body": bytes(message["body"])}
+
+    after_first = state()
+    for _ in range(5):
+        call_command("replay_inbound", "--id", str(failed_message.pk), stdout=StringIO())
+    assert state() == after_first
+    assert after_first[1]["status"] == "processed"
+    message = InboundMessage.objects.get(pk=failed_message.pk)
+    # The row records the latest run's answer: the first replay created the recording, the rest updated it.
+    assert (message.attempts, message.response_status, message.response_body["action"]) == (7, 200, "updated")
 
 
 def test_admin_replay_action(admin_client, tenant, failed_message):

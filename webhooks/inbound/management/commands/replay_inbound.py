@@ -1,23 +1,19 @@
 """`manage.py replay_inbound`: re-run handlers on stored inbound messages (their raw bytes)."""
 
-from datetime import UTC, datetime
-
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.services import messages_replay, messages_to_replay
+from webhooks.management.commands.redeliver import parse_since
 
 
-def _moment(value: str):
-    parsed = parse_datetime(value)
-    if parsed is None:
-        day = parse_date(value)
-        if day is None:
-            raise CommandError(f"not a date or date-time: {value!r} (e.g. 2026-11-22 or 2026-11-22T10:00:00Z)")
-        parsed = datetime(day.year, day.month, day.day)
-    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
+def _moment(option: str, value: str):
+    """A date, an ISO 8601 time (UTC without an offset) or a span ago (24h, 7d, 30m): redeliver's parser."""
+    try:
+        return parse_since(value)
+    except CommandError:
+        raise CommandError(f"{option} {value!r}: use a date (2026-11-22), an ISO 8601 time "
+                           "(2026-11-22T10:00:00Z) or a span ago (24h, 7d, 30m)") from None
 
 
 class Command(BaseCommand):
@@ -27,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--source", type=int, help="InboundSource id.")
         parser.add_argument("--status", choices=[s for s in InboundMessage.Status.values if s != "duplicate"],
                             help="Only messages with this status (e.g. failed).")
-        parser.add_argument("--since", help="Received at or after (date or ISO date-time, UTC if no offset).")
+        parser.add_argument("--since", help="Received at or after: a date, ISO time (UTC if no offset) or 24h/7d/30m.")
         parser.add_argument("--until", help="Received before.")
         parser.add_argument("--id", type=int, action="append", dest="ids", help="A message id (repeatable).")
         parser.add_argument("--dry-run", action="store_true", help="List what would be replayed; change nothing.")
@@ -37,11 +33,11 @@ class Command(BaseCommand):
             raise CommandError(f"no inbound source {options['source']}")
         if not any(options[k] for k in ("source", "status", "since", "until", "ids")):
             raise CommandError("give at least one of --source, --status, --since, --until, --id")
-        qs = messages_to_replay(
-            source_id=options["source"], status=options["status"],
-            since=_moment(options["since"]) if options["since"] else None,
-            until=_moment(options["until"]) if options["until"] else None,
-        )
+        since = _moment("--since", options["since"]) if options["since"] else None
+        until = _moment("--until", options["until"]) if options["until"] else None
+        if since and until and since >= until:
+            raise CommandError(f"--since ({since.isoformat()}) must be before --until ({until.isoformat()})")
+        qs = messages_to_replay(source_id=options["source"], status=options["status"], since=since, until=until)
         if options["ids"]:
             qs = qs.filter(pk__in=options["ids"])
         pks = list(qs.values_list("pk", flat=True))
