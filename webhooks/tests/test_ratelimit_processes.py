@@ -19,7 +19,8 @@ import os, sys, time
 import django
 django.setup()
 from webhooks import ratelimit
-endpoint_id, rate, now, start_at, tries = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+endpoint_id, tries = int(sys.argv[1]), int(sys.argv[5])
+rate, now, start_at = (float(a) for a in sys.argv[2:5])
 while time.time() < start_at:
     time.sleep(0.001)
 print(sum(1 for _ in range(tries) if ratelimit.acquire(endpoint_id, rate, now=now) == 0))
