@@ -21,18 +21,22 @@ install: $(VENV)/.installed
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+# The development settings, unless the caller chose others; the runner's children inherit them.
+run migrate: export DJANGO_SETTINGS_MODULE ?= config.settings.local
+
 run: migrate
 	@echo ""
 	@echo "  Streamhook is starting on http://127.0.0.1:$(PORT)"
 	@echo "    database: $${DATABASE_URL:-SQLite (var/db.sqlite3)}   broker: $${REDIS_URL:-embedded filesystem broker (var/broker)}"
-	@echo "  Admin:     http://127.0.0.1:$(PORT)/admin/   (first: $(PY) manage.py createsuperuser)"
-	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/"
+	@$(PY) manage.py create_dev_admin --url http://127.0.0.1:$(PORT)/admin/
+	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/   (schema: /api/schema/)"
 	@echo "  Health:    http://127.0.0.1:$(PORT)/healthz"
 	@echo "  A token:   $(PY) manage.py create_tenant demo --owner you@example.com"
+	@echo "             (prints the owner's password for http://127.0.0.1:$(PORT)/api-auth/login/ and an API token)"
 	@echo "  Then try:  curl -H 'Authorization: Bearer <token>' http://127.0.0.1:$(PORT)/api/v1/webhooks"
 	@echo "  Ctrl-C stops the web server, the worker and beat together."
 	@echo ""
-	STREAMHOOK_PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
+	@STREAMHOOK_PORT=$(PORT) $(PY) config/devrun.py Procfile.dev
 
 lint: install
 	$(VENV)/bin/ruff check .

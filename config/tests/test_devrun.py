@@ -1,0 +1,110 @@
+"""`make run`'s runner: web, worker and beat up together, a task flows beat -> broker -> worker,
+and one Ctrl-C stops all three with nothing left running."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from config.devrun import Program, Runner, parse_procfile
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_procfile_lines_are_parsed_and_junk_is_refused():
+    programs = parse_procfile("# dev\nweb: run web\n\nworker:  run worker -c 2 \n")
+    assert [(p.name, p.command) for p in programs] == [("web", "run web"), ("worker", "run worker -c 2")]
+    with pytest.raises(ValueError, match="line 1"):
+        parse_procfile("just a command\n")
+    with pytest.raises(ValueError, match="no program"):
+        parse_procfile("# nothing\n")
+
+
+def test_a_program_that_dies_stops_the_others_with_its_exit_code(tmp_path):
+    out = tmp_path / "out.log"
+    with out.open("w") as fh:
+        code = Runner([Program("crash", "sh -c 'echo boom; exit 7'"), Program("sleeper", "sleep 60")],
+                      out=fh).run()
+    log = out.read_text()
+    assert code == 7
+    assert re.search(r"crash +\| boom", log)
+    assert "crash exited with code 7; stopping the others" in log
+    assert "sleeper stopped (rc=-15)" in log
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is not running; `ps` says so with state Z.
+    state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout
+    return bool(state.strip()) and not state.strip().startswith("Z")
+
+
+def _group_members(pgid: int) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid=,pgid=,stat=,args="], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines()
+            if line.split()[1] == str(pgid) and not line.split()[2].startswith("Z")]
+
+
+def _wait_for(predicate, timeout: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not seen within {timeout}s:\n{log.read_text()[-4000:]}")
+        time.sleep(0.2)
+
+
+@pytest.mark.integration
+def test_make_run_runner_serves_runs_tasks_and_stops_all_three_on_one_ctrl_c(tmp_path):
+    """The real Procfile.dev on the embedded default (SQLite + filesystem broker in a private var dir)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "CELERY_"))}
+    port = _free_port()
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.local", STREAMHOOK_VAR_DIR=str(tmp_path / "var"),
+               STREAMHOOK_PORT=str(port), WEBHOOKS_SWEEP_INTERVAL="1")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=240)
+    log = tmp_path / "run.log"
+    with log.open("w") as fh:
+        runner = subprocess.Popen([sys.executable, "config/devrun.py", "Procfile.dev"], cwd=ROOT, env=env,
+                                  stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_for(lambda: "Task webhooks.sweep" in log.read_text() and " succeeded " in log.read_text(),
+                  120, "beat's sweep executed by the worker", log)
+
+        def healthy() -> bool:
+            try:
+                return urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).status == 200
+            except OSError:
+                return False
+
+        _wait_for(healthy, 60, "/healthz 200", log)
+        pids = {m[1]: int(m[2]) for m in re.finditer(r"\| (\w+) started \(pid=(\d+)\)", log.read_text())}
+        assert set(pids) == {"web", "worker", "beat"}
+        # What a terminal's Ctrl-C does: SIGINT to the foreground process group (the runner's).
+        os.killpg(runner.pid, signal.SIGINT)
+        assert runner.wait(60) == 0, log.read_text()
+    finally:
+        if runner.poll() is None:
+            os.killpg(runner.pid, signal.SIGKILL)
+    text = log.read_text()
+    for name, pid in pids.items():
+        assert f"{name} stopped (rc=0)" in text
+        assert not _alive(pid)
+        assert _group_members(pid) == [], f"{name} left processes behind"
+    assert "exited with 'signal" not in text  # no pool child was killed under the worker
+    assert "killing" not in text
