@@ -135,11 +135,15 @@ def test_no_key_is_401_and_nothing_is_stored(client, souvik):
     assert not InboundMessage.objects.exists() and not Recording.objects.exists()
 
 
-def test_key_of_another_kind_is_403(client, tenant, souvik):
+@pytest.mark.parametrize("kind", ["stream-assistant", "realcast"])
+def test_key_of_another_kind_is_403(client, tenant, souvik, kind):
     from webhooks.inbound.services import source_create
 
-    _, key = source_create(tenant=tenant, name="rc", kind="realcast")
-    assert post(client, SEED_CURL, key).status_code == 403
+    _, key = source_create(tenant=tenant, name="other kind", kind=kind)
+    response = post(client, SEED_CURL, key)
+    assert response.status_code == 403
+    assert response.json() == {"status": "error", "message": f"A {kind!r} source cannot post to this endpoint."}
+    assert not Recording.objects.exists() and not InboundMessage.objects.exists()
 
 
 def test_another_tenants_key_creates_in_that_tenant_only(client, tenant, other_tenant, souvik):

@@ -111,3 +111,30 @@ def test_failed_handler_writes_are_rolled_back_but_the_message_is_kept(client, t
     tenant.refresh_from_db()
     assert tenant.name != "changed by a failing handler"
     assert InboundMessage.objects.get().status == "failed"
+
+
+def test_stored_message_keeps_raw_bytes_and_hash_but_no_credentials(client, tenant):
+    import hashlib
+    import json
+
+    source, key = make_source(tenant, signing_secret="custom-secret-1", signature_header="X-Custom-Sig")
+    body = b'{"a": 1,\n  "text": "caf\xc3\xa9"}'  # odd spacing and UTF-8: kept byte for byte, never re-serialised
+    secrets = {
+        "HTTP_AUTHORIZATION": f"Bearer {key}", "HTTP_X_API_KEY": key, "HTTP_COOKIE": "sessionid=abc123secret",
+        "HTTP_PROXY_AUTHORIZATION": "Basic c2VjcmV0", "HTTP_X_HUB_SIGNATURE_256": "sha256=feedface",
+        "HTTP_WEBHOOK_SIGNATURE": "v1,c2VjcmV0", "HTTP_X_AUTH_TOKEN": "tok-secret",
+        "HTTP_X_CUSTOM_SIG": hmac_hex_header("custom-secret-1", body),
+    }
+    response = client.generic("POST", "/t/sync", body, content_type="application/json",
+                              HTTP_X_REQUEST_ID="req-42", HTTP_WEBHOOK_ID="evt_stored", **secrets)
+    assert response.status_code == 201, response.content
+    message = InboundMessage.objects.get()
+    assert bytes(message.body) == body
+    assert message.sha256 == hashlib.sha256(body).hexdigest()
+    assert (message.status, message.error, message.traceback) == ("processed", "", "")
+    assert (message.message_id, message.source, message.tenant, message.attempts) == ("evt_stored", source, tenant, 1)
+    assert message.headers["X-Request-Id"] == "req-42" and message.headers["Content-Type"] == "application/json"
+    stored = json.dumps(message.headers).lower()
+    for meta_name, value in secrets.items():
+        name = meta_name[5:].replace("_", "-").lower()
+        assert name not in stored and value.lower() not in stored, name
