@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -31,10 +32,25 @@ class MembershipAdmin(admin.ModelAdmin):
     raw_id_fields = ["user", "tenant"]
 
 
+class ApiTokenForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ["tenant", "user", "name"]
+
+    def clean(self):
+        data = super().clean()
+        tenant, user = data.get("tenant"), data.get("user")
+        if tenant and user and not Membership.objects.filter(tenant=tenant, user=user).exists():
+            # A token only works for a member of its tenant; refuse one that would be dead on arrival.
+            raise forms.ValidationError(f"{user} is not a member of {tenant}; add the membership first.")
+        return data
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
+    form = ApiTokenForm
     list_display = ["prefix", "name", "tenant", "user", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["tenant"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "tenant"]
     list_select_related = ["tenant", "user"]
     search_fields = ["prefix", "name", "tenant__slug"]
     raw_id_fields = ["tenant", "user"]

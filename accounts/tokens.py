@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import ApiToken, Tenant
@@ -26,9 +27,12 @@ def token_create(*, tenant: Tenant, user, name: str = "default") -> tuple[ApiTok
 
 
 def token_authenticate(key: str) -> ApiToken | None:
+    """The live token for `key`: not revoked, its tenant active, its user active and still a member
+    (removing someone from a tenant must cut off the tokens they made there)."""
     token = (
         ApiToken.objects.select_related("tenant", "user")
-        .filter(key_hash=hash_key(key), revoked_at__isnull=True, tenant__is_active=True)
+        .filter(key_hash=hash_key(key), revoked_at__isnull=True, tenant__is_active=True,
+                tenant__memberships__user_id=F("user_id"))
         .first()
     )
     if token is None or not token.user.is_active:

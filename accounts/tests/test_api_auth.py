@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, Membership, Tenant
 
 
 @pytest.mark.django_db
@@ -65,3 +65,28 @@ def test_user_without_tenant_is_refused(client, django_user_model):
     django_user_model.objects.create_user(username="lonely", password="pw-lonely-123")
     client.login(username="lonely", password="pw-lonely-123")
     assert client.get("/api/v1/tenant", HTTP_ACCEPT="application/json").status_code == 403
+
+
+def test_token_stops_working_when_its_user_leaves_the_tenant(api_client, tenant_ctx):
+    Membership.objects.filter(tenant=tenant_ctx.tenant, user=tenant_ctx.owner).delete()
+    response = api_client.get("/api/v1/tenant")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid or revoked API token."}
+
+
+def test_token_stops_working_when_its_tenant_or_user_is_deactivated(api_client, tenant_ctx):
+    Tenant.objects.filter(pk=tenant_ctx.tenant.pk).update(is_active=False)
+    assert api_client.get("/api/v1/tenant").status_code == 401
+    Tenant.objects.filter(pk=tenant_ctx.tenant.pk).update(is_active=True)
+    assert api_client.get("/api/v1/tenant").status_code == 200
+    type(tenant_ctx.owner).objects.filter(pk=tenant_ctx.owner.pk).update(is_active=False)
+    assert api_client.get("/api/v1/tenant").status_code == 401
+
+
+def test_bad_token_answer_names_the_problem_and_the_scheme(tenant_ctx):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer shk_not-a-real-token")
+    response = client.get("/api/v1/webhooks")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid or revoked API token."}
+    assert response["WWW-Authenticate"] == 'Bearer realm="streamhook"'

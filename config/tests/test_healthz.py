@@ -1,3 +1,9 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from celery import Celery
 
@@ -31,3 +37,21 @@ def test_api_docs_and_schema_are_served(db, client):
 
 def test_admin_login_page_is_served(db, client):
     assert client.get("/admin/login/").status_code == 200
+
+
+def test_healthz_is_503_when_database_unreachable(tmp_path):
+    """A process whose DATABASE_URL points at a closed loopback port, asked as a load balancer would."""
+    code = (
+        "import django, json; django.setup(); from django.test import Client; "
+        "r = Client().get('/healthz'); print(json.dumps({'code': r.status_code, **r.json()}))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "STREAMHOOK_"))}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.test", STREAMHOOK_VAR_DIR=str(tmp_path),
+               DATABASE_URL="postgres://nobody:pw@127.0.0.1:1/nothing")
+    result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], env=env,
+                            capture_output=True, text=True, timeout=60)
+    body = json.loads(result.stdout.strip().splitlines()[-1])
+    assert body["code"] == 503
+    assert body["status"] == "error"
+    assert body["database"] == "error: OperationalError"
+    assert body["broker"] == "ok"
