@@ -13,6 +13,7 @@ raises. 5xx, 429 and network errors are retried with exponential backoff; the se
 de-duplicates by each event's domain key, so a retried POST is harmless.
 """
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,12 +63,27 @@ def dj_stream(stream_info: dict | None) -> dict:
     return {"platform": "twitch", **info}
 
 
+def _failure(exc: Exception) -> str:
+    """One short line: requests' "Max retries exceeded ... (Caused by ...: [Errno 111] Connection
+    refused)" becomes "ConnectionError: Connection refused"."""
+    text = str(exc)
+    errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if errno:
+        text = errno.group(1).strip()
+    elif isinstance(exc, requests.Timeout):
+        text = "timed out"
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
 def _reason(body: Any) -> str:
     """The server's own words for a refusal: its `message` (and `errors`) when it sent JSON."""
     if isinstance(body, dict) and body.get("message"):
         errors = body.get("errors")
         return str(body["message"]) + (f" {errors}" if errors else "")
-    return str(body)[:300]
+    text = str(body)
+    title = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)  # an HTML error page
+    text = title.group(1) if title else text
+    return " ".join(text.split())[:300]
 
 
 class StreamAssistantWebhookClient:
@@ -125,7 +141,7 @@ class StreamAssistantWebhookClient:
             response = self.http.post(self.base_url + PATHS[kind], json=payload, timeout=self.timeout,
                                       allow_redirects=False)
         except Exception as exc:
-            return WebhookResult(ok=False, error=f"{type(exc).__name__}: {exc}")
+            return WebhookResult(ok=False, error=_failure(exc))
         try:
             body = response.json()
         except ValueError:

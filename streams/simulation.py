@@ -102,12 +102,15 @@ class PlannedTrack:
 @dataclass
 class Summary:
     session_id: str
+    planned: int = 0
     sent: int = 0
     failed: int = 0
     tracks: int = 0
     interactions: int = 0
     peak_viewers: int = 0
     errors: list[str] = field(default_factory=list)
+    stopped: bool = False  # should_stop() ended the set early (the stream was still ended)
+    aborted: str | None = None  # why the set was given up (unreachable server, refused key)
 
 
 def viewer_curve(progress: float, *, base: int, peak: int, rng: random.Random) -> int:
@@ -172,51 +175,78 @@ def bot_interaction(track_data: dict, *, viewers: int, rng: random.Random) -> di
             "response_count": responses, "emoji_reactions": emoji}
 
 
+def _fatal(result: WebhookResult) -> bool:
+    """No point sending the rest: the server can't be reached, or won't take this key or path."""
+    return result.status_code is None or result.status_code in (401, 403, 404)
+
+
+class _Aborted(Exception):
+    pass
+
+
 def play_set(
     client: StreamAssistantWebhookClient, *, tracks: int = 12, speed: float = 60.0, rng: random.Random | None = None,
     dj: str = "djunohoo", title: str = "Deep House Vibes", platform: str = "twitch",
     progress: Callable[[str], None] = print, sleep: Callable[[float], None] = time.sleep,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Summary:
-    """Send a whole set through `client`; `speed` 60 means a 4-minute track takes 4 seconds."""
+    """Send a whole set through `client`; `speed` 60 means a 4-minute track takes 4 seconds.
+
+    Stops early (and still ends the stream) when `should_stop()` says so; gives up at once,
+    with `summary.aborted` set, when the server is unreachable or refuses the key.
+    """
     rng = rng or random.Random()
     start, planned = plan_set(tracks=tracks, rng=rng, end=datetime.now(UTC))
-    summary = Summary(session_id=client.session_id)
+    summary = Summary(session_id=client.session_id, planned=len(planned))
     info = {"twitch_username": dj, "stream_title": title, "viewer_count": 0, "platform": platform}
+    sent_at = time.monotonic()
 
     def send(result: WebhookResult) -> bool:
+        nonlocal sent_at
+        sent_at = time.monotonic()
         summary.sent += 1
         if not result.ok:
             summary.failed += 1
             summary.errors.append(result.error or "failed")
+            if _fatal(result) or summary.sent == 1:
+                summary.aborted = result.error or "failed"
+                raise _Aborted
         return result.ok
 
-    send(client.send_stream_stats({**info, "viewer_count": planned[0].viewers if planned else 0}, "stream_start",
-                                  timestamp=iso_timestamp(start)))
     previous = start
-    for i, track in enumerate(planned, 1):
+    try:
+        send(client.send_stream_stats({**info, "viewer_count": planned[0].viewers if planned else 0},
+                                      "stream_start", timestamp=iso_timestamp(start)))
+        for i, track in enumerate(planned, 1):
+            sleep(max(0.0, (track.at - previous).total_seconds() / speed))
+            if should_stop():
+                break
+            previous = track.at
+            info["viewer_count"] = track.viewers
+            summary.peak_viewers = max(summary.peak_viewers, track.viewers)
+            ok = send(client.send_track_classification(track.track_data, info, timestamp=iso_timestamp(track.at)))
+            summary.tracks += ok
+            cls = track.track_data["classification"]
+            line = (f"[{i:>3}/{len(planned)}] {track.at:%H:%M} {track.track_data['artist']} - "
+                    f"{track.track_data['title']} ({cls['main_genre']} / {cls['subgenre']}) "
+                    f"viewers {track.viewers:>4}")
+            if track.chat is not None:
+                summary.interactions += send(client.send_chat_interaction(track.chat, info,
+                                                                          timestamp=iso_timestamp(track.chat_at)))
+                line += f"  chat: {track.chat['engagement_type']} +{track.chat['response_count']}"
+            if i % 3 == 0:
+                update_at = iso_timestamp(track.at + timedelta(seconds=60))
+                send(client.send_stream_stats(info, "stream_update", timestamp=update_at))
+            progress(line + ("" if ok else "  [FAILED]"))
         if should_stop():
+            summary.stopped = True
             progress("stopping early: ending the stream")
-            break
-        sleep(max(0.0, (track.at - previous).total_seconds() / speed))
-        previous = track.at
-        info["viewer_count"] = track.viewers
-        summary.peak_viewers = max(summary.peak_viewers, track.viewers)
-        ok = send(client.send_track_classification(track.track_data, info, timestamp=iso_timestamp(track.at)))
-        summary.tracks += ok
-        cls = track.track_data["classification"]
-        line = (f"[{i:>3}/{len(planned)}] {track.at:%H:%M} {track.track_data['artist']} - "
-                f"{track.track_data['title']} ({cls['main_genre']} / {cls['subgenre']}) "
-                f"viewers {track.viewers:>4}")
-        if track.chat is not None:
-            summary.interactions += send(client.send_chat_interaction(track.chat, info,
-                                                                      timestamp=iso_timestamp(track.chat_at)))
-            line += f"  chat: {track.chat['engagement_type']} +{track.chat['response_count']}"
-        if i % 3 == 0:
-            update_at = iso_timestamp(track.at + timedelta(seconds=60))
-            send(client.send_stream_stats(info, "stream_update", timestamp=update_at))
-        progress(line + ("" if ok else "  [FAILED]"))
-    end = datetime.now(UTC) if should_stop() else previous + timedelta(minutes=4)
-    end_at = iso_timestamp(max(end, previous))
-    send(client.send_stream_stats({**info, "viewer_count": 0}, "stream_end", timestamp=end_at))
+            # The simulated clock when the stop came: the last track plus the (sped-up) time since.
+            elapsed = (time.monotonic() - sent_at) * speed if math.isfinite(speed) else 0.0
+            end = previous + timedelta(seconds=min(elapsed, 3600.0))
+        else:
+            end = previous + timedelta(minutes=4)
+        send(client.send_stream_stats({**info, "viewer_count": 0}, "stream_end", timestamp=iso_timestamp(end)))
+    except _Aborted:
+        pass
     return summary

@@ -2,15 +2,21 @@
 
 import io
 import itertools
+import os
 import random
+import signal
+import socket
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from streams.client import StreamAssistantWebhookClient
 from streams.models import ChatInteraction, StreamSession, TrackPlay
-from streams.simulation import GENRES, plan_set
+from streams.simulation import GENRES, plan_set, play_set
 from streams.tests.test_client import INFO, TRACK
 from webhooks.inbound.services import source_create
 
@@ -64,3 +70,60 @@ def test_simulated_viewers_rise_then_fall():
     peak = viewers.index(max(viewers))
     assert 3 < peak < 16 and viewers[0] < max(viewers) / 2 and viewers[-1] < max(viewers) / 2
     assert all(a.at < b.at for a, b in itertools.pairwise(planned))
+
+
+def test_simulate_stream_with_a_wrong_key_stops_at_once_with_one_line(live_server, assistant_key, tenant):
+    with pytest.raises(CommandError) as failure:
+        call_command("simulate_stream", url=live_server.url, api_key="shin_wrong", tracks=8, speed=0,
+                     stdout=io.StringIO(), stderr=io.StringIO())
+    assert str(failure.value) == f"gave up on {live_server.url}: HTTP 401: Invalid source key."
+    assert not StreamSession.objects.exists()
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("not a url", "--url must be an http(s) URL"),
+    ("ftp://127.0.0.1/", "--url must be an http(s) URL"),
+    ("http://127.0.0.1:{port}", "Connection refused"),
+])
+def test_simulate_stream_with_a_bad_url_is_one_clear_error(url, said):
+    with pytest.raises(CommandError) as failure:
+        call_command("simulate_stream", url=url.format(port=_closed_port()), api_key="k", tracks=3, speed=0,
+                     timeout=1, stdout=io.StringIO(), stderr=io.StringIO())
+    assert said in str(failure.value) and "\n" not in str(failure.value)
+
+
+def test_a_stopped_set_still_ends_the_stream(live_server, assistant_key, tenant):
+    lines = []
+    with StreamAssistantWebhookClient(live_server.url, assistant_key, session_id="stopped-1") as client:
+        summary = play_set(client, tracks=10, speed=float("inf"), rng=random.Random(3), progress=lines.append,
+                           should_stop=lambda: len(lines) >= 2)
+    assert summary.stopped and summary.tracks == 2 and summary.planned == 10 and summary.failed == 0
+    session = StreamSession.objects.get(tenant=tenant, session_id="stopped-1")
+    assert session.status == "offline" and session.tracks.count() == 2
+
+
+def test_ctrl_c_ends_the_stream_cleanly(live_server, assistant_key, tenant):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "simulate_stream", "--url", live_server.url, "--api-key", assistant_key,
+         "--tracks", "20", "--speed", "10", "--session", "ctrl-c"],
+        cwd=Path(__file__).resolve().parents[2], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        output = [proc.stdout.readline(), proc.stdout.readline()]  # the header, then the first track
+        assert output[1].startswith("[  1/20]"), output
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, rest
+    assert "Stopped early: session ctrl-c, 1 of 20 tracks" in rest
+    session = StreamSession.objects.get(tenant=tenant, session_id="ctrl-c")
+    assert session.status == "offline" and session.tracks.count() == 1
