@@ -95,25 +95,33 @@ def stop_process(proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeo
 
 
 def read_line(proc: subprocess.Popen, pattern: str | re.Pattern, timeout: float) -> tuple[str, list[str]]:
-    """Read stdout until a line matches; returns it and every line read. Fails on timeout or exit."""
-    import selectors
+    """Read stdout until a line matches; returns it and every line read. Fails on timeout or exit.
 
+    Reads the pipe a byte at a time with os.read: a buffered readline() would pull later lines into
+    Python's buffer where select() cannot see them (the wait would then time out with the line
+    already read), and nothing read past the match is hidden from a later communicate().
+    """
+    import select
+
+    fd = proc.stdout.fileno()
     seen: list[str] = []
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
+    pending = bytearray()
     deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
-                continue
-            line = proc.stdout.readline()
-            if not line:
-                break
-            seen.append(line.rstrip("\n"))
-            if re.search(pattern, line):
-                return line, seen
-    finally:
-        sel.unregister(proc.stdout)
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            continue
+        byte = os.read(fd, 1)
+        if not byte:
+            break  # the process closed its stdout
+        if byte != b"\n":
+            pending += byte
+            continue
+        line = pending.decode(errors="replace")
+        pending.clear()
+        seen.append(line)
+        if re.search(pattern, line):
+            return line, seen
     stderr = ""
     if proc.poll() is not None:
         stderr = proc.stderr.read()
