@@ -2,10 +2,11 @@
 
 import json
 import time
+from collections import Counter
 
 import pytest
 
-from streams.models import ChatMessage, StreamSession
+from streams.models import ChatMessage, StreamError, StreamSession
 from streams.tests.test_ingest import RC_EVENTS, SECRET, sign
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.services import source_create
@@ -31,19 +32,20 @@ def test_realcast_events_are_processed_by_a_celery_worker(celery_worker, client,
     assert sends[2][1]["event"] == "chat.message.new"
     for webhook_id, event in sends:
         body = json.dumps(event).encode()
-        started = time.monotonic()
         response = client.generic(
             "POST", f"/webhooks/realcast/{source.pk}", body, content_type="application/json",
             HTTP_X_REALCAST_SIGNATURE=sign(body), HTTP_X_REALCAST_WEBHOOK_ID=webhook_id,
         )
-        assert response.status_code == 200, response.content
-        assert time.monotonic() - started < 1.0  # acknowledged at once; the work is the worker's
+        # Acknowledged without processing (how fast is bench/ingest.py's realcast-ack to measure).
+        assert response.status_code == 200 and response.json()["status"] in ("accepted", "duplicate")
 
     wait_for(lambda: not InboundMessage.objects.filter(status="received").exists())
     assert set(InboundMessage.objects.exclude(status="duplicate").values_list("status", flat=True)) == {"processed"}
     session = StreamSession.objects.get(tenant=tenant, session_id="stream_abc123")
     assert (session.status, session.duration_seconds, session.peak_viewers) == ("offline", 3600, 1234)
-    assert ChatMessage.objects.count() == 1
-    types = set(Event.objects.filter(tenant=tenant).values_list("type", flat=True))
-    assert {"stream.live", "stream.offline", "stream.error", "viewer.joined", "viewer.count.update",
-            "chat.message.new"} <= types
+    assert (session.title, session.dj_username, session.platform) == ("Epic Gaming Session", "user_123", "realcast")
+    assert session.current_viewers == 128  # the newest reading, though it was processed before the older one
+    assert ChatMessage.objects.count() == 1 and StreamError.objects.count() == 1
+    types = Counter(Event.objects.filter(tenant=tenant).exclude(type="user.created").values_list("type", flat=True))
+    assert types == Counter({"stream.live": 1, "stream.offline": 1, "stream.error": 1, "viewer.joined": 1,
+                             "viewer.count.update": 1, "chat.message.new": 1})
