@@ -1,19 +1,11 @@
 """`job.failed`: a task of ours that fails for good is reported to the tenant it concerned."""
 
+import time
+
 import pytest
-from celery import shared_task
 
-from webhooks.models import Event
-
-
-@shared_task(name="webhooks.tests.always_fails")
-def always_fails(*, tenant_id: int) -> None:
-    raise RuntimeError("disk full")
-
-
-@shared_task(name="webhooks.tests.fails_after_retries", bind=True, max_retries=2, default_retry_delay=0)
-def fails_after_retries(self, *, tenant_id: int) -> None:
-    raise self.retry(exc=ValueError("still broken"))
+from webhooks.models import Delivery, Event
+from webhooks.tests.failing_tasks import always_fails, fails_after_retries
 
 
 @pytest.mark.django_db
@@ -48,3 +40,28 @@ def test_a_failed_delivery_task_finds_its_tenant_from_the_event(tenant, monkeypa
     assert tasks.fan_out_event.apply(args=(event.pk,)).failed()
     failed = Event.objects.get(type="job.failed")
     assert failed.tenant == tenant and failed.data["job_type"] == "webhooks.fan_out_event"
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+def test_a_task_failing_for_good_in_a_real_worker_reaches_a_subscriber_as_job_failed(worker_factory, tenant):
+    """The worker process runs the tasks, Celery's task_failure fires there, `job.failed` is emitted
+    there and fanned out by the same worker to a real receiver. Retries are not reported, only the end."""
+    from webhooks.tests.engine import endpoint_make
+    from webhooks.tests.receivers import PythonReceiver
+
+    with PythonReceiver(lambda request: (200, "ok")) as receiver:
+        endpoint = endpoint_make(tenant, receiver.url, events=["job.failed"])
+        worker = worker_factory(extra_args=["-I", "webhooks.tests.failing_tasks"])
+        failed = always_fails.delay(tenant_id=tenant.pk)
+        retried = fails_after_retries.delay(tenant_id=tenant.pk)
+        deadline = time.monotonic() + 60
+        while Delivery.objects.filter(endpoint=endpoint, status="succeeded").count() < 2:
+            assert time.monotonic() < deadline, worker.output()
+            time.sleep(0.2)
+    events = {e.data["job_id"]: e.data for e in Event.objects.filter(type="job.failed", tenant=tenant)}
+    assert set(events) == {failed.id, retried.id}
+    assert events[failed.id]["error_message"] == "RuntimeError: disk full"
+    assert events[retried.id]["attempt_count"] == 3  # one event after the last retry, none before
+    bodies = [r["body"] for r in receiver.received]
+    assert len(bodies) == 2 and all(b'"type":"job.failed"' in b for b in bodies)
