@@ -27,7 +27,9 @@ run migrate: export DJANGO_SETTINGS_MODULE ?= config.settings.local
 run: migrate
 	@echo ""
 	@echo "  Streamhook is starting on http://127.0.0.1:$(PORT)"
-	@echo "    database: $${DATABASE_URL:-SQLite (var/db.sqlite3)}   broker: $${REDIS_URL:-embedded filesystem broker (var/broker)}"
+	@# The URLs are shown with their passwords masked: terminals get screen-shared and logged.
+	@echo "    database: $${DATABASE_URL:-SQLite (var/db.sqlite3)}   broker: $${REDIS_URL:-embedded filesystem broker (var/broker)}" \
+	  | sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#g'
 	@$(PY) manage.py create_dev_admin --url http://127.0.0.1:$(PORT)/admin/
 	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/   (schema: /api/schema/)"
 	@echo "  Health:    http://127.0.0.1:$(PORT)/healthz"

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils.text import slugify
 
 from accounts.models import ApiToken, Membership, Tenant
@@ -35,7 +36,8 @@ def tenant_create(
     User = get_user_model()
     with transaction.atomic():
         tenant = Tenant.objects.create(slug=slug, name=name or slug)
-        owner = User.objects.filter(email__iexact=owner_email).first()
+        # The e-mail is also the username of users made here; either match is the same person.
+        owner = User.objects.filter(Q(email__iexact=owner_email) | Q(username__iexact=owner_email)).first()
         created_password = None
         if owner is None:
             created_password = password or secrets.token_urlsafe(12)

@@ -1,4 +1,9 @@
 import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -47,3 +52,39 @@ def test_existing_user_becomes_owner_of_second_tenant(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["password"] is None
     assert Membership.objects.filter(user__email="boss@acme.test").count() == 2
+
+
+@pytest.mark.django_db
+def test_user_whose_username_is_the_email_is_reused_not_a_crash(django_user_model, capsys):
+    django_user_model.objects.create_user(username="boss@acme.test", password="pw-boss-123")  # no email set
+    call_command("create_tenant", "acme", "--owner", "boss@acme.test", "--json")
+    out = json.loads(capsys.readouterr().out)
+    assert out["password"] is None
+    assert django_user_model.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_human_output_says_where_the_owner_signs_in(capsys):
+    call_command("create_tenant", "acme", "--owner", "boss@acme.test")
+    out = capsys.readouterr().out
+    token = ApiToken.objects.get()
+    assert "/api-auth/login/" in out and "createsuperuser" in out
+    assert re.search(r"password: \S{12,}", out)
+    assert f"Authorization: Bearer {token.prefix}" in out
+
+
+def test_duplicate_slug_from_the_command_line_is_one_line_and_non_zero(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "STREAMHOOK_"))}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.local", STREAMHOOK_VAR_DIR=str(tmp_path))
+    root = Path(__file__).resolve().parents[2]
+
+    def manage(*args):
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=root, env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    assert manage("migrate", "-v0").returncode == 0
+    assert manage("create_tenant", "demo", "--owner", "a@example.test", "--json").returncode == 0
+    again = manage("create_tenant", "demo", "--owner", "b@example.test", "--json")
+    assert again.returncode == 1
+    assert again.stderr.strip() == "CommandError: tenant 'demo' already exists"
+    assert again.stdout == ""

@@ -35,5 +35,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  password: {created.password}")
         else:
             self.stdout.write("  password: (existing user, unchanged)")
-        self.stdout.write(f"  token:    {created.token_key}")
-        self.stdout.write("Try: curl -H 'Authorization: Bearer <token>' http://localhost:8000/api/v1/webhooks")
+        self.stdout.write(f"  token:    {created.token_key}   (shown only now; only its hash is kept)")
+        self.stdout.write("The owner signs in to the browsable API at /api-auth/login/ (not /admin/, which is for")
+        self.stdout.write("operators: manage.py createsuperuser). Try:")
+        self.stdout.write(f"  curl -H 'Authorization: Bearer {created.token_key}' http://127.0.0.1:8000/api/v1/webhooks")
