@@ -116,3 +116,33 @@ def test_admin_lists_sessions_and_shows_tracks_and_chat_inline(admin_client, str
 ])
 def test_junk_lookups_and_filters_never_500(api_client, path):
     assert 400 <= api_client.get(path).status_code < 500
+
+
+def _a_stream(tenant, title: str) -> None:
+    services.session_start(tenant=tenant, session_id="same", at=at(0), info=StreamInfo(title=title))
+    services.track_play_record(tenant=tenant, session_id="same", at=at(1), artist=f"{title} artist", title="T",
+                               main_genre="house")
+    services.chat_interaction_record(tenant=tenant, session_id="same", at=at(2), message_sent=f"{title} bot")
+    services.chat_message_record(tenant=tenant, session_id="same", message_id="m1", created_at=at(3),
+                                 message=f"{title} viewer")
+
+
+@pytest.mark.django_db
+def test_the_same_session_id_in_two_tenants_never_mixes_on_any_read_api(api_client, other_api_client, tenant,
+                                                                        other_tenant):
+    _a_stream(tenant, "mine")
+    _a_stream(other_tenant, "theirs")
+    theirs = {
+        "tracks": services.TrackPlay.objects.get(tenant=other_tenant).pk,
+        "chat-interactions": services.ChatInteraction.objects.get(tenant=other_tenant).pk,
+        "chat-messages": services.ChatMessage.objects.get(tenant=other_tenant).pk,
+    }
+    assert api_client.get("/api/v1/streams/same").json()["title"] == "mine"
+    assert [r["title"] for r in api_client.get("/api/v1/streams?session=same").json()["results"]] == ["mine"]
+    fields = {"tracks": "artist", "chat-interactions": "message_sent", "chat-messages": "message"}
+    for resource, field in fields.items():
+        for query in ("", "?session=same", "?genre=house" if resource != "chat-messages" else "?user_id="):
+            rows = api_client.get(f"/api/v1/{resource}{query}").json()["results"]
+            assert [r[field].split()[0] for r in rows] == ["mine"], (resource, query)
+        assert api_client.get(f"/api/v1/{resource}/{theirs[resource]}").status_code == 404, resource
+        assert other_api_client.get(f"/api/v1/{resource}/{theirs[resource]}").status_code == 200, resource

@@ -438,3 +438,17 @@ def test_fuzzed_payloads_never_get_a_500(assistant, payload):
     for path in ("/api/webhook/track-classified", "/api/webhook/chat-interaction", "/api/webhook/stream-stats"):
         response = post(assistant, path, json.dumps(payload).encode())
         assert response.status_code in (201, 400), (path, payload, response.content[:300])
+
+
+@pytest.mark.django_db
+def test_another_tenants_realcast_source_never_touches_this_tenants_stream(client, rc_source, tenant, other_tenant):
+    theirs, _ = source_create(tenant=other_tenant, name="RC", kind="realcast", signing_secret="their-secret")
+    assert rc_post(client, rc_source, RC_EVENTS[0], webhook_id="wh_live").status_code == 200
+    offline = json.dumps(RC_EVENTS[-1]).encode()  # the same stream_id, from their RealCast account
+    response = client.generic("POST", f"/webhooks/realcast/{theirs.pk}", offline, content_type="application/json",
+                              HTTP_X_REALCAST_SIGNATURE=sign(offline, "their-secret"),
+                              HTTP_X_REALCAST_WEBHOOK_ID="wh_live")  # and the same webhook id: not a duplicate
+    assert response.status_code == 200 and response.json()["status"] == "accepted"
+    _process_received()
+    assert StreamSession.objects.get(tenant=tenant, session_id="stream_abc123").status == "live"
+    assert StreamSession.objects.get(tenant=other_tenant, session_id="stream_abc123").status == "offline"
