@@ -9,6 +9,7 @@ import pytest
 
 from audio import sources
 from audio.meter import measure
+from audio.models import ListeningSession
 from audio.sources import AudioUnavailable, SynthSource, WavSource, pcm_to_float, resolve_device
 from audio.tests.helpers import ROOT, command_env
 
@@ -138,6 +139,28 @@ def test_follow_with_missing_portaudio_ends_the_session_with_the_reason(no_porta
     assert capsys.readouterr().err.strip().startswith("audio unavailable: PortAudio library not found")
     session.refresh_from_db()
     assert session.status == "error" and "PortAudio" in session.error
+
+
+PORTAUDIO_HIDDEN = """
+# A machine without libportaudio2: the dynamic-library lookup sounddevice does at import finds nothing.
+import ctypes.util
+
+_find = ctypes.util.find_library
+ctypes.util.find_library = lambda name: None if "portaudio" in name else _find(name)
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("args", [["--source", "device", "--duration", "1"], ["--list-devices"]])
+def test_a_process_without_the_portaudio_library_says_so_in_one_line_and_exits_3(tmp_path, tenant, args):
+    """The real sounddevice import, in a child process whose library lookup cannot find PortAudio."""
+    (tmp_path / "sitecustomize.py").write_text(PORTAUDIO_HIDDEN)
+    proc = subprocess.run([sys.executable, "manage.py", "sample_audio", *args], cwd=ROOT, timeout=60,
+                          env=command_env(PYTHONPATH=str(tmp_path)), capture_output=True, text=True)
+    assert proc.returncode == 3, proc
+    assert proc.stderr.splitlines() == ["audio unavailable: PortAudio library not found (install libportaudio2): "
+                     "PortAudio library not found"], proc.stderr
+    assert not ListeningSession.objects.exists()
 
 
 def test_list_devices_without_portaudio_is_one_line_and_exit_3(no_portaudio, capsys):
