@@ -168,6 +168,8 @@ def _message_id(request: HttpRequest) -> str:
         if value:
             if len(value) > MAX_MESSAGE_ID:
                 raise Refused(400, f"{name} is longer than {MAX_MESSAGE_ID} characters.")
+            if "\x00" in value:  # PostgreSQL text can't hold NUL (gunicorn refuses it; other servers may not)
+                raise Refused(400, f"{name} must not contain NUL characters.")
             return value
     return ""
 
@@ -185,7 +187,9 @@ def _stored_headers(request: HttpRequest, source: InboundSource) -> dict[str, st
         lowered = name.lower()
         if lowered == hidden or any(word in lowered for word in _SECRET_HEADER_WORDS):
             continue
-        headers[name] = value if isinstance(value, str) else str(value)
+        value = value if isinstance(value, str) else str(value)
+        # jsonb can't hold NUL either: keep the header, marked, rather than fail the request with a 503.
+        headers[name] = value.replace("\x00", "\ufffd") if "\x00" in value else value
     return headers
 
 
@@ -292,7 +296,7 @@ def inbound_view(
         if updated:
             _enqueue(process_inbound_message, original.pk)
 
-    view.inbound_handler = handler
+    view.inbound_handler, view.inbound_kinds, view.inbound_auth = handler, allowed_kinds, auth  # for tests, docs
     return view
 
 
