@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.html import format_html
 
+from streams import services
 from streams.models import ChatInteraction, ChatMessage, StreamError, StreamSession, TrackPlay, ViewerSample
 
 _STATUS_COLOURS = {"live": "#1a7f37", "offline": "#57606a", "error": "#cf222e"}
@@ -30,6 +32,9 @@ class ChatInteractionInline(_ReadOnlyInline):
     fields = ["at", "message_sent", "engagement_type", "audience_reaction", "response_count", "track"]
     ordering = ["at"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("track")  # each row names its track
+
 
 class ChatMessageInline(_ReadOnlyInline):
     model = ChatMessage
@@ -54,6 +59,15 @@ class StreamSessionAdmin(admin.ModelAdmin):
     readonly_fields = ["tenant", "session_id", "details_at", "platform_at", "dj_username_at", "title_at", "status_at",
                        "viewers_at", "last_event_at", "live_announced_at", "created_at", "updated_at"]
     inlines = [TrackPlayInline, ChatInteractionInline, ChatMessageInline, StreamErrorInline]
+    actions = ["end_now"]
+
+    @admin.action(description="End the selected live sessions now (a sender that never sent its end)")
+    def end_now(self, request, queryset):
+        now = timezone.now()
+        live = queryset.filter(status=StreamSession.Status.LIVE).select_related("tenant")
+        for session in live:
+            services.session_end(tenant=session.tenant, session_id=session.session_id, at=now)
+        self.message_user(request, f"Ended {len(live)} session(s); subscribers get stream.offline.")
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: StreamSession):

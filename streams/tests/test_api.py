@@ -146,3 +146,43 @@ def test_the_same_session_id_in_two_tenants_never_mixes_on_any_read_api(api_clie
             assert [r[field].split()[0] for r in rows] == ["mine"], (resource, query)
         assert api_client.get(f"/api/v1/{resource}/{theirs[resource]}").status_code == 404, resource
         assert other_api_client.get(f"/api/v1/{resource}/{theirs[resource]}").status_code == 200, resource
+
+
+def _busy_stream(tenant, n: int) -> int:
+    for i in range(n):
+        services.track_play_record(tenant=tenant, session_id=f"busy-{n}", at=at(i), artist="A", title=f"T{i}")
+        services.chat_interaction_record(tenant=tenant, session_id=f"busy-{n}", at=at(i + 0.5), message_sent=f"m{i}")
+        services.chat_message_record(tenant=tenant, session_id=f"busy-{n}", message_id=f"{n}-{i}", created_at=at(i))
+        services.session_error(tenant=tenant, session_id=f"busy-{n}", at=at(i), error_code="E", error_message="e")
+    return services.StreamSession.objects.get(session_id=f"busy-{n}").pk
+
+
+@pytest.mark.django_db
+def test_admin_pages_make_as_many_queries_for_many_rows_as_for_few(admin_client, tenant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(url).status_code == 200, url
+        return len(captured)
+
+    few, many = _busy_stream(tenant, 2), _busy_stream(tenant, 9)
+    assert queries(f"/admin/streams/streamsession/{few}/change/") == queries(
+        f"/admin/streams/streamsession/{many}/change/")
+    for model in ("streamsession", "trackplay", "chatinteraction", "chatmessage", "streamerror", "viewersample"):
+        assert queries(f"/admin/streams/{model}/?q=busy-2") == queries(f"/admin/streams/{model}/"), model
+
+
+@pytest.mark.django_db
+def test_admin_action_ends_stale_live_sessions_and_announces_it(admin_client, stream):
+    from webhooks.models import Event
+
+    sessions = services.StreamSession.objects.filter(session_id__in=["s-1", "s-2"])
+    services.session_end(tenant=stream, session_id="s-2", at=at(200))
+    response = admin_client.post("/admin/streams/streamsession/", {
+        "action": "end_now", "_selected_action": [s.pk for s in sessions]}, follow=True)
+    assert response.status_code == 200 and b"Ended 1 session" in response.content
+    assert set(sessions.values_list("status", flat=True)) == {"offline"}
+    assert sorted(Event.objects.filter(type="stream.offline").values_list("data__session_id", flat=True)) == [
+        "s-1", "s-2"]
