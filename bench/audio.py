@@ -8,15 +8,23 @@ Both loops meter the same live source (a real-time -20 dBFS sine, 40 blocks a se
 delivers them) and do the same work per tick (aggregate the blocks, compute the reading). The
 naive loop is seed 001's shape: `while listening: level = get(); send(level); sleep(0.1)`.
 
-Jitter: how late each tick runs after its deadline (p50/p99/max). Drift: how far the last tick is
-from where a perfect 10 Hz clock would put it, scaled to one minute. CPU: the sampler thread's
-CPU time over wall time (`time.thread_time`), and the whole process's (including the synthesiser).
+Jitter: how late each tick runs after its deadline on a perfect 10 Hz grid (p50/p99/max). Drift: the
+trend of that lateness (least-squares slope), per minute. CPU: the metering thread's CPU time over wall
+time (`time.thread_time`), and the whole process's (including the synthesiser).
+
+A last row runs the real `manage.py sample_audio --source synth --quiet` (metering *and* publishing
+every tick: the `audio.level` task message, the cached level, the statistics), on a private embedded
+install (SQLite, filesystem broker, file cache in a temporary directory), and reports that process's
+CPU over a steady window after start-up: the figure an operator sees in `top`.
 """
 
 import argparse
 import os
+import signal
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -28,6 +36,7 @@ from audio.sampler import Sampler
 from audio.sources import DeviceSource, SynthSource
 from bench.report import write_section
 
+ROOT = Path(__file__).resolve().parent.parent
 INTERVAL = 0.1
 
 
@@ -95,6 +104,42 @@ def run_floor(seconds: float) -> dict:
                     time.process_time() - proc0, wall)
 
 
+def _process_cpu_seconds(pid: int) -> float:
+    """utime + stime of every thread of `pid` (fields 14 and 15 of /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_command(seconds: float) -> dict:
+    """The whole `sample_audio` process, publishing every tick, on a private embedded install."""
+    with tempfile.TemporaryDirectory(prefix="bench-audio-") as var:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+        env.update(STREAMHOOK_VAR_DIR=var, PYTHONUNBUFFERED="1")
+        manage = [sys.executable, str(ROOT / "manage.py")]
+        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+        subprocess.run([*manage, "create_tenant", "bench", "--owner", "bench@example.test"], env=env, check=True,
+                       cwd=ROOT, stdout=subprocess.DEVNULL)
+        proc = subprocess.Popen([*manage, "sample_audio", "--source", "synth", "--quiet", "--tenant", "bench"],
+                                env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            first = proc.stdout.readline()
+            if not first.startswith("listening:"):
+                raise RuntimeError(f"sample_audio did not start: {first}{proc.stdout.read()}")
+            time.sleep(2.0)  # past start-up (imports, the first connections)
+            cpu0, wall0 = _process_cpu_seconds(proc.pid), time.monotonic()
+            time.sleep(seconds)
+            cpu, wall = _process_cpu_seconds(proc.pid) - cpu0, time.monotonic() - wall0
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=30)
+    summary = next((line for line in out.splitlines() if line.startswith("done:")), "")
+    ticks = int(summary.split()[1]) if summary else 0
+    return {"name": "`sample_audio --source synth` process (meter + publish, embedded install)",
+            "ticks": ticks, "rate": None, "p50": None, "p99": None, "max": None, "drift_per_min": None,
+            "cpu": None, "proc_cpu": 100 * cpu / wall}
+
+
 def _figures(name, times, lateness, cpu, proc, wall) -> dict:
     """Drift is the trend of the lateness (least-squares slope), in ms per minute."""
     ms = [x * 1000 for x in lateness]
@@ -116,25 +161,33 @@ def main() -> None:
     # The two loops run one after the other, so they don't compete for the CPU.
     load_before = os.getloadavg()[0]
     results = [run_deadline(args.seconds, args.device), run_naive(args.seconds, args.device),
-               run_floor(args.seconds)]
+               run_floor(args.seconds), run_command(args.seconds)]
     load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} CPUs"
     source = f"input device {args.device}" if args.device else "real-time synthetic sine, 40 blocks/s"
     rows = ["| loop | ticks | ticks/s | lateness p50 | p99 | max | drift per minute | sampler CPU | process CPU |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    def cell(value, fmt: str) -> str:
+        return "-" if value is None else format(value, fmt)
+
     for r in results:
-        rows.append(f"| {r['name']} | {r['ticks']} | {r['rate']:.3f} | {r['p50']:.2f} ms | {r['p99']:.2f} ms | "
-                    f"{r['max']:.2f} ms | {r['drift_per_min']:+.1f} ms | {r['cpu']:.2f} % | {r['proc_cpu']:.2f} % |")
-    ours = results[0]
+        rows.append(f"| {r['name']} | {r['ticks']} | {cell(r['rate'], '.3f')} | {cell(r['p50'], '.2f')} ms | "
+                    f"{cell(r['p99'], '.2f')} ms | {cell(r['max'], '.2f')} ms | "
+                    f"{cell(r['drift_per_min'], '+.1f')} ms | {cell(r['cpu'], '.2f')} % | {r['proc_cpu']:.2f} % |")
+    ours, command = results[0], results[-1]
     verdict = (f"Targets: p99 lateness under 5 ms ({'met' if ours['p99'] < 5 else 'MISSED'}), drift under 10 ms "
-               f"a minute ({'met' if abs(ours['drift_per_min']) < 10 else 'MISSED'}), sampler CPU under 2 % of a core "
-               f"({'met' if ours['cpu'] < 2 else 'MISSED'}).")
+               f"a minute ({'met' if abs(ours['drift_per_min']) < 10 else 'MISSED'}), sampler CPU under 2 % of a core: "
+               f"metering thread {ours['cpu']:.2f} % ({'met' if ours['cpu'] < 2 else 'MISSED'}), whole "
+               f"`sample_audio` process {command['proc_cpu']:.2f} % "
+               f"({'met' if command['proc_cpu'] < 2 else 'MISSED'}).")
     markdown = "\n".join([
         "## Audio sampler: tick timing and CPU",
         "",
         f"{args.seconds:g} s per loop, 100 ms ticks, source: {source}; {load}. Lateness is how long after its "
         "deadline (a perfect 10 Hz grid) each tick ran; drift is the trend of that lateness (least-squares "
         "slope) per minute of running. "
-        "Sampler CPU is the metering thread's CPU time over wall time; process CPU includes the source.",
+        "Sampler CPU is the metering thread's CPU time over wall time; process CPU includes the source. "
+        "The last row is the real command, which also publishes every tick (its CPU over a steady window "
+        "after start-up, every thread counted).",
         "",
         *rows,
         "",
