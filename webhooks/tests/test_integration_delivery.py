@@ -25,6 +25,8 @@ from webhooks.tests.engine import endpoint_make
 
 EVENTS = 2000
 ENDPOINTS = 5
+BURST = 200  # events committed together just before Redis is killed
+WHILE_DOWN = 50  # events emitted while Redis is down
 
 
 def _free_port() -> int:
@@ -86,15 +88,15 @@ def receiver():
 @pytest.mark.integration
 @pytest.mark.timeout(180)
 def test_every_pair_is_delivered_despite_sigkill_and_broker_restart(
-    worker_factory, tenant, receiver, private_redis, monkeypatch,
+    worker_factory, tenant, receiver, private_redis, monkeypatch, record_property,
 ):
     env = {"WEBHOOKS_LEASE_SECONDS": "6", "WEBHOOKS_SWEEP_INTERVAL": "1"}
+    lost: list[Exception] = []
     if private_redis is not None:
         env["REDIS_URL"] = private_redis.url
         from config.celery import app
 
         connection = app.connection_for_write(private_redis.url)
-        lost: list[Exception] = []
 
         def enqueue_privately(event_id: str) -> None:  # emit()'s on-commit hook, aimed at our redis
             try:
@@ -110,22 +112,43 @@ def test_every_pair_is_delivered_despite_sigkill_and_broker_restart(
     worker = worker_factory(env=env, beat=True, concurrency=2)
 
     started = time.monotonic()
-    # The first third commits at once, so the worker is mid-batch when it is killed.
+    # The first third commits at once; the worker is killed once deliveries are arriving, mid-run.
     with transaction.atomic():
         for n in range(EVENTS // 3):
             emit("webhook.test", {"n": n}, tenant=tenant)
-    time.sleep(0.3)
+    deadline = time.monotonic() + 60
+    while len(receiver.records()) < 100:
+        assert time.monotonic() < deadline, f"no deliveries arrived before the kill:\n{worker.output()}"
+        time.sleep(0.05)
     worker.kill()
     in_flight = ENDPOINTS * (EVENTS // 3) - len(receiver.records())
     print(f"SIGKILLed the worker with {in_flight} of {ENDPOINTS * (EVENTS // 3)} deliveries not yet received")
+    assert in_flight > 0, "the worker had finished before it was killed: the kill proved nothing"
     worker = worker_factory(env=env, beat=True, concurrency=2)
-    for n in range(EVENTS // 3, EVENTS):
-        emit("webhook.test", {"n": n}, tenant=tenant)
-        if n == 2 * EVENTS // 3 and private_redis is not None:
-            private_redis.stop()
-            time.sleep(0.5)
-            private_redis.start()
-            print(f"restarted redis after {n} events; {len(receiver.records())} received so far")
+    numbers = iter(range(EVENTS // 3, EVENTS))
+
+    def emit_next(count: int) -> None:
+        for _, n in zip(range(count), numbers, strict=False):
+            emit("webhook.test", {"n": n}, tenant=tenant)
+
+    emit_next(EVENTS // 3)
+    queued_at_crash = 0
+    if private_redis is not None:
+        import redis
+
+        # A burst commits together, so Redis holds a backlog of fan-out messages when it dies with them;
+        # then events are emitted while it is down, their messages refused. Only the sweep can save both.
+        with transaction.atomic():
+            emit_next(BURST)
+        queued_at_crash = redis.Redis.from_url(private_redis.url).llen(settings.CELERY_TASK_DEFAULT_QUEUE)
+        private_redis.stop()
+        emit_next(WHILE_DOWN)
+        private_redis.start()
+        print(f"killed redis with {queued_at_crash} messages queued, emitted {WHILE_DOWN} events while it was "
+              f"down ({len(lost)} messages refused), restarted it; {len(receiver.records())} received so far")
+        assert queued_at_crash > 0, "Redis was idle when it died: the restart proved nothing"
+        assert len(lost) == WHILE_DOWN
+    emit_next(EVENTS)  # the rest
 
     event_ids = set(Event.objects.filter(type="webhook.test").values_list("id", flat=True))
     assert len(event_ids) == EVENTS
@@ -139,10 +162,16 @@ def test_every_pair_is_delivered_despite_sigkill_and_broker_restart(
         time.sleep(1)
     missing = expected - received.keys()
     duplicates = sum(count - 1 for pair, count in received.items() if pair in expected and count > 1)
-    print(f"\n{len(expected)} pairs expected, {len(expected) - len(missing)} delivered, "
-          f"{len(missing)} missing, {duplicates} duplicate receipts "
-          f"({sum(received.values())} requests) in {time.monotonic() - started:.1f}s")
+    summary = (f"{len(expected)} pairs expected, {len(expected) - len(missing)} delivered, "
+               f"{len(missing)} missing, {duplicates} duplicate receipts ({sum(received.values())} requests) "
+               f"in {time.monotonic() - started:.1f}s; {in_flight} in flight at the SIGKILL"
+               + (f", {queued_at_crash} messages lost with Redis, {len(lost)} refused while it was down"
+                  if private_redis else ""))
+    print("\n" + summary)
+    record_property("delivery_summary", summary)  # in the JUnit XML and `pytest -rP` output
     assert not missing, f"{len(missing)} (event, endpoint) pairs never arrived, e.g. {sorted(missing)[:5]}"
+    assert set(received) == expected, "a request arrived for a pair nobody emitted"
+    assert sum(received.values()) == len(expected) + duplicates
     # Every pair delivered at least once; the database agrees (allow its last batch to be recorded).
     deadline = time.monotonic() + 15
     while Delivery.objects.exclude(status="succeeded").exists() and time.monotonic() < deadline:
