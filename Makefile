@@ -48,8 +48,10 @@ lint: install
 	  DJANGO_ALLOWED_HOSTS=streamhook.example DATABASE_URL=$${DATABASE_URL:-postgres://u@localhost/db} \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
+# pytest's exit 5 means no test ran: a failure here, said in words.
 test: lint
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	@$(VENV)/bin/pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) -- failing" >&2; fi; exit $$rc
 
 clean:
 	rm -rf var/broker var/test-broker var/cache var/*.sqlite3*
