@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from audio import services
 from audio.models import ListeningSession
 
 _COLOURS = {"active": "#2b8a3e", "stopped": "#868e96", "error": "#c92a2a"}
@@ -15,6 +16,7 @@ class ListeningSessionAdmin(admin.ModelAdmin):
     raw_id_fields = ["tenant"]
     search_fields = ["session_id", "source"]
     date_hierarchy = "started_at"
+    actions = ["stop_listening"]
     readonly_fields = ["session_id", "started_at", "stopped_at", "tick_count", "rms_power_sum", "max_rms_dbfs",
                        "max_peak_dbfs", "clip_count", "last_tick_at", "mean_rms"]
 
@@ -25,3 +27,10 @@ class ListeningSessionAdmin(admin.ModelAdmin):
     @admin.display(description="mean RMS (dBFS)")
     def mean_rms(self, obj):
         return obj.mean_rms_dbfs
+
+    @admin.action(description="Stop the selected active sessions (a following sampler closes its input)")
+    def stop_listening(self, request, queryset):
+        stopped = 0
+        for session in queryset.filter(status=ListeningSession.Status.ACTIVE).select_related("tenant"):
+            stopped += services.listening_stop(tenant=session.tenant, session_id=session.session_id) is not None
+        self.message_user(request, f"Stopped {stopped} listening session(s).", messages.SUCCESS)

@@ -185,3 +185,19 @@ def test_admin_lists_sessions(client, tenant, django_user_model):
     admin = django_user_model.objects.create_superuser("root", "root@x.test", "pw")
     client.force_login(admin)
     assert client.get("/admin/audio/listeningsession/").status_code == 200
+
+
+def test_admin_action_stops_active_sessions_through_the_service(client, tenant, other_tenant, django_user_model,
+                                                                 emitted):
+    mine = services.listening_start(tenant=tenant).session
+    theirs = services.listening_start(tenant=other_tenant).session
+    admin = django_user_model.objects.create_superuser("root", "root@x.test", "pw")
+    client.force_login(admin)
+    r = client.post("/admin/audio/listeningsession/", {"action": "stop_listening", "_selected_action": [mine.pk]},
+                    follow=True)
+    assert b"Stopped 1 listening session(s)." in r.content
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.status == "stopped" and mine.stopped_at is not None and theirs.status == "active"
+    assert emitted[-1] == ("listening.status", {"isListening": False, "sessionId": mine.session_id,
+                                                "status": "stopped"}, tenant)
