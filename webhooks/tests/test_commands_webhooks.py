@@ -87,7 +87,7 @@ def test_parse_since_spans_and_iso_times():
     assert parse_since("2026-11-20T08:00:00Z") == datetime(2026, 11, 20, 8, tzinfo=UTC)
     assert parse_since("2026-11-20T08:00:00") == datetime(2026, 11, 20, 8, tzinfo=UTC)
     assert parse_since("2026-11-20T10:00:00+02:00") == datetime(2026, 11, 20, 8, tzinfo=UTC)
-    for bad in ["yesterday", "24x", "", "2026-13-40T00:00:00"]:
+    for bad in ["yesterday", "24x", "", "2026-13-40T00:00:00", "99999999d"]:
         with pytest.raises(CommandError, match="--since"):
             parse_since(bad)
 
@@ -140,3 +140,19 @@ def test_redeliver_stops_cleanly_when_asked(tenant):
 def test_redeliver_needs_since():
     with pytest.raises(CommandError):
         run("redeliver")
+
+
+def test_redeliver_refuses_an_unknown_endpoint_instead_of_finding_nothing(tenant):
+    with pytest.raises(CommandError, match="--endpoint 999: no such endpoint"):
+        run("redeliver", "--since", "24h", "--endpoint", "999")
+    with pytest.raises(CommandError, match="invalid int value"):
+        run("redeliver", "--since", "24h", "--endpoint", "abc")
+
+
+def test_send_test_webhook_refuses_bad_arguments_with_a_message(tenant):
+    endpoint = services.endpoint_create(tenant=tenant, url=URL)
+    with pytest.raises(CommandError, match="invalid int value"):
+        run("send_test_webhook", "abc")
+    with pytest.raises(CommandError, match="--timeout -5: must be 0 or more"):
+        run("send_test_webhook", str(endpoint.pk), "--wait", "--timeout", "-5")
+    assert not Delivery.objects.exists()

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from webhooks import selectors, services
+from webhooks.models import Endpoint
 
 RELATIVE = re.compile(r"^(\d+)\s*([mhd])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -16,7 +17,10 @@ def parse_since(value: str, *, now: datetime | None = None) -> datetime:
     """`24h`, `7d`, `30m` (ago) or an ISO 8601 time (UTC when it has no offset)."""
     match = RELATIVE.match(value.strip().lower())
     if match:
-        return (now or timezone.now()) - timedelta(**{UNITS[match[2]]: int(match[1])})
+        try:
+            return (now or timezone.now()) - timedelta(**{UNITS[match[2]]: int(match[1])})
+        except OverflowError:
+            raise CommandError(f"--since {value!r} reaches back before the year 1") from None
     try:
         moment = parse_datetime(value.strip())
     except ValueError:
@@ -38,6 +42,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, since: str, endpoint_id: int | None, status: str, dry_run: bool, **options):
         since_at = parse_since(since)
+        if endpoint_id is not None and not Endpoint.objects.filter(pk=endpoint_id).exists():
+            raise CommandError(f"--endpoint {endpoint_id}: no such endpoint")
         ids = list(selectors.deliveries_for_redelivery(
             since=since_at, endpoint_id=endpoint_id, status=None if status == "any" else status,
         ).values_list("id", flat=True))

@@ -18,6 +18,8 @@ class Command(BaseCommand):
                             help="send from this process instead of waiting for a worker (implies --wait)")
 
     def handle(self, *args, endpoint_id: int, event_type: str, wait: bool, timeout: float, sync: bool, **options):
+        if timeout < 0:
+            raise CommandError(f"--timeout {timeout:g}: must be 0 or more seconds")
         endpoint = selectors.endpoint_list().filter(pk=endpoint_id).first()
         if endpoint is None:
             raise CommandError(f"no endpoint {endpoint_id} (or it was deleted)")
