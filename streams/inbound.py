@@ -89,12 +89,31 @@ class TrackClassified(_Envelope):
     track_data = TrackData()
 
 
+class EmojiReactions(serializers.DictField):
+    """`{"🌊": 5, "🔥": 3}`: the values are counts, and the keys are text too (stored in JSON)."""
+
+    child = StrictInt(min_value=0)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            if len(data) > 200:
+                raise serializers.ValidationError("Ensure there are no more than 200 emoji.")
+            key_field = Text(64, allow_blank=False)
+            for key in data:
+                try:
+                    key_field.run_validation(key)
+                except serializers.ValidationError as exc:
+                    # ascii(): the key itself may be what can't be shown (a lone surrogate).
+                    raise serializers.ValidationError(f"Emoji {ascii(key)[:40]}: {exc.detail[0]}") from None
+        return super().to_internal_value(data)
+
+
 class ChatInteractionData(serializers.Serializer):
     message_sent = Text(5000, required=True)
     engagement_type = Text(50)
     audience_reaction = Text(50)
     response_count = StrictInt(min_value=0, required=False, allow_null=True)
-    emoji_reactions = serializers.DictField(child=StrictInt(min_value=0), required=False, allow_null=True)
+    emoji_reactions = EmojiReactions(required=False, allow_null=True)
 
 
 class ChatInteractionIn(_Envelope):

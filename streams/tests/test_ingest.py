@@ -167,6 +167,19 @@ HUGE = "1e999"  # posted as the bare number, which Python's json reads as infini
     ("/api/webhook/stream-stats", lambda p: p.update(event_type="stream_pause"), "event_type"),
     ("/api/webhook/chat-interaction", lambda p: p.update(chat_interaction=None), "chat_interaction"),
     ("/api/webhook/chat-interaction", lambda p: p.update(event_type="track_start"), "event_type"),
+    # Emoji are JSON keys, stored as JSON: PostgreSQL's jsonb refuses a lone surrogate.
+    ("/api/webhook/chat-interaction", lambda p: p["chat_interaction"].update(emoji_reactions={"\ud800": 1}),
+     "chat_interaction"),
+    ("/api/webhook/chat-interaction", lambda p: p["chat_interaction"].update(emoji_reactions={"x" * 65: 1}),
+     "chat_interaction"),
+    ("/api/webhook/chat-interaction", lambda p: p["chat_interaction"].update(emoji_reactions={"": 1}),
+     "chat_interaction"),
+    ("/api/webhook/chat-interaction",
+     lambda p: p["chat_interaction"].update(emoji_reactions={str(n): 1 for n in range(201)}), "chat_interaction"),
+    ("/api/webhook/chat-interaction", lambda p: p["chat_interaction"].update(emoji_reactions={"🔥": -1}),
+     "chat_interaction"),
+    ("/api/webhook/chat-interaction", lambda p: p["chat_interaction"].update(emoji_reactions=["🔥"]),
+     "chat_interaction"),
 ])
 def test_bad_payloads_get_400_naming_the_field(assistant, path, mutate, named):
     payload = json.loads(seed_json(SEED_TRACK))
