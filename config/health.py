@@ -31,3 +31,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database_status(), "broker": _broker_status()}
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+class HealthzMiddleware:
+    """Answers `/healthz` before any middleware validates the Host header.
+
+    Probes call a container by its address (`http://127.0.0.1:8000/healthz` in docker-compose,
+    a pod IP in Kubernetes), which production's `ALLOWED_HOSTS` rightly does not list; through
+    CommonMiddleware they would get 400 and mark a healthy server down. The answer reveals
+    nothing beyond up/down, so it needs no host check, no HTTPS redirect and no session.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if request.path == "/healthz" and request.method in ("GET", "HEAD"):
+            return healthz(request)
+        return self.get_response(request)

@@ -1,7 +1,10 @@
 """docker-compose.yml can't run here (no Docker engine), so its shape is checked instead."""
 
 import importlib
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -39,3 +42,69 @@ def test_dockerfile_entry_points_exist():
     assert hasattr(importlib.import_module(module), "application")
     assert "pip install -r requirements.txt" in dockerfile
     assert "DJANGO_SETTINGS_MODULE=config.settings.production" in dockerfile
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if line.strip() and not line.startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def _dockerfile_env() -> dict[str, str]:
+    block = re.search(r"^ENV (.+?)(?=^\S)", (ROOT / "Dockerfile").read_text(), re.S | re.M).group(1)
+    return dict(re.findall(r"(\w+)=(\S+)", block))
+
+
+def _container_env(tmp_path: Path, service: str) -> dict[str, str]:
+    """What a compose service's process sees: the image's ENV, .env (from .env.example), `environment`."""
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "CELERY_", "STREAMHOOK_"))}
+    compose_env = _compose()["services"][service]["environment"]
+    return {**clean, **_dockerfile_env(), **_env_file(ROOT / ".env.example"), **compose_env,
+            "STREAMHOOK_VAR_DIR": str(tmp_path / "var")}
+
+
+def test_every_service_has_a_healthcheck_or_restarts():
+    services = _compose()["services"]
+    for name in ("db", "redis", "web", "worker"):
+        assert services[name]["healthcheck"]["test"], name
+    for name in ("web", "worker", "beat"):
+        assert services[name]["restart"] == "unless-stopped"
+    # The worker's probe pings the node name the worker was started with.
+    assert "-n worker@%h" in services["worker"]["command"]
+    # `$$` is compose for a literal `$`: the shell in the container expands $HOSTNAME (= %h).
+    assert "worker@$$HOSTNAME" in " ".join(services["worker"]["healthcheck"]["test"])
+
+
+def test_the_compose_programs_are_installed():
+    bin_dir = Path(sys.executable).parent
+    for program in ("gunicorn", "celery"):
+        assert (bin_dir / program).exists(), f"{program} is not in requirements.txt"
+
+
+def test_env_example_and_compose_env_satisfy_production_settings(tmp_path):
+    """With the documented `cp .env.example .env`, the image's settings load (no DB needed to import)."""
+    env = _container_env(tmp_path, "web")
+    assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+    code = ("import config.wsgi; from django.conf import settings; "
+            "print(settings.DEBUG, settings.DATABASES['default']['HOST'], settings.CELERY_BROKER_URL)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.split() == ["False", "db", "redis://redis:6379/0"], result.stderr
+
+
+def test_dockerfile_collectstatic_step_works_under_production_settings(tmp_path):
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    step = re.search(r"RUN (DJANGO_SECRET_KEY=\S+ DJANGO_ALLOWED_HOSTS=\S+ \\\s+DATABASE_URL=\S+) \\\s+"
+                     r"python manage.py collectstatic --noinput -v0", dockerfile)
+    assert step, "the Dockerfile's collectstatic step changed; update this test"
+    build_env = dict(re.findall(r"(\w+)=(\S+)", step.group(1)))
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "CELERY_", "STREAMHOOK_"))}
+    static = tmp_path / "static"
+    env = {**clean, **_dockerfile_env(), **build_env, "STREAMHOOK_VAR_DIR": str(tmp_path / "var"),
+           "DJANGO_STATIC_ROOT": str(static)}
+    result = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert (static / "admin" / "css" / "base.css").exists()
+    assert (static / "rest_framework").is_dir()

@@ -55,3 +55,15 @@ def test_healthz_is_503_when_database_unreachable(tmp_path):
     assert body["status"] == "error"
     assert body["database"] == "error: OperationalError"
     assert body["broker"] == "ok"
+
+
+@pytest.mark.django_db
+def test_healthz_answers_probes_that_use_an_address_not_in_allowed_hosts(client, settings):
+    """docker-compose probes http://127.0.0.1:8000/healthz while ALLOWED_HOSTS names the public host."""
+    settings.ALLOWED_HOSTS = ["streamhook.example"]
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/healthz", HTTP_HOST="10.1.2.3:8000")
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+    # Everything else still checks the host.
+    assert client.get("/admin/login/", HTTP_HOST="10.1.2.3:8000").status_code == 400

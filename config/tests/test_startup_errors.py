@@ -105,7 +105,7 @@ def test_celery_worker_refuses_to_start_without_its_database(tmp_path):
 
 
 def test_gunicorn_stops_with_the_configuration_error(tmp_path):
-    result = _run([str(BIN / "gunicorn"), "config.wsgi:application", "--bind", "127.0.0.1:0"],
+    result = _run([str(BIN / "gunicorn"), "config.wsgi:application", "--bind", "127.0.0.1:0", "--no-control-socket"],
                   {"DJANGO_SETTINGS_MODULE": "config.settings.production"}, tmp_path)
     assert result.returncode == 3  # gunicorn's "worker failed to boot": the master stops too
     assert "configuration error: DJANGO_SECRET_KEY must be set in the environment" in result.stderr.splitlines()
