@@ -60,7 +60,26 @@ DELIVERY_OUT = {
          "status_code": 200, "response_body": "OK", "error": "", "succeeded": True},
     ],
 }
-NOT_FOUND = OpenApiResponse(description="No such endpoint for your tenant.")
+
+
+def _error(description: str, example: dict, status: int = 400) -> OpenApiResponse:
+    """An error answer: DRF's body, `{field: [messages]}` for invalid input, `{"detail": ...}` otherwise."""
+    return OpenApiResponse(response=OpenApiTypes.OBJECT, description=description, examples=[
+        OpenApiExample(description, value=example, response_only=True, status_codes=[str(status)])])
+
+
+NOT_FOUND = _error("No such endpoint for your tenant.", {"detail": "No Endpoint matches the given query."}, 404)
+DELIVERY_NOT_FOUND = _error("No such delivery for your tenant.", {"detail": "No Delivery matches the given query."},
+                            404)
+INVALID_FIELD = _error("A field is invalid; each invalid field is named.",
+                       {"url": ["host 'intranet.example.net' resolves to a private address 10.0.0.7; webhooks "
+                                "are sent only to public addresses"],
+                        "events": ["Unknown event type(s): stream.liev. ..."]})
+TEST_INVALID = _error("`event_type` is unknown, or the endpoint is disabled.",
+                      {"event_type": ["Unknown event type 'no.such'. See GET /api/v1/webhooks/events."]})
+FILTER_INVALID = _error("A filter is invalid.",
+                        {"status": ["Select a valid choice. lost is not one of the available choices."]})
+SINCE_INVALID = _error("`since` is missing or invalid.", {"since": ["This field is required."]})
 
 
 def _as_drf_error(exc: DjangoValidationError) -> ValidationError:
@@ -97,7 +116,7 @@ class EndpointViewSet(
         summary="Create a webhook endpoint",
         description="The response is the only one besides `GET /{id}/secret` that shows the signing secret.",
         request=EndpointSerializer,
-        responses={201: EndpointCreatedSerializer, 400: OpenApiResponse(description="A field is invalid.")},
+        responses={201: EndpointCreatedSerializer, 400: INVALID_FIELD},
         examples=[
             OpenApiExample("Standard Webhooks receiver", value=ENDPOINT_EXAMPLE, request_only=True),
             OpenApiExample("RealCast-style receiver", value=REALCAST_EXAMPLE, request_only=True),
@@ -115,13 +134,13 @@ class EndpointViewSet(
         return Response(EndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Replace a webhook endpoint's settings", request=EndpointSerializer,
-                   responses={200: EndpointSerializer, 400: OpenApiResponse(description="A field is invalid."),
+                   responses={200: EndpointSerializer, 400: INVALID_FIELD,
                               404: NOT_FOUND})
     def update(self, request, *args, **kwargs):
         return self._update(request, partial=False)
 
     @extend_schema(summary="Change some of a webhook endpoint's settings", request=EndpointSerializer,
-                   responses={200: EndpointSerializer, 400: OpenApiResponse(description="A field is invalid."),
+                   responses={200: EndpointSerializer, 400: INVALID_FIELD,
                               404: NOT_FOUND},
                    examples=[OpenApiExample("pause", value={"is_active": False}, request_only=True),
                              OpenApiExample("subscribe to more", value={"events": ["stream.live", "stream.offline"]},
@@ -163,7 +182,7 @@ class EndpointViewSet(
         description="Sends one event of `event_type` (default `webhook.test`) with the catalogue's example "
                     "payload, to this endpoint only, through the normal signed delivery path.",
         request=TestSendInputSerializer,
-        responses={202: TestSentSerializer, 400: OpenApiResponse(description="`event_type` is unknown."),
+        responses={202: TestSentSerializer, 400: TEST_INVALID,
                    404: NOT_FOUND},
         examples=[
             OpenApiExample("stream.live", value={"event_type": "stream.live"}, request_only=True),
@@ -191,7 +210,7 @@ class EndpointViewSet(
             OpenApiParameter("until", OpenApiTypes.DATETIME, description="Created before (ISO 8601)."),
             OpenApiParameter("page", int), OpenApiParameter("page_size", int),
         ],
-        responses={200: DeliverySerializer(many=True), 400: OpenApiResponse(description="A filter is invalid."),
+        responses={200: DeliverySerializer(many=True), 400: FILTER_INVALID,
                    404: NOT_FOUND},
         examples=[OpenApiExample("delivery", response_only=True, value=DELIVERY_OUT)],  # paginated by spectacular
         filters=False,
@@ -240,7 +259,7 @@ class EndpointViewSet(
     @extend_schema(
         summary="Re-send everything that failed since a time",
         request=RecoverInputSerializer,
-        responses={202: RecoveredSerializer, 400: OpenApiResponse(description="`since` is missing or invalid."),
+        responses={202: RecoveredSerializer, 400: SINCE_INVALID,
                    404: NOT_FOUND},
         examples=[
             OpenApiExample("since", value={"since": "2026-11-22T00:00:00Z"}, request_only=True),
@@ -261,7 +280,7 @@ class EndpointViewSet(
 
 @extend_schema_view(
     retrieve=extend_schema(summary="Get one delivery with its attempts",
-                           responses={200: DeliverySerializer, 404: OpenApiResponse(description="No such delivery.")},
+                           responses={200: DeliverySerializer, 404: DELIVERY_NOT_FOUND},
                            examples=[OpenApiExample("delivery", value=DELIVERY_OUT, response_only=True)]),
 )
 class DeliveryViewSet(TenantScopedMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -276,7 +295,7 @@ class DeliveryViewSet(TenantScopedMixin, mixins.RetrieveModelMixin, viewsets.Gen
         summary="Send a delivery again",
         description="Queues the same event (same `webhook-id`) for this endpoint again, whatever its state.",
         request=None,
-        responses={202: RedeliveredSerializer, 404: OpenApiResponse(description="No such delivery.")},
+        responses={202: RedeliveredSerializer, 404: DELIVERY_NOT_FOUND},
         examples=[OpenApiExample("queued", value={"delivery_id": 42, "status": "pending"}, response_only=True,
                                  status_codes=["202"])],
     )

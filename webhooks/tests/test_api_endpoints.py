@@ -299,21 +299,43 @@ def test_anonymous_callers_are_refused(client):
     assert client.post("/api/v1/webhooks", {"url": URL}).status_code in (401, 403)
 
 
-def test_openapi_documents_every_subscription_operation():
-    from drf_spectacular.generators import SchemaGenerator
-
-    schema = SchemaGenerator().get_schema(request=None, public=True)
+def test_openapi_documents_every_subscription_operation(client):
+    """`/api/schema/` as a client fetches it: every action is there with a summary, a typed success
+    answer, a request body where one is read, and its error answers."""
+    response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    schema = response.json()
     ours = {p: ops for p, ops in schema["paths"].items() if p.startswith(("/api/v1/webhooks", "/api/v1/deliveries"))}
-    assert {"/api/v1/webhooks/", "/api/v1/webhooks/events/", "/api/v1/webhooks/{id}/test/",
-            "/api/v1/webhooks/{id}/deliveries/", "/api/v1/webhooks/{id}/stats/", "/api/v1/webhooks/{id}/secret/",
-            "/api/v1/webhooks/{id}/rotate-secret/", "/api/v1/webhooks/{id}/recover/",
-            "/api/v1/deliveries/{id}/redeliver/"} <= set(ours)
-    for path, operations in ours.items():
-        for method, operation in operations.items():
-            if method in ("get", "post", "put", "patch", "delete"):
-                assert operation.get("summary"), (method, path)
-    created = schema["paths"]["/api/v1/webhooks/"]["post"]["responses"]["201"]["content"]["application/json"]
+    operations = {(method, path): op for path, ops in ours.items() for method, op in ops.items()
+                  if method in ("get", "post", "put", "patch", "delete")}
+    assert set(operations) == {
+        ("get", "/api/v1/webhooks/"), ("post", "/api/v1/webhooks/"), ("get", "/api/v1/webhooks/events/"),
+        ("get", "/api/v1/webhooks/{id}/"), ("put", "/api/v1/webhooks/{id}/"), ("patch", "/api/v1/webhooks/{id}/"),
+        ("delete", "/api/v1/webhooks/{id}/"), ("post", "/api/v1/webhooks/{id}/test/"),
+        ("get", "/api/v1/webhooks/{id}/deliveries/"), ("get", "/api/v1/webhooks/{id}/stats/"),
+        ("get", "/api/v1/webhooks/{id}/secret/"), ("post", "/api/v1/webhooks/{id}/rotate-secret/"),
+        ("post", "/api/v1/webhooks/{id}/recover/"), ("get", "/api/v1/deliveries/{id}/"),
+        ("post", "/api/v1/deliveries/{id}/redeliver/"),
+    }
+    with_body = {("post", "/api/v1/webhooks/"), ("put", "/api/v1/webhooks/{id}/"), ("patch", "/api/v1/webhooks/{id}/"),
+                 ("post", "/api/v1/webhooks/{id}/test/"), ("post", "/api/v1/webhooks/{id}/recover/")}
+    for (method, path), operation in operations.items():
+        where = (method, path)
+        assert operation.get("summary"), where
+        success = [code for code in operation["responses"] if code.startswith("2")]
+        assert len(success) == 1, where
+        if success != ["204"]:
+            assert operation["responses"][success[0]]["content"]["application/json"]["schema"], where
+        if "{id}" in path:
+            assert "404" in operation["responses"], where
+        assert ("requestBody" in operation) == (where in with_body), where
+        if where in with_body:
+            assert "400" in operation["responses"], where
+            assert operation["requestBody"]["content"]["application/json"]["schema"], where
+    created = ours["/api/v1/webhooks/"]["post"]["responses"]["201"]["content"]["application/json"]
     assert created["examples"]
+    assert "secret" in schema["components"]["schemas"]["EndpointCreated"]["properties"]
+    assert "secret" not in schema["components"]["schemas"]["Endpoint"]["properties"]
 
 
 _json = st.recursive(
