@@ -154,3 +154,24 @@ def test_a_non_staff_user_cannot_use_the_admin(client, tenant_ctx):
     client.force_login(tenant_ctx.owner)
     assert client.get("/admin/webhooks/endpoint/").status_code == 302
     assert Endpoint.objects.count() == 0
+
+
+@pytest.mark.parametrize("page", ["/admin/webhooks/endpoint/", "/admin/webhooks/delivery/", "/admin/webhooks/event/"])
+def test_list_pages_take_the_same_number_of_queries_for_3_rows_and_for_30(admin_client, tenant, page):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(page).status_code == 200
+        return len(captured)
+
+    def add(count):
+        for n in range(count):
+            endpoint = services.endpoint_create(tenant=tenant, url=f"{URL}/{n}")
+            delivery_for(endpoint, status="succeeded" if n % 2 else "failed", attempts=2)
+
+    add(3)
+    few = queries()
+    add(27)
+    assert queries() == few  # nothing is loaded per row: badges, rates, event types come with the page
