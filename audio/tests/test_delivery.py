@@ -2,11 +2,14 @@
 (the `standard` payload style seed 001's frontend reads) to a subscribed endpoint."""
 
 import json
+import threading
 import time
 
 import pytest
 from django.core.management import call_command
+from werkzeug import Response
 
+from audio import services
 from webhooks.tests.engine import endpoint_make
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -37,3 +40,33 @@ def test_levels_and_status_reach_a_standard_style_endpoint(celery_worker, tenant
     assert set(level["data"]) == {"audioLevel", "timestamp", "sessionId", "rmsDbfs", "peakDbfs", "clip"}
     assert level["data"]["audioLevel"] == 61.6 and level["data"]["rmsDbfs"] == -23.01
     assert level["data"]["sessionId"] == statuses[0]["sessionId"]
+
+
+def test_a_slow_frontend_gets_the_latest_levels_in_order_not_a_backlog(celery_worker, tenant, httpserver,
+                                                                       monkeypatch):
+    """Seed 001's frontend answering in 0.4 s while levels come ten a second: it receives fewer levels
+    than were emitted, never an older one after a newer one, and the last level emitted."""
+    def slow(request):
+        threading.Event().wait(0.4)
+        return Response("ok")
+
+    httpserver.expect_request("/api/webhook/receive", method="POST").respond_with_handler(slow)
+    endpoint_make(tenant, httpserver.url_for("/api/webhook/receive"), events=["audio.level"])
+    published = []
+    real = services.level_publish
+    monkeypatch.setattr(services, "level_publish", lambda **kw: published.append(real(**kw)) or published[-1])
+    call_command("sample_audio", "--source", "synth", "--synth", "noise", "--duration", "2", "--quiet")
+    assert len(published) >= 15
+
+    def received():
+        return [json.loads(request.get_data())["data"] for request, _ in httpserver.log]
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and published[-1]["timestamp"] not in [d["timestamp"] for d in received()]:
+        time.sleep(0.2)
+    got = received()
+    stamps = [d["timestamp"] for d in got]
+    assert stamps[-1] == published[-1]["timestamp"], (stamps, published[-1])  # the latest value arrived
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)  # in order, each once
+    assert len(got) < len(published) / 2, (len(got), len(published))  # coalesced, not a backlog
+    assert all(d in published for d in got)
