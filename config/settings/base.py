@@ -195,6 +195,7 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "webhooks.models.Delivery.Status",
         "EndpointSignatureSchemeEnum": "webhooks.models.Endpoint.Scheme",
         "InboundSignatureSchemeEnum": "webhooks.inbound.models.InboundSource.Scheme",
+        "InboundMessageStatusEnum": "webhooks.inbound.models.InboundMessage.Status",
         "RecordingStatusEnum": "recordings.models.Recording.Status",
     },
 }

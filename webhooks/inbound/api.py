@@ -4,9 +4,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.scoping import TenantScopedMixin
-from webhooks.inbound.models import InboundSource
-from webhooks.inbound.serializers import InboundSourceCreatedSerializer, InboundSourceSerializer
+from webhooks.inbound.filters import InboundMessageFilter
+from webhooks.inbound.models import InboundMessage, InboundSource
+from webhooks.inbound.serializers import (
+    InboundMessageDetailSerializer,
+    InboundMessageSerializer,
+    InboundSourceCreatedSerializer,
+    InboundSourceSerializer,
+)
 from webhooks.inbound.services import (
+    message_process,
     source_create,
     source_drop_previous_secrets,
     source_rotate_key,
@@ -61,3 +68,34 @@ class InboundSourceViewSet(
         source = self.get_object()
         source.api_key = source_rotate_key(source=source)
         return Response(InboundSourceCreatedSerializer(source, context={"request": request}).data)
+
+
+class InboundMessageViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """What your senders posted, newest first: find failures, see the answer they got, replay them.
+
+    Seed 003's "status dashboard" and "failed webhooks can be retried manually", as an API.
+    """
+
+    queryset = InboundMessage.objects.all()
+    filterset_class = InboundMessageFilter
+    ordering_fields = ["received_at", "processed_at"]
+    ordering = ["-received_at", "-id"]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset if self.action != "list" else queryset.defer("body", "headers", "response_body", "traceback")
+
+    def get_serializer_class(self):
+        return InboundMessageSerializer if self.action == "list" else InboundMessageDetailSerializer
+
+    @extend_schema(request=None, responses={200: InboundMessageDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def replay(self, request, pk=None):
+        """Run the handler again on the stored raw body (handlers are idempotent); answers the message after."""
+        message = self.get_object()
+        if message.status == InboundMessage.Status.DUPLICATE:
+            return Response({"detail": f"A duplicate keeps no body; replay the original ({message.duplicate_of_id})."},
+                            status=status.HTTP_409_CONFLICT)
+        message_process(message_pk=message.pk, force=True)
+        message.refresh_from_db()
+        return Response(InboundMessageDetailSerializer(message, context={"request": request}).data)

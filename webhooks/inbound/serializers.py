@@ -75,10 +75,32 @@ class InboundSourceCreatedSerializer(InboundSourceSerializer):
 
 
 class InboundMessageSerializer(serializers.ModelSerializer):
+    """What a sender's tenant sees of a message: enough to find failures and replay them."""
+
     class Meta:
         model = InboundMessage
         fields = [
             "id", "source", "message_id", "received_at", "handler", "status", "error", "attempts",
-            "processed_at", "response_status", "duplicate_count", "sha256",
+            "processed_at", "response_status", "duplicate_of", "duplicate_count", "last_duplicate_at", "sha256",
         ]
         read_only_fields = fields
+
+
+class InboundMessageDetailSerializer(InboundMessageSerializer):
+    """Adds the stored headers (credentials never stored), the answer given, and the raw body as text.
+
+    The traceback stays in the admin: it describes our code, not the sender's request.
+    """
+
+    body = serializers.SerializerMethodField(help_text="The raw body decoded as UTF-8 (invalid bytes replaced).")
+    body_size = serializers.SerializerMethodField()
+
+    class Meta(InboundMessageSerializer.Meta):
+        fields = [*InboundMessageSerializer.Meta.fields, "headers", "response_body", "body_size", "body"]
+        read_only_fields = fields
+
+    def get_body(self, message: InboundMessage) -> str:
+        return bytes(message.body or b"").decode("utf-8", errors="replace")
+
+    def get_body_size(self, message: InboundMessage) -> int:
+        return len(message.body or b"")
