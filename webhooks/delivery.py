@@ -62,6 +62,17 @@ def classify(status: int | None) -> Outcome:
     return Outcome.FAILED
 
 
+def failure_text(response: http.Response) -> str:
+    """What went wrong, for `last_error`; a redirect says where it pointed, since that is the fix."""
+    if response.error:
+        return response.error
+    if 300 <= response.status < 400:
+        location = response.headers.get("Location") or response.headers.get("location")
+        where = f" to {location[:500]}" if location else ""
+        return f"HTTP {response.status}: redirect{where} not followed; set the endpoint's URL to the final address"
+    return f"HTTP {response.status}"
+
+
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     """Seconds asked for by a `Retry-After` header (delta-seconds or an HTTP date), or None."""
     if not value:
@@ -330,7 +341,7 @@ def _record(*, jobs: list[_Job], finished, deferred, now: datetime, report: Send
             continue
         delivery.attempt_count += 1
         delivery.last_status_code = response.status
-        delivery.last_error = response.error or f"HTTP {response.status}"
+        delivery.last_error = failure_text(response)
         delivery.locked_until = None
         if outcome is Outcome.GONE:
             gone[endpoint.pk] = (endpoint, "HTTP 410 Gone")

@@ -162,6 +162,8 @@ def test_redirects_are_not_followed(tenant, httpserver):
     [delivery] = publish(tenant)
     assert delivery.status == "failed" and delivery.last_status_code == 302
     assert [request.path for request, _ in httpserver.log] == ["/moved"]
+    assert delivery.last_error == (f"HTTP 302: redirect to {httpserver.url_for('/elsewhere')} not followed; "
+                                   "set the endpoint's URL to the final address")
 
 
 def test_rotation_sends_both_signatures_until_the_old_secret_expires(tenant, httpserver):
@@ -326,3 +328,32 @@ def test_no_secret_signature_or_url_credential_reaches_the_logs(tenant, httpserv
     signatures = [s for request, _ in httpserver.log for s in request.headers["webhook-signature"].split(" ")]
     for secret_text in [old, new, old.removeprefix("whsec_"), new.removeprefix("whsec_"), "tok-3f9a77", *signatures]:
         assert secret_text not in logged
+
+
+def test_webhook_timestamp_is_the_attempts_time_and_the_signature_covers_it(tenant, httpserver):
+    """Standard Webhooks: the timestamp is when we send, not when the event happened, so a retry or a
+    redelivery of an old event still passes a receiver's 5-minute tolerance."""
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    endpoint = endpoint_make(tenant, httpserver.url_for("/hook"))
+    event = Event.objects.create(tenant=tenant, type="webhook.test", data={"n": 1},
+                                 created_at=timezone.now() - timedelta(hours=3))
+    Delivery.objects.create(tenant=tenant, event=event, endpoint=endpoint, next_attempt_at=timezone.now())
+    before = int(time.time())
+    deliveries_send_due(grace=0)
+    request = httpserver.log[-1][0]
+    sent_at = int(request.headers["webhook-timestamp"])
+    assert before <= sent_at <= int(time.time())
+    assert request.get_json()["timestamp"] == signing.format_timestamp(event.created_at)  # the event's own time
+    Webhook(endpoint.secret).verify(request.get_data(), dict(request.headers))  # checks tolerance and signature
+
+
+def test_endpoint_disable_emits_endpoint_disabled_once(tenant):
+    from webhooks.delivery import endpoint_disable
+
+    endpoint = endpoint_make(tenant, "http://127.0.0.1:9/hook")
+    assert endpoint_disable(endpoint=endpoint, reason="HTTP 410 Gone") is True
+    stale = Endpoint.objects.get(pk=endpoint.pk)
+    stale.is_active = True  # another batch still holds the endpoint as it was loaded before
+    assert endpoint_disable(endpoint=stale, reason="every delivery failed") is False
+    assert Event.objects.filter(type="endpoint.disabled").count() == 1
+    assert Endpoint.objects.get(pk=endpoint.pk).disabled_reason == "HTTP 410 Gone"
