@@ -14,7 +14,8 @@ Two schemes, as configured on the endpoint:
   content is `{id}.{timestamp}.{body}`, keyed with the base64-decoded part of the `whsec_` secret.
   The timestamp must be within `tolerance` seconds of now, in either direction (replay protection).
 - `hmac-sha256-hex`: one header (e.g. `X-RealCast-Signature`) holding `sha256=<hex HMAC-SHA256>` of the
-  body, keyed with the secret string's UTF-8 bytes exactly as shown.
+  body, keyed with the secret string's UTF-8 bytes exactly as shown. Only the body is signed, so there
+  is no timestamp to check: de-duplicate on `X-Webhook-Id` to refuse replays.
 
 Every comparison is constant-time. Failures raise `WebhookVerificationError` with the reason.
 """
