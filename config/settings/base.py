@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "webhooks",
     "webhooks.inbound",
@@ -143,6 +144,7 @@ ANALYTICS_ROLLUP_MARGIN = env.int("ANALYTICS_ROLLUP_MARGIN", default=300)
 # Webhook delivery engine knobs (defaults and the rest in webhooks/conf.py).
 WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=90)
 WEBHOOKS_SEND_THREADS = env.int("WEBHOOKS_SEND_THREADS", default=32)
+WEBHOOKS_BATCH_SIZE = env.int("WEBHOOKS_BATCH_SIZE", default=100)
 # Host names whose private addresses subscriber URLs may still target (an internal receiver).
 WEBHOOKS_ALLOWED_HOSTS = env.list("WEBHOOKS_ALLOWED_HOSTS", default=[])
 
@@ -189,6 +191,11 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI served from our own static files, not a CDN: /api/docs/ works offline and
+    # under a strict Content-Security-Policy.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Two apps use the same field names with different choices; name each enum once.
     "ENUM_NAME_OVERRIDES": {
