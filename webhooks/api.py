@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from accounts.scoping import TenantScopedMixin
 from webhooks import selectors, services
-from webhooks.filters import DeliveryFilter
+from webhooks.filters import DeliveryFilter, EndpointFilter
 from webhooks.models import Delivery, Endpoint
 from webhooks.registry import all_event_types
 from webhooks.serializers import (
@@ -110,7 +110,7 @@ class EndpointViewSet(
     queryset = Endpoint.objects.filter(deleted_at__isnull=True).order_by("-created_at", "-id")
     serializer_class = EndpointSerializer
     lookup_value_regex = r"\d+"
-    filterset_fields = ["is_active", "signature_scheme"]
+    filterset_class = EndpointFilter
 
     @extend_schema(
         summary="Create a webhook endpoint",

@@ -1,8 +1,23 @@
-"""Query-string filters of the delivery lists (`GET /api/v1/webhooks/{id}/deliveries`)."""
+"""Query-string filters of the endpoint and delivery lists. An invalid value is a 400 naming the
+filter, never silently ignored (a typo must not return everything)."""
 
 import django_filters
 
-from webhooks.models import Delivery
+from webhooks.models import Delivery, Endpoint
+
+BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+class EndpointFilter(django_filters.FilterSet):
+    is_active = django_filters.TypedChoiceFilter(
+        choices=[(k, k) for k in BOOLEANS], coerce=lambda value: BOOLEANS[value],
+        help_text="`true` or `false`.",
+    )
+    signature_scheme = django_filters.ChoiceFilter(choices=Endpoint.Scheme.choices)
+
+    class Meta:
+        model = Endpoint
+        fields = ["is_active", "signature_scheme"]
 
 
 class DeliveryFilter(django_filters.FilterSet):

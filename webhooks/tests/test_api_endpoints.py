@@ -103,6 +103,23 @@ def test_list_shows_only_the_callers_live_endpoints(api_client, other_api_client
     assert "secret" not in body["results"][0]
 
 
+def test_the_list_filters_by_state_and_scheme_and_refuses_bad_filter_values(api_client):
+    on = create(api_client).json()["id"]
+    off = create(api_client, is_active=False, signature_scheme="hmac-sha256-hex").json()["id"]
+
+    def ids(**params):
+        response = api_client.get("/api/v1/webhooks", params)
+        assert response.status_code == 200, response.content
+        return [e["id"] for e in response.json()["results"]]
+
+    assert ids(is_active="true") == ids(is_active="1") == [on]
+    assert ids(is_active="false") == [off]
+    assert ids(signature_scheme="hmac-sha256-hex") == [off]
+    for params, field in [({"is_active": "maybe"}, "is_active"), ({"signature_scheme": "md5"}, "signature_scheme")]:
+        response = api_client.get("/api/v1/webhooks", params)
+        assert response.status_code == 400 and field in response.json(), response.content
+
+
 @pytest.mark.parametrize(
     "fields, field",
     [
