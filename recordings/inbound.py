@@ -94,7 +94,7 @@ def parse_recorder_payload(payload: dict) -> RecorderPayload:
 
     raw_id = payload.get("recording_id")
     recording_id = ""
-    if raw_id is None or raw_id == "":
+    if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):  # "   " would upsert an empty id
         missing.append("recording_id")
     elif isinstance(raw_id, bool) or not isinstance(raw_id, int | str):
         errors["recording_id"] = ["Must be an integer or a string."]

@@ -29,8 +29,8 @@ payloads = st.one_of(
         {},
         optional={
             **{k: json_values for k in SEED_KEYS},
-            "recording_id": st.one_of(st.integers(min_value=0, max_value=5), st.sampled_from(["1", "2", ""]),
-                                      json_values),
+            "recording_id": st.one_of(st.integers(min_value=0, max_value=5),
+                                      st.sampled_from(["1", "2", "", "  ", " 2 "]), json_values),
             "user_info": user_info,
             "created_at": st.one_of(st.sampled_from(["2025-10-25 01:55:59.374860", "2025-13-45 99:00",
                                                      "2025-10-24T21:57:22Z"]), json_values),
@@ -67,6 +67,7 @@ def test_recorder_webhook_never_5xx_and_changes_only_on_success(client, key, pay
     else:
         assert answer["status"] == "error" and answer["message"]
         assert after == before  # a refused payload changes no recording
+    assert not Recording.objects.filter(recording_id__regex=r"^\s*$").exists()  # never an empty id
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

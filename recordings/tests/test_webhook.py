@@ -90,6 +90,10 @@ def test_user_of_another_tenant_is_not_found(client, tenant, other_tenant, key):
     ({k: v for k, v in SEED_CURL.items() if k != "user_info"}, ["user_info.email"]),
     (payload(user_info={"username": "souvik"}), ["user_info.email"]),
     ({"title": "nothing else"}, ["recording_id", "user_info.email"]),
+    (payload(recording_id="   "), ["recording_id"]),
+    (payload(recording_id=""), ["recording_id"]),
+    (payload(user_info={"email": "  "}), ["user_info.email"]),
+    (payload(recording_id=None, user_info={"email": None}), ["recording_id", "user_info.email"]),
 ])
 def test_missing_fields_are_400_naming_them(client, souvik, key, data, missing):
     response = post(client, data, key)
