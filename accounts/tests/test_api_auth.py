@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, Membership, Tenant
@@ -90,3 +91,22 @@ def test_bad_token_answer_names_the_problem_and_the_scheme(tenant_ctx):
     assert response.status_code == 401
     assert response.json() == {"detail": "Invalid or revoked API token."}
     assert response["WWW-Authenticate"] == 'Bearer realm="streamhook"'
+
+
+def test_lists_are_paginated_and_filterable(api_client):
+    for n in range(3):
+        assert api_client.post("/api/v1/tokens", {"name": f"ci-{n}"}, format="json").status_code == 201
+    page = api_client.get("/api/v1/tokens", {"page_size": 2}).json()
+    assert page["count"] == 4 and len(page["results"]) == 2 and page["next"]
+    assert len(api_client.get(page["next"]).json()["results"]) == 2
+    assert [t["name"] for t in api_client.get("/api/v1/tokens", {"name": "ci-1"}).json()["results"]] == ["ci-1"]
+    assert api_client.get("/api/v1/tokens", {"page": 99}).status_code == 404
+    assert api_client.get("/api/v1/tokens", {"page_size": 10_000}).json()["count"] == 4  # capped, not refused
+
+
+def test_session_user_must_send_csrf_token_to_write(tenant_ctx):
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.login(username="owner@acme.test", password="pw-acme-123")
+    response = csrf_client.post("/api/v1/tokens", {"name": "x"}, content_type="application/json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
