@@ -95,3 +95,41 @@ def test_dead_sound_server_ends_with_one_line_and_exit_3(pulse, tenant):
     assert len(lines) == 1 and lines[0].startswith("audio unavailable: stream died"), err
     assert "Traceback" not in err
     assert ListeningSession.objects.get().status == "error"
+
+
+def _recording_streams(pulse) -> list[str]:
+    """PulseAudio's source outputs: one per open capture stream (ours is the only client)."""
+    result = pulse._ctl("list", "short", "source-outputs")
+    assert result.returncode == 0, result.stderr
+    return [line for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_follow_opens_the_device_only_while_a_session_is_active(pulse, tenant):
+    from audio import services
+
+    proc = start_command("--follow", "--source", "device", "--device", "vsink.monitor", "--tenant", "acme",
+                         env=command_env(**pulse.env))
+    try:
+        read_line(proc, "following the listening sessions of acme", timeout=60)
+        assert _recording_streams(pulse) == []  # no session: nothing is recording
+        session = services.listening_start(tenant=tenant).session
+        read_line(proc, f"session {session.session_id} active", timeout=30)
+        read_line(proc, TICK, timeout=30)
+        assert len(_recording_streams(pulse)) == 1  # the device is open
+        services.listening_stop(tenant=tenant)
+        read_line(proc, f"session {session.session_id} ended; waiting", timeout=30)
+        assert _recording_streams(pulse) == []  # and closed again
+        second = services.listening_start(tenant=tenant).session
+        read_line(proc, f"session {second.session_id} active", timeout=30)
+        read_line(proc, TICK, timeout=30)
+        assert len(_recording_streams(pulse)) == 1
+    finally:
+        stop_process(proc, signal.SIGTERM)
+    assert proc.returncode == 0, proc.stderr.read()
+    assert _recording_streams(pulse) == []
+    session.refresh_from_db()
+    second.refresh_from_db()
+    assert session.status == "stopped" and session.tick_count > 0
+    # The API owns a followed session: SIGTERM closes the input but leaves the session to the API, so a
+    # restarted follower picks it up again.
+    assert second.status == "active" and "vsink.monitor" in second.source and second.tick_count > 0
