@@ -31,6 +31,14 @@ def _forget_inbound_sources():
     forget_sources()
 
 
+@pytest.fixture(autouse=True)
+def _no_fan_out_wake_pending():
+    """A wake-up flag left by an earlier test (whose task nobody consumed) must not hold back this one's."""
+    from webhooks.fanout import fan_out_wake_release
+
+    fan_out_wake_release()
+
+
 @pytest.fixture
 def tenant_ctx(db) -> TenantCreated:
     return tenant_create(slug="acme", owner_email="owner@acme.test", password="pw-acme-123")

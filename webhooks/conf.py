@@ -22,6 +22,8 @@ DEFAULTS = {
     "WEBHOOKS_LEASE_SECONDS": 90,  # a claimed delivery is another worker's to retry after this
     "WEBHOOKS_SWEEP_GRACE": 3.0,  # the sweep leaves fresh rows this long to their own task
     "WEBHOOKS_SWEEP_BUDGET": 20.0,  # seconds one sweep keeps claiming due deliveries
+    # Seconds the "a fan-out task is queued" flag outlives a lost task (fanout.py, Redis only).
+    "WEBHOOKS_FAN_OUT_WAKE_SECONDS": 2,
 }
 
 

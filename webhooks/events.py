@@ -7,6 +7,7 @@ Nothing here may break the caller (seed 002: "won't fail the main operation"), e
 emitting an unregistered type under strict mode, which is a programming error.
 """
 
+import json
 import logging
 import sys
 
@@ -45,8 +46,11 @@ def emit(type: str, data: dict, *, tenant: Tenant) -> Event | None:
     try:
         if not event_type.durable:
             return _emit_ephemeral(type, data, tenant)
-        with transaction.atomic():  # a savepoint: a failed insert leaves the caller's transaction usable
-            event = Event.objects.create(tenant=tenant, type=type, data=data, created_at=timezone.now())
+        _check_storable(data)
+        # No savepoint around the insert (two round trips on every ingest): what could make the
+        # database refuse the row is refused above, so an error past this point is the database
+        # itself failing, and that fails the caller's transaction whatever emit() does.
+        event = Event.objects.create(tenant=tenant, type=type, data=data, created_at=timezone.now())
         transaction.on_commit(lambda: _enqueue_fan_out(event.pk))
         return event
     except Exception:
@@ -54,15 +58,25 @@ def emit(type: str, data: dict, *, tenant: Tenant) -> Event | None:
         return None
 
 
+def _check_storable(data: dict) -> None:
+    """Raise for data the outbox row can't hold: not JSON, NaN/Infinity, or a NUL (PostgreSQL's jsonb refuses both)."""
+    if not isinstance(data, dict):
+        raise TypeError(f"event data must be a dict, not {type(data).__name__}")
+    if "\\u0000" in json.dumps(data, allow_nan=False):
+        raise ValueError("event data contains a NUL character")
+
+
 async def aemit(type: str, data: dict, *, tenant: Tenant) -> Event | None:
     return await sync_to_async(emit)(type, data, tenant=tenant)
 
 
 def _enqueue_fan_out(event_id: str) -> None:
+    from webhooks.fanout import fan_out_wake_claim
     from webhooks.tasks import fan_out_event
 
     try:
-        fan_out_event.delay(event_id)
+        if fan_out_wake_claim():  # else a queued fan-out task will find this event (see fanout.py)
+            fan_out_event.delay(event_id)
     except Exception:  # broker down: the sweep picks the row up later
         logger.warning("could not enqueue fan-out of %s; the sweep will retry", event_id, exc_info=True)
 

@@ -9,6 +9,9 @@ whoever created them (or, once their lease lapses, to the sweep).
 import logging
 from datetime import datetime
 
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -29,22 +32,56 @@ def endpoints_subscribed(*, tenant_id: int, event_type: str) -> list[Endpoint]:
     return [e for e in _live_endpoints(tenant_id) if subscribes(e.events, event_type)]
 
 
-def event_fan_out(*, event_id: str, now: datetime | None = None) -> list[Delivery]:
+# --- Waking a worker -------------------------------------------------------------------------
+#
+# Every committed event needs a worker to fan it out soon, but not a task message of its own: one
+# fan-out takes every event waiting. On Redis a flag per queue says "a fan-out task is queued and
+# has not started"; while it stands, emit() sends nothing (a Celery publish is most of an ingest
+# request's cost). The task clears the flag *before* it looks for waiting events, so an event
+# committed before the clearing is found by that look, and one committed after it sends a task of
+# its own. The flag expires after WEBHOOKS_FAN_OUT_WAKE_SECONDS in case its task is lost, and the
+# beat sweep remains the backstop for any event left waiting.
+
+
+def _wake_flag() -> tuple[RedisCache | None, str]:
+    backend = caches["default"]
+    key = f"webhooks:fan-out-wake:{settings.CELERY_TASK_DEFAULT_QUEUE}"
+    return (backend if isinstance(backend, RedisCache) else None), key
+
+
+def fan_out_wake_claim() -> bool:
+    """Whether the caller should send a fan-out task (no wake-up is already queued). Always, off Redis."""
+    backend, key = _wake_flag()
+    if backend is None:
+        return True
+    return bool(backend.add(key, 1, timeout=conf.get("WEBHOOKS_FAN_OUT_WAKE_SECONDS")))
+
+
+def fan_out_wake_release() -> None:
+    """Called by the fan-out task as it starts, before it looks for waiting events."""
+    backend, key = _wake_flag()
+    if backend is not None:
+        backend.delete(key)
+
+
+def event_fan_out(*, event_id: str, now: datetime | None = None, wake_when_full: bool = False) -> list[Delivery]:
     """Fan out this event, and with it any other event still waiting (see `events_fan_out`).
 
     Returns the deliveries created now, already leased to the caller.
     """
-    return events_fan_out(first=event_id, now=now)
+    return events_fan_out(first=event_id, now=now, wake_when_full=wake_when_full)
 
 
 def events_fan_out(*, first: str | None = None, limit: int | None = None, older_than: datetime | None = None,
-                   now: datetime | None = None) -> list[Delivery]:
+                   now: datetime | None = None, wake_when_full: bool = False) -> list[Delivery]:
     """Fan out up to `limit` events that are not fanned out yet, `first` among them if it is waiting.
 
     Under load, many events wait at once; taking them together turns a few hundred small
     transactions a second into a few large ones. The events are locked with `skip_locked`
     (PostgreSQL), so concurrent fan-outs take disjoint events; on SQLite the write transaction
     serialises them. `older_than` leaves younger events to their own tasks (the sweep's use).
+    `wake_when_full`: a full batch may have left events waiting, so wake another worker for them
+    after commit (the fan-out task's use: their own wake-ups were folded into this one).
     """
     now = now or timezone.now()
     limit = limit or max(1, conf.get("WEBHOOKS_BATCH_SIZE") // 4)
@@ -68,6 +105,10 @@ def events_fan_out(*, first: str | None = None, limit: int | None = None, older_
             Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
             created = []
         Event.objects.filter(pk__in=[e.pk for e in events], fanned_out_at__isnull=True).update(fanned_out_at=now)
+        if wake_when_full and len(events) >= limit:
+            from webhooks.events import _enqueue_fan_out
+
+            transaction.on_commit(lambda: _enqueue_fan_out(None))
     return created
 
 

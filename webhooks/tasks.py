@@ -13,7 +13,7 @@ from django.utils import timezone
 from webhooks import conf
 from webhooks.delivery import deliveries_send, deliveries_send_claimed, deliveries_send_due
 from webhooks.ephemeral import ephemeral_deliver, parse_created_at
-from webhooks.fanout import event_fan_out, events_fan_out
+from webhooks.fanout import event_fan_out, events_fan_out, fan_out_wake_release
 from webhooks.jobs import job_tenant
 from webhooks.models import Delivery, Event
 
@@ -21,8 +21,9 @@ TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result
 
 
 @shared_task(name="webhooks.fan_out_event", **TASK_OPTIONS)
-def fan_out_event(event_id: str) -> None:
-    deliveries_send_claimed(deliveries=event_fan_out(event_id=event_id))
+def fan_out_event(event_id: str | None) -> None:
+    fan_out_wake_release()  # before looking: an event committed from here on sends its own wake-up
+    deliveries_send_claimed(deliveries=event_fan_out(event_id=event_id, wake_when_full=True))
 
 
 @shared_task(name="webhooks.deliver", **TASK_OPTIONS)
