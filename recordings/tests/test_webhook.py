@@ -106,23 +106,6 @@ def test_missing_fields_are_400_naming_them(client, souvik, key, data, missing):
     assert not Recording.objects.exists()
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"recording_id": [3]}, "recording_id"),
-    ({"recording_id": True}, "recording_id"),
-    ({"duration_seconds": "long"}, "duration_seconds"),
-    ({"user_info": "souvik"}, "user_info"),
-    ({"user_info": {"email": 42}}, "user_info.email"),
-    ({"created_at": "yesterday"}, "created_at"),
-    ({"uploaded_files": ["x"]}, "uploaded_files"),
-    ({"title": {"a": 1}}, "title"),
-])
-def test_wrong_types_are_400_naming_the_field(client, souvik, key, changes, field):
-    response = post(client, payload(**changes), key)
-    assert response.status_code == 400
-    body = response.json()
-    assert field in body["message"] and field in body["errors"]
-
-
 def test_recording_of_another_user_is_409(client, tenant, souvik, key):
     add_member(tenant, "other@fyelabs.com")
     assert post(client, SEED_CURL, key).status_code == 201
@@ -208,3 +191,44 @@ def test_subscriber_of_recording_events_receives_both(client, tenant, souvik, ke
     received = [json.loads(request.get_data()) for request, _ in httpserver.log]
     assert sorted(r["type"] for r in received) == ["recording.ready", "recording.updated"]
     assert {r["data"]["recording_id"] for r in received} == {"999"}
+
+
+
+def _with(keys: tuple, value) -> dict:
+    """The seed's full payload with the field at `keys` (a path of object keys) replaced."""
+    data = payload(SEED_FULL)
+    node = data
+    for name in keys[:-1]:
+        node = node[name]
+    node[keys[-1]] = value
+    return data
+
+
+SIZES = ("file_info", "individual_sizes_mb")
+# Every field of the seed's full payload, each with a value of a type it can't take: (named as, path, value).
+EVERY_FIELD = [
+    (name, keys or tuple(name.split(".")), value) for name, keys, value in [
+        ("recording_id", None, [1]), ("recording_id", None, 1.5), ("recording_id", None, {"id": 3}),
+        ("title", None, 5), ("title", None, ["t"]), ("created_at", None, 20251025),
+        ("created_at", None, "25/10/2025"), ("duration_seconds", None, "77"), ("duration_seconds", None, -1),
+        ("duration_seconds", None, True), ("duration_database", None, [77]), ("user_info", None, ["souvik"]),
+        ("user_info.email", None, []), ("user_info.email", None, True), ("user_info.username", None, 7),
+        ("file_info", None, 0.51), ("file_info.total_size_mb", None, "0.51"),
+        ("file_info.individual_sizes_mb", None, ["video.mkv"]),
+        ("file_info.individual_sizes_mb.video.mkv", (*SIZES, "video.mkv"), "big"),
+        ("uploaded_files", None, "https://x/video.mkv"), ("uploaded_files.video", None, 3),
+        ("uploaded_files.thumbnail", None, {"u": 1}), ("upload_timestamp", None, False),
+        ("upload_timestamp", None, "yesterday"), ("upload_source", None, ["bg"]), ("bucket_name", None, 1),
+        ("region", None, {"r": 1}),
+    ]
+]
+
+
+@pytest.mark.parametrize(("field", "keys", "value"), EVERY_FIELD, ids=[f"{f}={v!r}" for f, _, v in EVERY_FIELD])
+def test_every_field_of_the_wrong_type_is_400_naming_it(client, souvik, key, field, keys, value):
+    response = post(client, _with(keys, value), key)
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["status"] == "error" and body["message"].startswith("Invalid fields: ")
+    assert field in body["errors"] and field in body["message"], body
+    assert not Recording.objects.exists()
