@@ -109,10 +109,13 @@ def test_missing_fields_are_400_naming_them(client, souvik, key, data, missing):
 def test_recording_of_another_user_is_409(client, tenant, souvik, key):
     add_member(tenant, "other@fyelabs.com")
     assert post(client, SEED_CURL, key).status_code == 201
-    response = post(client, payload(user_info={"email": "other@fyelabs.com"}), key)
+    before = Recording.objects.values().get()
+    response = post(client, payload(user_info={"email": "other@fyelabs.com"}, title="Taken over"), key)
     assert response.status_code == 409
-    assert response.json()["status"] == "error"
-    assert Recording.objects.get().user == souvik
+    assert response.json() == {"status": "error", "message": "Recording 999 belongs to another user",
+                               "recording_id": 999}
+    assert Recording.objects.values().get() == before  # not a field changed, not even updated_at
+    assert not Event.objects.filter(type="recording.updated").exists()
 
 
 def test_no_key_is_401_and_nothing_is_stored(client, souvik):
