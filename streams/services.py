@@ -220,13 +220,14 @@ def session_start(
     *, tenant: Tenant, session_id: str, at: datetime, started_at: datetime | None = None,
     info: StreamInfo = NO_INFO,
 ) -> StreamSession:
-    """`stream_start` / RealCast `stream.live`. Emits `stream.live` the first time only."""
+    """`stream_start` / RealCast `stream.live`. Emits `stream.live` the first time only, and not for a
+    start that arrives after a newer end (the stream isn't live: a "now live!" post would be wrong)."""
     session = _locked_session(tenant=tenant, session_id=session_id)
     before = _snapshot(session)
     _apply(session, at=at, info=info)
     session.started_at = _earliest(session.started_at, started_at)
     _apply_status(session, at=started_at or at, status=StreamSession.Status.LIVE)
-    announce = session.live_announced_at is None
+    announce = session.live_announced_at is None and session.status == StreamSession.Status.LIVE
     if announce:
         session.live_announced_at = at
     _save(session, before)

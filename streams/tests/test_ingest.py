@@ -287,7 +287,7 @@ def rc_post(client, source, event: dict, *, webhook_id: str, signature: str | No
 
 def _process_received() -> None:
     """What the Celery task does, run here (the end-to-end worker test is in test_realcast_worker.py)."""
-    for pk in InboundMessage.objects.filter(status="received").values_list("pk", flat=True):
+    for pk in InboundMessage.objects.filter(status="received").order_by("pk").values_list("pk", flat=True):
         message_process(message_pk=pk)
 
 

@@ -86,9 +86,27 @@ EVENTS = [
 ]
 
 # Emitted once per row or first transition, whatever the order. (`stream.updated` depends on what
-# the session looked like when the update arrived, `viewer.joined` has no natural key.)
-ORDER_FREE_EVENTS = {"stream.live", "stream.offline", "stream.error", "track.classified", "chat.interaction",
-                     "chat.message.new"}
+# the session looked like when the update arrived, `viewer.joined` has no natural key, and
+# `stream.live` is not sent for a start that arrives after a newer end or error: see below.)
+ORDER_FREE_EVENTS = {"stream.offline", "stream.error", "track.classified", "chat.interaction", "chat.message.new"}
+
+
+def _index(event: str, **data) -> int:
+    return next(i for i, (_, p) in enumerate(EVENTS) if p.get("event", p.get("event_type")) == event
+                and all(p.get("data", {}).get(k) == v for k, v in data.items()))
+
+
+def _expected_live(order) -> dict:
+    """Announced when the start came before every newer status (the assistant's end; RealCast's error and end)."""
+    first = {i: n for n, i in enumerate(order)}
+    announced = {SID: first[_index("stream_start")] < first[_index("stream_end")],
+                 RC: first[_index("stream.live")] < min(first[_index("stream.error")], first[_index("stream.offline")])}
+    return {sid: 1 for sid, yes in announced.items() if yes}
+
+
+def _live_announced(tenant) -> dict:
+    return dict(Counter(Event.objects.filter(tenant=tenant, type="stream.live")
+                        .values_list("data__session_id", flat=True)))
 
 
 def _apply(tenant, order, replays) -> None:
@@ -145,8 +163,19 @@ def test_the_events_in_order_give_the_expected_rows(tenant, in_order_state):
         "offline", 3600, 1234, 90)
     assert [row[-1] for row in state["interactions"]] == ["Rain", "Music"]
     assert len(state["messages"]) == 1 and len(state["tracks"]) == 3
-    assert state["events"] == Counter({"track.classified": 3, "chat.interaction": 2, "stream.live": 2,
-                                       "stream.offline": 2, "stream.error": 1, "chat.message.new": 1})
+    assert state["events"] == Counter({"track.classified": 3, "chat.interaction": 2, "stream.offline": 2,
+                                       "stream.error": 1, "chat.message.new": 1})
+
+
+@pytest.mark.django_db
+def test_stream_live_is_sent_once_and_not_for_a_start_that_arrives_after_the_end(tenant):
+    _apply(tenant, range(len(EVENTS)), [_index("stream_start"), _index("stream.live")])
+    assert _live_announced(tenant) == {SID: 1, RC: 1}
+    _reset()
+    late = [_index("stream_start"), _index("stream.live")]
+    _apply(tenant, [i for i in range(len(EVENTS)) if i not in late] + late, [])
+    assert _live_announced(tenant) == {}
+    assert StreamSession.objects.get(session_id=RC).started_at.isoformat() == "2024-12-09T10:00:00+00:00"
 
 
 @pytest.mark.django_db
@@ -157,3 +186,4 @@ def test_any_order_with_replays_leaves_the_same_state(tenant, in_order_state, or
     _reset()
     _apply(tenant, order, replays)
     assert _state(tenant) == in_order_state
+    assert _live_announced(tenant) == _expected_live(order)

@@ -47,7 +47,7 @@ def test_subscriber_gets_a_delivery_for_every_stream_event(client, tenant, other
     _, key = source_create(tenant=tenant, name="assistant", kind="stream-assistant")
     rc, _ = source_create(tenant=tenant, name="RealCast", kind="realcast", signing_secret=SECRET)
     _post_everything(client, key, rc.pk)
-    for pk in InboundMessage.objects.filter(status="received").values_list("pk", flat=True):
+    for pk in InboundMessage.objects.filter(status="received").order_by("pk").values_list("pk", flat=True):
         message_process(message_pk=pk)  # what the Celery task does
 
     events = Event.objects.filter(tenant=tenant, type__in=STREAM_TYPES)
@@ -131,7 +131,7 @@ def test_every_emitted_payload_has_the_keys_of_its_registered_example(client, te
     _, key = source_create(tenant=tenant, name="assistant", kind="stream-assistant")
     rc, _ = source_create(tenant=tenant, name="RealCast", kind="realcast", signing_secret=SECRET)
     _post_everything(client, key, rc.pk)
-    for pk in InboundMessage.objects.filter(status="received").values_list("pk", flat=True):
+    for pk in InboundMessage.objects.filter(status="received").order_by("pk").values_list("pk", flat=True):
         message_process(message_pk=pk)
     for event in Event.objects.filter(tenant=tenant, type__in=STREAM_TYPES):
         assert set(event.data) == set(get_event_type(event.type).example), event.type
