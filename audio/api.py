@@ -11,8 +11,6 @@ from rest_framework.views import APIView
 
 from accounts.scoping import require_tenant
 from audio import services
-from webhooks.models import Endpoint
-from webhooks.subscriptions import subscribes
 
 
 class ListenRequestSerializer(serializers.Serializer):
@@ -56,11 +54,8 @@ _STATUS = inline_serializer("ListenStatusResponse", {
 
 def _level_webhook_url(tenant) -> str | None:
     """Where this tenant's `audio.level` events go: its first active endpoint subscribed to them."""
-    endpoints = Endpoint.objects.filter(tenant=tenant, is_active=True, deleted_at__isnull=True).order_by("id")
-    for endpoint in endpoints.only("url", "events"):
-        if subscribes(endpoint.events, "audio.level"):
-            return endpoint.url
-    return None
+    endpoints = services.level_endpoints(tenant=tenant)
+    return endpoints[0].url if endpoints else None
 
 
 class ListenStartView(APIView):

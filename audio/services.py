@@ -1,7 +1,9 @@
 """Listening sessions: start/stop (the API and the sampler command), level publishing, statistics."""
 
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,10 +17,12 @@ from accounts.models import Tenant
 from audio.meter import Reading, dbfs_to_amplitude
 from audio.models import ListeningSession
 from webhooks.events import emit
+from webhooks.fanout import endpoints_subscribed
 
 logger = logging.getLogger(__name__)
 
 LEVEL_CACHE_TTL_S = 5  # a level older than this is not "current" any more
+SUBSCRIBERS_RECHECK_S = 1.0  # how long a sampler trusts its answer to "does anyone receive audio.level?"
 
 
 def _iso(at: datetime) -> str:
@@ -106,8 +110,15 @@ def listening_set_source(*, session: ListeningSession, source: str) -> None:
     ListeningSession.objects.filter(pk=session.pk).update(source=source[:300])
 
 
-def level_publish(*, session: ListeningSession, reading: Reading, at: datetime | None = None) -> dict:
-    """Announce one tick: `audio.level` (ephemeral) and the cached latest level for the meter page."""
+def level_endpoints(*, tenant: Tenant) -> list:
+    """The tenant's live endpoints that receive `audio.level` (wildcards included), oldest first."""
+    return sorted(endpoints_subscribed(tenant_id=tenant.pk, event_type="audio.level"), key=lambda e: e.pk)
+
+
+def level_publish(*, session: ListeningSession, reading: Reading, at: datetime | None = None,
+                  emit_event: bool = True) -> dict:
+    """Announce one tick: `audio.level` (ephemeral; unless `emit_event` is False) and the cached latest
+    level for the meter page."""
     at = at or timezone.now()
     data = {
         "audioLevel": reading.level, "timestamp": _iso(at), "sessionId": session.session_id,
@@ -117,8 +128,31 @@ def level_publish(*, session: ListeningSession, reading: Reading, at: datetime |
         cache.set(_level_key(session.tenant_id), data, LEVEL_CACHE_TTL_S)
     except Exception:  # the meter page goes stale; the sampler goes on
         logger.warning("could not cache the audio level", exc_info=True)
-    emit("audio.level", data, tenant=session.tenant)
+    if emit_event:
+        emit("audio.level", data, tenant=session.tenant)
     return data
+
+
+class LevelPublisher:
+    """Publishes one session's ticks, emitting `audio.level` only while an endpoint receives it.
+
+    Whether one does is asked at most once a second: on a meter nobody subscribes to, the task message
+    and its cache write ten times a second were most of the sampler's CPU. An endpoint created while
+    sampling gets levels within a second.
+    """
+
+    def __init__(self, session: ListeningSession, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.session = session
+        self.clock = clock
+        self._checked_at: float | None = None
+        self._subscribed = False
+
+    def publish(self, reading: Reading, at: datetime | None = None) -> dict:
+        now = self.clock()
+        if self._checked_at is None or now - self._checked_at >= SUBSCRIBERS_RECHECK_S:
+            self._subscribed = bool(level_endpoints(tenant=self.session.tenant))
+            self._checked_at = now
+        return level_publish(session=self.session, reading=reading, at=at, emit_event=self._subscribed)
 
 
 class SessionStats:

@@ -201,3 +201,36 @@ def test_admin_action_stops_active_sessions_through_the_service(client, tenant, 
     assert mine.status == "stopped" and mine.stopped_at is not None and theirs.status == "active"
     assert emitted[-1] == ("listening.status", {"isListening": False, "sessionId": mine.session_id,
                                                 "status": "stopped"}, tenant)
+
+
+def test_level_publisher_emits_only_while_an_endpoint_receives_levels(tenant, emitted):
+    """The meter page always gets the level; `audio.level` is emitted only with a subscriber, asked once a second."""
+    cache.clear()
+    session = services.listening_start(tenant=tenant).session
+    now = [100.0]
+    publisher = services.LevelPublisher(session, clock=lambda: now[0])
+    reading = Reading(rms_dbfs=-23.01, peak_dbfs=-20.0, clip=False, level=61.6)
+
+    def levels_emitted() -> int:
+        return sum(1 for type, _, _ in emitted if type == "audio.level")
+
+    publisher.publish(reading)
+    assert levels_emitted() == 0 and services.level_latest(tenant=tenant)["level"]["audioLevel"] == 61.6
+    Endpoint.objects.create(tenant=tenant, url="https://ui.example.com/hook", events=["audio.*"], secret="s")
+    now[0] += 0.5
+    publisher.publish(reading)
+    assert levels_emitted() == 0  # not asked again yet
+    now[0] += 0.5
+    publisher.publish(reading)
+    publisher.publish(reading)
+    assert levels_emitted() == 2  # a wildcard subscription counts, within a second
+    Endpoint.objects.update(is_active=False)
+    now[0] += 1.0
+    publisher.publish(reading)
+    assert levels_emitted() == 2
+
+
+def test_webhook_url_counts_wildcard_subscriptions(api_client, tenant):
+    Endpoint.objects.create(tenant=tenant, url="https://hooks.example.com/rec", events=["recording.*"], secret="s")
+    Endpoint.objects.create(tenant=tenant, url="https://ui.example.com/all-audio", events=["audio.*"], secret="s")
+    assert api_client.post(START, format="json").json()["webhookUrl"] == "https://ui.example.com/all-audio"

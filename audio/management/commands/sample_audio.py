@@ -152,11 +152,12 @@ class Command(BaseCommand):
     def _sample(self, session, source, duration: float | None):
         """Run the sampler for `session`; on an input failure, end the session with an error and re-raise."""
         stats = services.SessionStats(session)
+        publisher = services.LevelPublisher(session)
         quiet = self.opts["quiet"]
 
         def on_tick(tick: Tick) -> None:
             now = timezone.now()
-            services.level_publish(session=session, reading=tick.reading, at=now)
+            publisher.publish(tick.reading, now)
             stats.add(tick.reading, now)
             if tick.index % FLUSH_EVERY_TICKS == FLUSH_EVERY_TICKS - 1:
                 stats.flush()
