@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import ApiToken
-from accounts.scoping import TenantScopedMixin, require_tenant
+from accounts.scoping import TenantScopedMixin, request_is_tenant_admin, require_tenant
 from accounts.serializers import ApiTokenCreatedSerializer, ApiTokenSerializer, TenantSerializer
 from accounts.tokens import token_create, token_revoke
 
@@ -23,11 +23,16 @@ class ApiTokenViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """API tokens of your tenant. `DELETE` revokes (the row stays for the audit trail)."""
+    """API tokens of your tenant (owners and admins: all of them; members: their own).
+    `DELETE` revokes (the row stays for the audit trail)."""
 
     queryset = ApiToken.objects.all()
     serializer_class = ApiTokenSerializer
     filterset_fields = ["name"]
+
+    def get_queryset(self):
+        tokens = super().get_queryset()
+        return tokens if request_is_tenant_admin(self.request) else tokens.filter(user=self.request.user)
 
     @extend_schema(request=ApiTokenSerializer, responses={201: ApiTokenCreatedSerializer})
     def create(self, request, *args, **kwargs):

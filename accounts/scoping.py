@@ -31,6 +31,14 @@ def request_tenant(request) -> Tenant | None:
     return tenant
 
 
+def request_is_tenant_admin(request) -> bool:
+    """Whether the caller is an owner or admin of the tenant it acts for (members manage only their own)."""
+    tenant = request_tenant(request)
+    return tenant is not None and Membership.objects.filter(
+        tenant=tenant, user=request.user, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]
+    ).exists()
+
+
 def require_tenant(request) -> Tenant:
     tenant = request_tenant(request)
     if tenant is None:

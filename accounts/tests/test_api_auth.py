@@ -110,3 +110,21 @@ def test_session_user_must_send_csrf_token_to_write(tenant_ctx):
     response = csrf_client.post("/api/v1/tokens", {"name": "x"}, content_type="application/json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+def test_members_manage_only_their_own_tokens_owners_all(api_client, tenant_ctx, django_user_model):
+    member = django_user_model.objects.create_user("dev@acme.test", "dev@acme.test", "pw-dev-12345")
+    Membership.objects.create(tenant=tenant_ctx.tenant, user=member, role=Membership.Role.MEMBER)
+    member_client = APIClient()
+    member_client.login(username="dev@acme.test", password="pw-dev-12345")
+    mine = member_client.post("/api/v1/tokens", {"name": "dev"}, format="json", HTTP_ACCEPT="application/json")
+    assert mine.status_code == 201
+    listed = member_client.get("/api/v1/tokens", HTTP_ACCEPT="application/json").json()
+    assert [t["name"] for t in listed["results"]] == ["dev"]
+    # The owner's token is not the member's to see or revoke.
+    assert member_client.get(f"/api/v1/tokens/{tenant_ctx.token.pk}").status_code == 404
+    assert member_client.delete(f"/api/v1/tokens/{tenant_ctx.token.pk}").status_code == 404
+    assert ApiToken.objects.get(pk=tenant_ctx.token.pk).revoked_at is None
+    # The owner sees both and may revoke the member's.
+    assert {t["name"] for t in api_client.get("/api/v1/tokens").json()["results"]} == {"owner", "dev"}
+    assert api_client.delete(f"/api/v1/tokens/{mine.json()['id']}").status_code == 204
