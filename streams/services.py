@@ -29,6 +29,7 @@ from webhooks.events import emit
 from webhooks.signing import format_timestamp
 
 _FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
+_DAWN = datetime.min.replace(tzinfo=UTC)
 _STATUS_RANK = {StreamSession.Status.LIVE: 0, StreamSession.Status.ERROR: 1, StreamSession.Status.OFFLINE: 2}
 
 
@@ -257,8 +258,9 @@ def session_end(
     ended_at = ended_at or at
     _apply(session, at=at, info=info)
     session.ended_at = _latest(session.ended_at, ended_at)
-    if duration_seconds is not None:
-        # A platform that reports the duration tells us when the stream started, too.
+    if duration_seconds is not None and ended_at - _DAWN >= timedelta(seconds=duration_seconds):
+        # A platform that reports the duration tells us when the stream started, too (unless
+        # that would be before year 1, which no datetime can hold).
         session.started_at = _earliest(session.started_at, ended_at - timedelta(seconds=duration_seconds))
     if peak_viewers is not None:
         session.peak_viewers = max(session.peak_viewers, peak_viewers)

@@ -465,3 +465,22 @@ def test_another_tenants_realcast_source_never_touches_this_tenants_stream(clien
     _process_received()
     assert StreamSession.objects.get(tenant=tenant, session_id="stream_abc123").status == "live"
     assert StreamSession.objects.get(tenant=other_tenant, session_id="stream_abc123").status == "offline"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("event", [
+    {"event": "stream.offline", "timestamp": "0001-01-01T00:00:00Z",
+     "data": {"stream_id": "s", "duration": 3600, "ended_at": "0001-01-01T00:10:00Z"}},
+    {"event": "stream.offline", "timestamp": "0001-01-01T00:00:00+01:00", "data": {"stream_id": "s"}},
+    {"event": "stream.live", "timestamp": "9999-12-31T23:59:59-01:00", "data": {"stream_id": "s"}},
+    {"event": "viewer.count.update", "timestamp": "9999-12-31T23:59:59Z",
+     "data": {"stream_id": "s", "viewer_count": 3}},
+    {"event": "chat.message.new", "timestamp": "9999-12-31T23:59:59Z",
+     "data": {"stream_id": "s", "message_id": "m", "created_at": "0001-01-01T00:00:00Z"}},
+])
+def test_realcast_events_at_the_edges_of_time_are_processed_or_refused_never_a_handler_error(client, rc_source,
+                                                                                            event):
+    assert rc_post(client, rc_source, event, webhook_id="wh_edge").status_code == 200
+    _process_received()
+    message = InboundMessage.objects.get()
+    assert (message.status, message.response_status) in {("processed", 200), ("failed", 400)}, message.response_body

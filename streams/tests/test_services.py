@@ -248,3 +248,10 @@ def test_an_older_viewer_count_does_not_overwrite_a_newer_one(tenant):
     services.viewer_count_record(tenant=tenant, session_id="s", at=at(1), viewer_count=128, change=3)
     session = StreamSession.objects.get()
     assert (session.current_viewers, session.peak_viewers, session.viewers_at) == (90, 128, at(2))
+
+
+@pytest.mark.django_db
+def test_a_duration_reaching_before_year_one_is_ignored_not_an_error(tenant):
+    dawn = datetime(1, 1, 1, 0, 10, tzinfo=UTC)
+    session = services.session_end(tenant=tenant, session_id="s", at=dawn, ended_at=dawn, duration_seconds=3600)
+    assert (session.status, session.started_at, session.duration_seconds) == ("offline", dawn, 0)
