@@ -128,3 +128,19 @@ def test_members_manage_only_their_own_tokens_owners_all(api_client, tenant_ctx,
     # The owner sees both and may revoke the member's.
     assert {t["name"] for t in api_client.get("/api/v1/tokens").json()["results"]} == {"owner", "dev"}
     assert api_client.delete(f"/api/v1/tokens/{mine.json()['id']}").status_code == 204
+
+
+@pytest.mark.parametrize(("body", "content_type"), [("", "application/json"), ("", "application/x-www-form-urlencoded"),
+                                                    ("{}", "application/json")])
+def test_token_without_a_name_gets_the_default_name_not_a_500(api_client, body, content_type):
+    response = api_client.generic("POST", "/api/v1/tokens", body, content_type=content_type)
+    assert response.status_code == 201
+    assert response.json()["name"] == "default" and response.json()["token"].startswith("shk_")
+
+
+@pytest.mark.parametrize(("payload", "field"), [({"name": ["a"]}, "name"), ({"name": "x" * 101}, "name"),
+                                                ({"name": "a\x00b"}, "name")])
+def test_bad_token_names_are_400s_naming_the_field(api_client, payload, field):
+    response = api_client.post("/api/v1/tokens", payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
