@@ -52,8 +52,8 @@ def test_fast_wav_meters_the_whole_file(tenant, tmp_path):
 def test_realtime_synth_runs_for_its_duration(tenant):
     began = time.monotonic()
     out = run("--source", "synth", "--synth", "noise", "--level", "-6", "--duration", "0.5", "--interval", "0.05")
-    assert 0.45 < time.monotonic() - began < 3
-    assert 9 <= len(TICK.findall(out)) <= 10
+    assert time.monotonic() - began >= 0.45  # real time: not faster than the audio
+    assert 5 <= len(TICK.findall(out)) <= 10  # ten 50 ms deadlines (a loaded machine may skip some)
 
 
 @pytest.mark.django_db
