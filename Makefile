@@ -46,6 +46,7 @@ lint: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --fail-on-warn > /dev/null
 	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=check-deploy-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(48))') \
 	  DJANGO_ALLOWED_HOSTS=streamhook.example DATABASE_URL=$${DATABASE_URL:-postgres://u@localhost/db} \
+	  REDIS_URL=$${REDIS_URL:-redis://localhost:6379/0} \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 # pytest's exit 5 means no test ran: a failure here, said in words.

@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import env_bool, env_required
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import DATABASES, REDIS_URL, env
 
 SECRET_KEY = env_required("DJANGO_SECRET_KEY")
 DEBUG = False
@@ -17,6 +17,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not env_bo
     "STREAMHOOK_ALLOW_SQLITE", False
 ):
     raise ImproperlyConfigured("production needs DATABASE_URL pointing at PostgreSQL")
+# The embedded broker is a folder: web, worker and beat on separate hosts (or containers) would each
+# queue into their own, and no delivery would ever leave. Only a deliberate single host may use it.
+if not REDIS_URL and not env_bool("STREAMHOOK_ALLOW_EMBEDDED_BROKER", False):
+    raise ImproperlyConfigured("production needs REDIS_URL (the broker every web, worker and beat process shares)")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)

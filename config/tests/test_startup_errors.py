@@ -16,6 +16,7 @@ PRODUCTION = {
     "DJANGO_SECRET_KEY": "a-test-secret-key-that-is-long-enough-for-the-deploy-check-0123456789",
     "DJANGO_ALLOWED_HOSTS": "streamhook.example",
     "DATABASE_URL": "postgres://nobody@127.0.0.1:1/nothing",
+    "REDIS_URL": "redis://127.0.0.1:1/0",
 }
 
 
@@ -53,6 +54,14 @@ def test_production_without_allowed_hosts_fails_with_one_line(tmp_path):
     env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_ALLOWED_HOSTS"}
     assert "DJANGO_ALLOWED_HOSTS" in _one_line(_manage(tmp_path, "check", **env))
     assert "DJANGO_ALLOWED_HOSTS" in _one_line(_manage(tmp_path, "check", **{**env, "DJANGO_ALLOWED_HOSTS": " "}))
+
+
+def test_production_without_redis_fails_with_one_line(tmp_path):
+    env = {k: v for k, v in PRODUCTION.items() if k != "REDIS_URL"}
+    assert _one_line(_manage(tmp_path, "check", **env)) == (
+        "configuration error: production needs REDIS_URL (the broker every web, worker and beat process shares)"
+    )
+    assert _manage(tmp_path, "check", **env, STREAMHOOK_ALLOW_EMBEDDED_BROKER="true").returncode == 0
 
 
 def test_unreachable_database_fails_with_one_line(tmp_path):
