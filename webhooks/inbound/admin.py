@@ -4,7 +4,7 @@ from django.utils.html import format_html
 
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.services import messages_replay, source_create, source_rotate_key
-from webhooks.inbound.verification import signature_header_problem, signing_secret_problem
+from webhooks.inbound.verification import REALCAST_NEEDS_SECRET, signature_header_problem, signing_secret_problem
 
 _STATUS_COLOURS = {"received": "#777", "processed": "#2e7d32", "failed": "#c62828", "duplicate": "#999"}
 
@@ -34,6 +34,8 @@ class InboundSourceForm(forms.ModelForm):
         problem = scheme and secret and signing_secret_problem(scheme, secret)
         if problem:
             self.add_error("new_signing_secret", problem)
+        elif cleaned.get("kind") == InboundSource.Kind.REALCAST and not secret:
+            self.add_error("new_signing_secret", REALCAST_NEEDS_SECRET)
         return cleaned
 
 

@@ -2,7 +2,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from webhooks.inbound.models import InboundMessage, InboundSource
-from webhooks.inbound.verification import signature_header_problem, signing_secret_problem
+from webhooks.inbound.verification import REALCAST_NEEDS_SECRET, signature_header_problem, signing_secret_problem
 
 
 class InboundSourceSerializer(serializers.ModelSerializer):
@@ -64,6 +64,11 @@ class InboundSourceSerializer(serializers.ModelSerializer):
         problem = secret and signing_secret_problem(scheme, secret)
         if problem:
             raise serializers.ValidationError({"signing_secret": [problem]})
+        kind = attrs.get("kind") or getattr(self.instance, "kind", None)
+        removing = "signing_secret" in attrs and attrs["signing_secret"] is None
+        if kind == InboundSource.Kind.REALCAST and (removing or (self.instance is None and not secret)):
+            # Its endpoint checks the signature alone: without a secret the source could never post.
+            raise serializers.ValidationError({"signing_secret": [REALCAST_NEEDS_SECRET]})
         return attrs
 
 

@@ -36,6 +36,8 @@ def _standard_key(secret: str) -> bytes | None:
 
 
 MIN_STANDARD_KEY_BYTES = 16
+REALCAST_NEEDS_SECRET = ("A RealCast source is authenticated by its signature alone: "
+                         "set the signing secret from RealCast's dashboard.")
 # RFC 9110 token characters, less "_": WSGI servers drop or merge headers with underscores.
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^`|~-]{1,100}$")
 # Headers that carry something else; a signature there could never be checked.

@@ -115,3 +115,15 @@ def test_junk_bodies_are_400_not_500(api_client):
         response = api_client.generic("POST", URL, body, content_type="application/json")
         assert response.status_code == 400, (body, response.content)
     assert not InboundSource.objects.exists()
+
+
+def test_a_realcast_source_needs_a_signing_secret_it_can_never_lose(api_client):
+    # Its endpoint checks the signature alone, so without a secret it would be refused forever.
+    for body in [{"name": "RC", "kind": "realcast"}, {"name": "RC", "kind": "realcast", "signing_secret": None}]:
+        response = api_client.post(URL, body, format="json")
+        assert response.status_code == 400 and "signature alone" in response.json()["signing_secret"][0]
+    source_id = api_client.post(URL, {"name": "RC", "kind": "realcast", "signing_secret": "rc-secret-123456"},
+                                format="json").json()["id"]
+    assert api_client.patch(f"{URL}/{source_id}", {"signing_secret": None}, format="json").status_code == 400
+    assert api_client.patch(f"{URL}/{source_id}", {"name": "renamed"}, format="json").status_code == 200
+    assert InboundSource.objects.get(pk=source_id).signing_secrets == ["rc-secret-123456"]

@@ -184,3 +184,14 @@ def test_admin_refuses_a_standard_secret_it_could_never_verify_and_keeps_is_acti
     form["new_signing_secret"] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # is_active left unticked
     assert admin_client.post("/admin/webhooks_inbound/inboundsource/add/", form).status_code == 302
     assert InboundSource.objects.get().is_active is False
+
+
+def test_admin_refuses_a_realcast_source_without_a_secret(admin_client, tenant):
+    from webhooks.inbound.models import InboundSource
+
+    response = admin_client.post("/admin/webhooks_inbound/inboundsource/add/", {
+        "tenant": tenant.pk, "name": "rc", "kind": "realcast", "signature_scheme": "hmac-sha256-hex",
+        "signature_header": "X-Webhook-Signature", "timestamp_tolerance": 300, "is_active": "on",
+    })
+    assert response.status_code == 200 and b"signature alone" in response.content
+    assert not InboundSource.objects.exists()
