@@ -220,7 +220,7 @@ class DeliveryAdmin(admin.ModelAdmin):
                 refused += 1
         self.message_user(request, f"Queued {done} delivery(ies) again.", messages.SUCCESS)
         if refused:
-            self.message_user(request, f"{refused} skipped: their endpoint was deleted.", messages.WARNING)
+            self.message_user(request, f"{refused} skipped: their endpoint is disabled or deleted.", messages.WARNING)
 
     @admin.action(description="Recover: re-send what failed in the last 24 h on these deliveries' endpoints",
                   permissions=["change"])
@@ -228,8 +228,12 @@ class DeliveryAdmin(admin.ModelAdmin):
         since = timezone.now() - timedelta(hours=24)
         endpoint_ids = set(queryset.values_list("endpoint_id", flat=True))
         total, endpoints = 0, 0
-        for endpoint in Endpoint.objects.filter(pk__in=endpoint_ids, deleted_at__isnull=True):
+        live = Endpoint.objects.filter(pk__in=endpoint_ids, deleted_at__isnull=True, is_active=True)
+        for endpoint in live:
             total += services.endpoint_recover(endpoint=endpoint, since=since)
             endpoints += 1
         self.message_user(request, f"Queued {total} failed delivery(ies) again on {endpoints} endpoint(s).",
                           messages.SUCCESS)
+        if len(endpoint_ids) > endpoints:
+            self.message_user(request, f"{len(endpoint_ids) - endpoints} endpoint(s) skipped: disabled or deleted "
+                                       "(enable them first).", messages.WARNING)

@@ -79,7 +79,10 @@ TEST_INVALID = _error("`event_type` is unknown, or the endpoint is disabled.",
                       {"event_type": ["Unknown event type 'no.such'. See GET /api/v1/webhooks/events."]})
 FILTER_INVALID = _error("A filter is invalid.",
                         {"status": ["Select a valid choice. lost is not one of the available choices."]})
-SINCE_INVALID = _error("`since` is missing or invalid.", {"since": ["This field is required."]})
+SINCE_INVALID = _error("`since` is missing or invalid, or the endpoint is disabled.",
+                       {"since": ["This field is required."]})
+DISABLED = _error("The endpoint is disabled or deleted.",
+                  {"is_active": ["The endpoint is disabled; enable it before redelivering."]})
 
 
 def _as_drf_error(exc: DjangoValidationError) -> ValidationError:
@@ -295,7 +298,7 @@ class DeliveryViewSet(TenantScopedMixin, mixins.RetrieveModelMixin, viewsets.Gen
         summary="Send a delivery again",
         description="Queues the same event (same `webhook-id`) for this endpoint again, whatever its state.",
         request=None,
-        responses={202: RedeliveredSerializer, 404: DELIVERY_NOT_FOUND},
+        responses={202: RedeliveredSerializer, 400: DISABLED, 404: DELIVERY_NOT_FOUND},
         examples=[OpenApiExample("queued", value={"delivery_id": 42, "status": "pending"}, response_only=True,
                                  status_codes=["202"])],
     )

@@ -32,8 +32,8 @@ def delivery_list(*, tenant: Tenant | None = None, endpoint: Endpoint | None = N
 def deliveries_for_redelivery(
     *, since: datetime, endpoint_id: int | None = None, status: str | None = Delivery.Status.FAILED
 ) -> QuerySet[Delivery]:
-    """What `redeliver --since` re-sends: deliveries created since then, of live endpoints, oldest first."""
-    qs = Delivery.objects.filter(created_at__gte=since, endpoint__deleted_at__isnull=True)
+    """What `redeliver --since` re-sends: deliveries created since then, of active endpoints, oldest first."""
+    qs = Delivery.objects.filter(created_at__gte=since, endpoint__deleted_at__isnull=True, endpoint__is_active=True)
     if endpoint_id is not None:
         qs = qs.filter(endpoint_id=endpoint_id)
     if status:

@@ -149,7 +149,14 @@ def delivery_redeliver(*, delivery: Delivery) -> Delivery:
 
     if delivery.endpoint.deleted_at is not None:
         raise ValidationError("The endpoint of this delivery was deleted.")
+    _require_active(delivery.endpoint, "redelivering")
     return engine.delivery_redeliver(delivery=delivery)
+
+
+def _require_active(endpoint: Endpoint, doing: str) -> None:
+    """A disabled endpoint's deliveries fail without a request, so sending to one is refused up front."""
+    if not endpoint.is_active:
+        raise ValidationError({"is_active": [f"The endpoint is disabled; enable it before {doing}."]})
 
 
 def deliveries_redeliver(
@@ -158,13 +165,14 @@ def deliveries_redeliver(
 ) -> int:
     """Redeliver each of `delivery_ids` (one short transaction each); returns how many were queued.
 
-    Deliveries whose endpoint was deleted meanwhile are skipped. `progress(done, total)` is called
+    Deliveries whose endpoint was deleted or disabled meanwhile are skipped. `progress(done, total)` is called
     after every batch; `should_stop()` lets a command stop cleanly between deliveries on SIGTERM.
     """
     done = 0
     for start in range(0, len(delivery_ids), batch):
         chunk = delivery_ids[start:start + batch]
-        for delivery in Delivery.objects.filter(pk__in=chunk, endpoint__deleted_at__isnull=True).order_by("id"):
+        live = Delivery.objects.filter(pk__in=chunk, endpoint__deleted_at__isnull=True, endpoint__is_active=True)
+        for delivery in live.select_related("endpoint").order_by("id"):
             if should_stop():
                 return done
             delivery_redeliver(delivery=delivery)
@@ -180,4 +188,5 @@ def endpoint_recover(*, endpoint: Endpoint, since: datetime) -> int:
 
     if endpoint.deleted_at is not None:
         raise ValidationError("A deleted endpoint cannot be recovered.")
+    _require_active(endpoint, "recovering its deliveries")
     return deliveries_recover(endpoint=endpoint, since=since)

@@ -175,3 +175,13 @@ def test_list_pages_take_the_same_number_of_queries_for_3_rows_and_for_30(admin_
     few = queries()
     add(27)
     assert queries() == few  # nothing is loaded per row: badges, rates, event types come with the page
+
+
+def test_redeliver_and_recover_actions_skip_disabled_endpoints_with_a_warning(admin_client, endpoint):
+    delivery = delivery_for(endpoint)
+    services.endpoint_disable(endpoint=endpoint)
+    page = act(admin_client, "delivery", "redeliver", [delivery.pk]).content.decode()
+    assert "1 skipped: their endpoint is disabled or deleted." in page
+    page = act(admin_client, "delivery", "recover_since_24h", [delivery.pk]).content.decode()
+    assert "1 endpoint(s) skipped: disabled or deleted" in page
+    assert Delivery.objects.get(pk=delivery.pk).status == "failed"

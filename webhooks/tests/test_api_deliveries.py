@@ -239,3 +239,18 @@ def test_another_tenant_cannot_recover_my_endpoint(other_api_client, endpoint):
     assert response.status_code == 404
     assert not Delivery.objects.filter(status="pending").exists()
 
+
+
+def test_redeliver_and_recover_refuse_a_disabled_endpoint_naming_is_active(api_client, endpoint):
+    """Its pending deliveries would fail without a request; say so instead of answering 202."""
+    delivery = make_delivery(endpoint, status="failed", failures=1)
+    services.endpoint_disable(endpoint=endpoint)
+    response = api_client.post(f"/api/v1/deliveries/{delivery.pk}/redeliver")
+    assert response.status_code == 400 and "is_active" in response.json(), response.content
+    response = api_client.post(f"/api/v1/webhooks/{endpoint.pk}/recover", {"since": "2020-01-01T00:00:00Z"},
+                               format="json")
+    assert response.status_code == 400 and "is_active" in response.json(), response.content
+    delivery.refresh_from_db()
+    assert delivery.status == "failed"
+    services.endpoint_enable(endpoint=endpoint)
+    assert api_client.post(f"/api/v1/deliveries/{delivery.pk}/redeliver").status_code == 202

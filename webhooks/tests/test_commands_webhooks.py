@@ -156,3 +156,13 @@ def test_send_test_webhook_refuses_bad_arguments_with_a_message(tenant):
     with pytest.raises(CommandError, match="--timeout -5: must be 0 or more"):
         run("send_test_webhook", str(endpoint.pk), "--wait", "--timeout", "-5")
     assert not Delivery.objects.exists()
+
+
+def test_redeliver_skips_disabled_endpoints(tenant):
+    active = services.endpoint_create(tenant=tenant, url=URL)
+    paused = services.endpoint_create(tenant=tenant, url=URL)
+    failed_delivery(active)
+    skipped = failed_delivery(paused)
+    services.endpoint_disable(endpoint=paused)
+    assert "redelivered 1 of 1 failed deliveries" in run("redeliver", "--since", "24h")
+    assert Delivery.objects.get(pk=skipped.pk).status == "failed"
