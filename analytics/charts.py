@@ -60,6 +60,20 @@ class Marker:
     x: float
     label: str
     data: dict
+    number: int = 0  # 1-based, as in the track table
+    show_number: bool = True  # False where it would overlap the previous marker's number
+
+
+@dataclass
+class Column:
+    """A stacked column: `segments` are (css class, value, y, height) from the bottom up."""
+
+    label: str
+    value: float
+    x: float
+    width: float
+    segments: list[tuple[str, float, float, float]]
+    data: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -72,23 +86,25 @@ class TimeChart:
     plot_height: int
     points: str  # SVG polyline points
     dots: list[tuple[float, float, int, str]]
-    columns: list[Bar]
+    columns: list[Column]
     markers: list[Marker]
     y_ticks: list[tuple[float, str]]
-    x_ticks: list[tuple[float, str]]
+    x_ticks: list[tuple[float, str, str]]  # (x, label, text-anchor)
 
 
 def time_chart(
     *, start: datetime, end: datetime, line: list[tuple[datetime, int]] | None = None,
-    columns: list[tuple[datetime, int, dict]] | None = None, markers: list[tuple[datetime, str, dict]] | None = None,
+    columns: list[tuple[datetime, dict[str, int], dict]] | None = None,
+    markers: list[tuple[datetime, str, dict]] | None = None,
     column_seconds: int = 60, width: int = 720, height: int = 220,
 ) -> TimeChart:
-    """A time axis from `start` to `end` with a step line, columns (e.g. per minute) and vertical markers."""
-    left, top, right, bottom = 48, 10, 12, 26
+    """A time axis from `start` to `end` with a step line, stacked columns (e.g. per minute: {css class:
+    value}, bottom first) and numbered vertical markers."""
+    left, top, right, bottom = 48, 22 if markers else 10, 12, 26  # room for the markers' numbers
     plot_w, plot_h = width - left - right, height - top - bottom
     span = max((end - start).total_seconds(), 1)
     line, columns, markers = line or [], columns or [], markers or []
-    y_max = nice_max(max([v for _, v in line] + [v for _, v, _ in columns], default=0))
+    y_max = nice_max(max([v for _, v in line] + [sum(parts.values()) for _, parts, _ in columns], default=0))
 
     def x_of(moment: datetime) -> float:
         return round(left + plot_w * min(max((moment - start).total_seconds() / span, 0), 1), 1)
@@ -101,20 +117,37 @@ def time_chart(
         nxt = line[i + 1][0] if i + 1 < len(line) else end
         steps += [f"{x_of(at)},{y_of(value)}", f"{x_of(nxt)},{y_of(value)}"]
     column_w = max(plot_w * column_seconds / span - 1, 1.5)
-    bars = [
-        Bar(label=at.strftime("%H:%M"), value=value, x=x_of(at), y=y_of(value), width=round(column_w, 1),
-            height=round(top + plot_h - y_of(value), 1), data=data)
-        for at, value, data in columns
-    ]
+    stacked = []
+    for at, parts, data in columns:
+        segments, base = [], 0
+        for css, value in parts.items():
+            if value:
+                segments.append((css, value, y_of(base + value), round(y_of(base) - y_of(base + value), 1)))
+            base += value
+        stacked.append(Column(label=at.strftime("%H:%M"), value=base, x=x_of(at), width=round(column_w, 1),
+                              segments=segments, data=data))
+    numbered, last_shown = [], None
+    for number, (at, label, data) in enumerate(markers, start=1):
+        x = x_of(at)
+        show = last_shown is None or x - last_shown >= 7 * len(str(number)) + 4
+        last_shown = x if show else last_shown
+        numbered.append(Marker(x=x, label=label, data=data, number=number, show_number=show))
+    anchors = ["start", "middle", "middle", "middle", "end"]  # the end labels stay inside the picture
     return TimeChart(
         width=width, height=height, left=left, top=top, plot_width=plot_w, plot_height=plot_h,
         points=" ".join(steps),
         dots=[(x_of(at), y_of(value), value, at.strftime("%H:%M")) for at, value in line],
-        columns=bars,
-        markers=[Marker(x=x_of(at), label=label, data=data) for at, label, data in markers],
+        columns=stacked,
+        markers=numbered,
         y_ticks=[(y_of(y_max * k / 4), _fmt(y_max * k / 4)) for k in range(5)],
-        x_ticks=[(left + plot_w * k / 4, (start + (end - start) * k / 4).strftime("%H:%M")) for k in range(5)],
+        x_ticks=[(left + plot_w * k / 4, _time_label(start + (end - start) * k / 4, span), anchors[k])
+                 for k in range(5)],
     )
+
+
+def _time_label(moment: datetime, span_seconds: float) -> str:
+    """HH:MM, with the date when the chart spans more than a day."""
+    return moment.strftime("%m-%d %H:%M" if span_seconds > 86400 else "%H:%M")
 
 
 def _fmt(value: float) -> str:

@@ -263,7 +263,7 @@ def _session_tracks(plays: list[dict], viewers: _Viewers, end: datetime | None, 
         last = viewers.at(stop) if stop is not None else None
         stats = engagement.get(play["id"], {"n": 0, "total": 0})
         tracks.append({
-            "played_at": iso(play["played_at"]), "artist": play["artist"], "title": play["title"],
+            "position": i + 1, "played_at": iso(play["played_at"]), "artist": play["artist"], "title": play["title"],
             "main_genre": play["main_genre"], "subgenre": play["subgenre"], "confidence": play["confidence"],
             "interactions": stats["n"], "engagement": stats["total"] or 0,
             "viewers_start": first, "viewers_end": last,

@@ -128,6 +128,7 @@ class ChatMinuteSerializer(serializers.Serializer):
 
 
 class SessionTrackSerializer(serializers.Serializer):
+    position = serializers.IntegerField(help_text="1-based order of play in the session.")
     played_at = serializers.DateTimeField()
     artist = serializers.CharField()
     title = serializers.CharField()

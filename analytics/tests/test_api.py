@@ -153,8 +153,33 @@ def test_dashboard_renders_charts(client, tenant_ctx, streams):
     assert html.count('class="bar"') == 3
     assert 'data-subgenre="liquid dnb" data-plays="2" data-engagement="16"' in html
     assert html.count('class="sample"') == 4
-    assert html.count('class="chat"') == 5
+    assert html.count('class="minute"') == 5
+    assert html.count('<rect class="chat"') == 3 and html.count('<rect class="bot"') == 4
     assert html.count('class="track"') == 6  # three track changes on each of the two session charts
+    assert '<b id="duration">20 min</b>' in html and '<b id="total-responses">20</b>' in html
+
+
+def test_dashboard_shows_only_the_signed_in_users_tenant(client, other_tenant_ctx, streams):
+    client.force_login(other_tenant_ctx.owner)
+    html = client.get("/dashboard/").content.decode()
+    assert html.count('class="bar"') == 1 and 'data-subgenre="liquid dnb" data-plays="5"' in html
+    assert "djunohoo · Deep House Vibes" in html and html.count("<option") == 1  # globex's own s1 only
+    html = client.get("/dashboard/?session=s2").content.decode()  # acme's session, by id
+    assert "No session “s2” in globex." in html and 'id="viewer-chart"' not in html
+
+
+def test_dashboard_for_an_account_without_a_tenant(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-root-123")
+    client.force_login(admin)
+    response = client.get("/dashboard/")
+    assert response.status_code == 403 and b"No tenant for root" in response.content
+
+
+def test_dashboard_empty_states(client, tenant_ctx):
+    client.force_login(tenant_ctx.owner)
+    html = client.get("/dashboard/").content.decode()
+    assert "No plays yet" in html and "No sessions yet" in html and "No webhook endpoints yet" in html
+    assert "<svg" not in html
 
 
 def test_admin_links_to_the_dashboard(client, django_user_model):

@@ -18,6 +18,7 @@ def test_dashboard_draws_genre_session_chat_and_delivery_charts(logged_in_page, 
         f.delivery(good, status="succeeded", created_at=now, attempts=[(now, duration, 200, True)])
     f.delivery(flaky, status="succeeded", created_at=now, attempts=[(now, 900, 200, True)])
     f.delivery(flaky, status="failed", created_at=now, attempts=[(now, 5000, 503, False)])
+    quiet = f.endpoint(tenant, "https://quiet.example/hooks")
 
     page = logged_in_page
     page.set_viewport_size({"width": 1600, "height": 1300})
@@ -35,10 +36,18 @@ def test_dashboard_draws_genre_session_chat_and_delivery_charts(logged_in_page, 
     assert [samples.nth(i).get_attribute("data-viewers") for i in range(samples.count())] == \
         ["100", "150", "120", "200"]
     assert page.locator("#viewer-chart line.track").count() == 3
+    assert page.locator("#viewer-chart text.track-number").all_text_contents() == ["1", "2", "3"]
     assert page.locator("#viewer-chart polyline.line").get_attribute("points").count(",") == 8
-    chat = page.locator("#chat-chart rect.chat")
-    assert [chat.nth(i).get_attribute("data-messages") for i in range(chat.count())] == ["3", "0", "1", "0", "1"]
+    minutes = page.locator("#chat-chart g.minute")
+    assert [(minutes.nth(i).get_attribute("data-messages"), minutes.nth(i).get_attribute("data-interactions"))
+            for i in range(minutes.count())] == [("3", "1"), ("0", "1"), ("1", "1"), ("0", "1"), ("1", "0")]
+    # stacked: viewer messages at the bottom, the bot's on top, both drawn to one scale
+    first = minutes.nth(0)
+    chat_h, bot_h = (float(first.locator(f"rect.{css}").get_attribute("height")) for css in ("chat", "bot"))
+    assert chat_h == 3 * bot_h > 0
     assert page.locator("#peak-viewers").inner_text() == "200"
+    assert page.locator("#duration").inner_text() == "20 min"
+    assert page.locator("#top-tracks tr td:first-child").all_inner_texts() == ["1", "2", "3"]
 
     health = page.locator("#delivery-chart rect")
     assert health.count() == 2
@@ -46,6 +55,8 @@ def test_dashboard_draws_genre_session_chat_and_delivery_charts(logged_in_page, 
              for i in range(2)}
     assert rates == {str(good.pk): "1.0", str(flaky.pk): "0.5"}
     assert page.locator("#delivery-chart rect.bad").count() == 1
+    assert page.locator(f'#delivery-chart text.none[data-endpoint="{quiet.pk}"]').text_content() == \
+        "no finished deliveries"
 
     # rendered, not just present: the chart boxes have a size on screen
     assert page.locator("#genre-chart").bounding_box()["width"] > 600
@@ -84,7 +95,8 @@ def test_dashboard_renders_a_stream_sent_by_simulate_stream(logged_in_page, live
     samples = page.locator("#viewer-chart circle.sample")
     assert samples.count() == len(summary["viewer_timeline"]) > 0
     assert page.locator("#peak-viewers").inner_text() == str(summary["session"]["peak_viewers"])
-    chat = page.locator("#chat-chart rect.chat")
-    assert sum(int(chat.nth(i).get_attribute("data-interactions")) for i in range(chat.count())) == \
-        summary["session"]["total_interactions"]
+    minutes = page.locator("#chat-chart g.minute")
+    assert sum(int(minutes.nth(i).get_attribute("data-interactions")) for i in range(minutes.count())) == \
+        summary["session"]["total_interactions"] > 0
+    assert page.locator("#total-responses").inner_text() == str(summary["session"]["total_responses"])
     page.screenshot(path=str(SCREENSHOT.with_name("dashboard-simulate-stream.png")), full_page=True)
