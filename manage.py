@@ -11,13 +11,14 @@ def main() -> None:
     from django.core.management import execute_from_command_line
     from django.db.utils import OperationalError
 
+    from config.startup import configuration_error, database_unreachable, stop
+
     try:
         execute_from_command_line(sys.argv)
     except ImproperlyConfigured as exc:
-        sys.exit(f"configuration error: {exc}")
+        stop(configuration_error(exc), code=1)
     except OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        sys.exit(f"database unreachable: {first}")
+        stop(database_unreachable(exc), code=1)
 
 
 if __name__ == "__main__":

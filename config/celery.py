@@ -7,10 +7,11 @@ settings explicitly.
 """
 
 import os
-import sys
 
 from celery import Celery, signals
 from django.core.exceptions import ImproperlyConfigured
+
+from config.startup import configuration_error, database_unreachable, stop
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
@@ -23,8 +24,7 @@ class StreamhookCelery(Celery):
         try:
             settings.INSTALLED_APPS  # noqa: B018 - importing the settings module is the point
         except ImproperlyConfigured as exc:
-            sys.stderr.write(f"configuration error: {exc}\n")
-            raise SystemExit(3) from None
+            stop(configuration_error(exc))
 
 
 app = StreamhookCelery("streamhook")
@@ -41,9 +41,7 @@ def _refuse_to_start_without_database(**kwargs) -> None:
     try:
         connection.ensure_connection()
     except OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        sys.stderr.write(f"database unreachable: {first}\n")
-        raise SystemExit(3) from None
+        stop(database_unreachable(exc))
     finally:
         connection.close()  # forked pool processes must not share this connection
 
