@@ -96,6 +96,8 @@ def post(target: VettedTarget, body: bytes, headers: dict[str, str], *, connect_
             redirect=False, retries=False, preload_content=False, assert_same_host=False,
             timeout=urllib3.Timeout(connect=connect_timeout, read=total, total=total),
         )
+    except urllib3.exceptions.NewConnectionError as exc:  # refused, unreachable: urllib3 files it under timeouts
+        return Response(None, {}, "", _ms(started), error=f"connection failed: {exc}")
     except urllib3.exceptions.TimeoutError as exc:
         return Response(None, {}, "", _ms(started), error=f"timeout: {exc}", timed_out=True)
     except urllib3.exceptions.HTTPError as exc:
