@@ -484,3 +484,46 @@ def test_realcast_events_at_the_edges_of_time_are_processed_or_refused_never_a_h
     _process_received()
     message = InboundMessage.objects.get()
     assert (message.status, message.response_status) in {("processed", 200), ("failed", 400)}, message.response_body
+
+
+def _leaves(payload: dict, prefix: tuple = ()):
+    for name, value in payload.items():
+        yield (*prefix, name), value
+        if isinstance(value, dict) and name != "emoji_reactions":
+            yield from _leaves(value, (*prefix, name))
+
+
+_SEED_PAYLOADS = {
+    "/api/webhook/track-classified": json.loads(seed_json(SEED_TRACK)),
+    "/api/webhook/chat-interaction": json.loads(seed_json(SEED_CHAT, DJ_STREAM)),
+    "/api/webhook/stream-stats": json.loads(seed_json(SEED_STATS, DJ_STREAM)),
+}
+# Wrong for every field of the seed's payloads, whatever its type: each must be a 400 naming the field.
+_WRONG_EVERYWHERE = [[1], True, "x" * 100_000]
+_WRONG_FOR_NUMBERS = ["127", "fast", -5, 10**20, {}, ""]  # (null is allowed: they are optional)
+_NUMBERS = {"viewer_count", "bpm", "confidence", "response_count"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", sorted(_SEED_PAYLOADS))
+def test_a_wrong_value_in_any_field_of_the_seed_payloads_is_a_400_naming_it(assistant, path):
+    base = _SEED_PAYLOADS[path]
+    checked = 0
+    for field_path, _ in _leaves(base):
+        name = field_path[-1]
+        wrong = list(_WRONG_EVERYWHERE)
+        if name in _NUMBERS:
+            wrong += _WRONG_FOR_NUMBERS
+        if name == "timestamp":
+            wrong += ["2025-13-45T99:00:00Z", "yesterday", 1727555400, None]
+        for value in wrong:
+            payload = json.loads(json.dumps(base))
+            target = payload
+            for key in field_path[:-1]:
+                target = target[key]
+            target[name] = value
+            response = post(assistant, path, json.dumps(payload).encode())
+            assert response.status_code == 400, (path, field_path, repr(value)[:40], response.content[:200])
+            assert field_path[0] in response.json()["errors"], (path, field_path, response.json())
+            checked += 1
+    assert checked > 20 and not StreamSession.objects.exists()
