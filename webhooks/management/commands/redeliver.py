@@ -47,7 +47,8 @@ class Command(BaseCommand):
         ids = list(selectors.deliveries_for_redelivery(
             since=since_at, endpoint_id=endpoint_id, status=None if status == "any" else status,
         ).values_list("id", flat=True))
-        scope = f"{status} deliveries since {since_at:%Y-%m-%d %H:%M:%S}Z" + (
+        kind = "deliveries (any status)" if status == "any" else f"{status} deliveries"
+        scope = f"{kind} since {since_at:%Y-%m-%d %H:%M:%S}Z" + (
             f" of endpoint {endpoint_id}" if endpoint_id else "")
         if dry_run or not ids:
             self.stdout.write(f"{len(ids)} {scope}; nothing sent" + (" (dry run)" if dry_run else ""))
