@@ -172,7 +172,12 @@ def message_insert(message: InboundMessage) -> InboundMessage | None:
         message.save(force_insert=True)
         return None
     try:
-        with transaction.atomic():
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():  # a savepoint: a duplicate must not break the caller's transaction
+                message.save(force_insert=True)
+        else:
+            # Autocommit (the asynchronous acknowledgement): one INSERT, no BEGIN/COMMIT round trips,
+            # and a failed one leaves nothing to roll back.
             message.save(force_insert=True)
         return None
     except IntegrityError:
