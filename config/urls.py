@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.api_root import ApiRootView
 from config.health import healthz
 
 admin.site.site_header = "Streamhook"
@@ -14,6 +16,8 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", RedirectView.as_view(pattern_name="api-docs"), name="home"),
+    path("api/v1/", ApiRootView.as_view(), name="api-root"),
     path("api/v1/", include("accounts.urls")),
     path("", include("webhooks.urls")),
     path("", include("webhooks.inbound.urls")),

@@ -67,3 +67,4 @@ def test_healthz_answers_probes_that_use_an_address_not_in_allowed_hosts(client,
     assert response.json()["database"] == "ok"
     # Everything else still checks the host.
     assert client.get("/admin/login/", HTTP_HOST="10.1.2.3:8000").status_code == 400
+
