@@ -28,7 +28,7 @@ from email.utils import parsedate_to_datetime
 from enum import Enum
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from webhooks import conf, http, ratelimit, signing
@@ -477,12 +477,15 @@ def delivery_enqueue(*, delivery_ids: list[int], countdown: float | None = None)
 def delivery_redeliver(*, delivery: Delivery, now: datetime | None = None) -> Delivery:
     """Send `delivery` again: back to pending, same event id (so the same `webhook-id`).
 
-    Attempt numbers continue; the retry schedule starts over from this point.
+    Attempt numbers continue; the retry schedule starts over from this point. A delivery a worker
+    is sending right now keeps that worker's lease: clearing it would let a second worker send the
+    same delivery concurrently under the same attempt number. The send in flight is the resend.
     """
     now = now or timezone.now()
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(
-            status=Delivery.Status.PENDING, next_attempt_at=now, locked_until=None, completed_at=None,
+            status=Delivery.Status.PENDING, next_attempt_at=now, completed_at=None,
+            locked_until=Case(When(locked_until__gt=now, then=F("locked_until")), default=None),
             retry_base=F("attempt_count"), updated_at=now,
         )
         delivery.refresh_from_db()

@@ -358,3 +358,18 @@ def test_endpoint_disable_emits_endpoint_disabled_once(tenant):
     assert endpoint_disable(endpoint=stale, reason="every delivery failed") is False
     assert Event.objects.filter(type="endpoint.disabled").count() == 1
     assert Endpoint.objects.get(pk=endpoint.pk).disabled_reason == "HTTP 410 Gone"
+
+
+def test_redelivering_a_delivery_in_flight_keeps_the_senders_lease(tenant):
+    from webhooks.delivery import claim_ids
+
+    endpoint = endpoint_make(tenant, "http://127.0.0.1:9/hook")
+    event = Event.objects.create(tenant=tenant, type="webhook.test", data={}, created_at=timezone.now())
+    lease = timezone.now() + timedelta(seconds=60)
+    delivery = Delivery.objects.create(tenant=tenant, event=event, endpoint=endpoint, next_attempt_at=timezone.now(),
+                                       locked_until=lease, attempt_count=1)
+    delivery = delivery_redeliver(delivery=delivery)
+    assert delivery.status == "pending" and delivery.locked_until == lease
+    assert claim_ids(delivery_ids=[delivery.pk], now=timezone.now()) == []  # no second, concurrent send
+    Delivery.objects.filter(pk=delivery.pk).update(locked_until=timezone.now() - timedelta(seconds=1), status="failed")
+    assert delivery_redeliver(delivery=delivery).locked_until is None  # a lapsed lease is cleared
