@@ -166,7 +166,9 @@ class EndpointViewSet(
 
     @extend_schema(
         summary="The event-type catalogue",
-        description="Every type you can subscribe to, with a description and an example `data` payload.",
+        description="Every type you can subscribe to, with a description and an example `data` payload. "
+                    "An endpoint's `events` takes these names or prefix wildcards such as `recording.*`; "
+                    "`[]` subscribes to every type.",
         responses=EventTypeSerializer(many=True),
         # drf-spectacular wraps list examples itself: one item here is shown as `[item]`.
         examples=[OpenApiExample("catalogue entry", response_only=True, value={
