@@ -10,10 +10,12 @@ from datetime import UTC, datetime
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import Trunc
+from django.db.models import BigIntegerField, Count, F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Cast, Round, Trunc
 
 from streams.models import ChatInteraction
+
+MICROS = 1_000_000
 
 # (day or None, main_genre, subgenre)
 Key = tuple[datetime | None, str, str]
@@ -22,14 +24,14 @@ Key = tuple[datetime | None, str, str]
 @dataclass
 class GenreTotals:
     plays: int = 0
-    confidence_sum: float = 0.0
+    confidence_micros: int = 0  # see `confidence_micros()`
     confidence_count: int = 0
     engagement: int = 0
     characteristics: Counter = field(default_factory=Counter)
 
     def add(self, other: "GenreTotals") -> None:
         self.plays += other.plays
-        self.confidence_sum += other.confidence_sum
+        self.confidence_micros += other.confidence_micros
         self.confidence_count += other.confidence_count
         self.engagement += other.engagement
         self.characteristics.update(other.characteristics)
@@ -58,17 +60,27 @@ def genre_totals(plays: QuerySet, *, by_hour: bool = False) -> dict[Key, GenreTo
     responses = ChatInteraction.objects.filter(track=OuterRef("pk")).values("track").annotate(s=Sum("response_count"))
     rows = (
         plays.annotate(**day_expr, responses=Subquery(responses.values("s"))).values(*keys).order_by()
-        .annotate(n=Count("id"), csum=Sum("confidence"), ccount=Count("confidence"), e=Sum("responses"))
+        .annotate(n=Count("id"), csum=Sum(confidence_micros()), ccount=Count("confidence"), e=Sum("responses"))
     )
     for row in rows:
         t = at(row.get("hour"), row["main_genre"], row["subgenre"])
-        t.plays, t.confidence_sum, t.confidence_count = row["n"], row["csum"] or 0.0, row["ccount"]
+        t.plays, t.confidence_micros, t.confidence_count = row["n"], row["csum"] or 0, row["ccount"]
         t.engagement = row["e"] or 0
 
     for *key, name, count in characteristic_counts(plays.annotate(**day_expr), keys):
         day, genre, subgenre = key if by_hour else (None, *key)
         at(day, genre, subgenre).characteristics[name] = count
     return totals
+
+
+def confidence_micros() -> Cast:
+    """A play's confidence in whole millionths.
+
+    The mean confidence is a sum divided by a count; summed as floats, the rollups (hours, then
+    days, then the window) and the raw query add the same numbers in different orders and can
+    disagree in the last digit, which rounding can turn into a different 4th decimal.
+    """
+    return Cast(Round(F("confidence") * MICROS), BigIntegerField())
 
 
 def characteristic_counts(plays: QuerySet, keys: list[str], also_sum: str | None = None) -> list[tuple]:

@@ -33,7 +33,8 @@ class GenreDay(models.Model):
     main_genre = models.CharField(max_length=100)
     subgenre = models.CharField(max_length=100)
     plays = models.PositiveIntegerField(default=0)
-    confidence_sum = models.FloatField(default=0)
+    # Sum of confidences in millionths: integers add up alike in any order, floats do not.
+    confidence_micros = models.BigIntegerField(default=0)
     confidence_count = models.PositiveIntegerField(default=0)
     engagement = models.BigIntegerField(default=0)
 
@@ -75,7 +76,7 @@ class GenreHour(models.Model):
     main_genre = models.CharField(max_length=100)
     subgenre = models.CharField(max_length=100)
     plays = models.PositiveIntegerField(default=0)
-    confidence_sum = models.FloatField(default=0)
+    confidence_micros = models.BigIntegerField(default=0)
     confidence_count = models.PositiveIntegerField(default=0)
     engagement = models.BigIntegerField(default=0)
 

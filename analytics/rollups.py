@@ -158,7 +158,7 @@ def _store(tenant: Tenant, plays: QuerySet) -> int:
         field = "hour" if model is GenreHour else "day"
         model.objects.bulk_create(
             [model(tenant=tenant, **{field: key}, main_genre=genre, subgenre=subgenre, plays=t.plays,
-                   confidence_sum=t.confidence_sum, confidence_count=t.confidence_count, engagement=t.engagement)
+                   confidence_micros=t.confidence_micros, confidence_count=t.confidence_count, engagement=t.engagement)
              for (key, genre, subgenre), t in rows.items()],
             batch_size=5000,
         )

@@ -13,7 +13,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Trunc
 
 from accounts.models import Tenant
-from analytics.aggregates import GenreTotals, as_utc, characteristic_counts, genre_totals
+from analytics.aggregates import MICROS, GenreTotals, as_utc, characteristic_counts, genre_totals
 from analytics.models import GenreDay, GenreDayCharacteristic, GenreHour, GenreHourCharacteristic, RollupState
 from analytics.rollups import dates_q, day_start, days_q, dirty_days
 from streams.models import ChatInteraction, StreamSession, TrackPlay
@@ -83,7 +83,7 @@ def genre_trends(
             "subgenre": subgenre,
             "total_plays": t.plays,
             "total_engagement": t.engagement,
-            "average_confidence": _ratio(t.confidence_sum, t.confidence_count, 4),
+            "average_confidence": _ratio(t.confidence_micros, t.confidence_count * MICROS, 4),
             "popular_characteristics": dict(sorted(t.characteristics.items(), key=lambda kv: (-kv[1], kv[0]))),
         }
         for (genre, subgenre), t in totals.items()
@@ -131,11 +131,12 @@ def _rolled_up_totals(*, tenant, plays, since, until, state: RollupState) -> dic
 def _add_rollups(totals, model, characteristic_model, q: Q) -> None:
     rows = (
         model.objects.filter(q).values("main_genre", "subgenre").order_by()
-        .annotate(n=Sum("plays"), csum=Sum("confidence_sum"), ccount=Sum("confidence_count"), e=Sum("engagement"))
+        .annotate(n=Sum("plays"), csum=Sum("confidence_micros"), ccount=Sum("confidence_count"), e=Sum("engagement"))
     )
     for row in rows:
         totals[row["main_genre"], row["subgenre"]].add(
-            GenreTotals(plays=row["n"], confidence_sum=row["csum"], confidence_count=row["ccount"], engagement=row["e"])
+            GenreTotals(plays=row["n"], confidence_micros=row["csum"], confidence_count=row["ccount"],
+                        engagement=row["e"])
         )
     for row in characteristic_model.objects.filter(q).values("main_genre", "subgenre", "name").order_by() \
             .annotate(n=Sum("plays")):

@@ -18,7 +18,8 @@ class WindowParams(serializers.Serializer):
 
     def _in_range(self, value):
         if not EARLIEST <= value <= LATEST:
-            raise serializers.ValidationError(f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+            raise serializers.ValidationError(
+                f"must be between {EARLIEST.date().isoformat()} and {LATEST.date().isoformat()}")
         return value
 
     validate_since = validate_until = _in_range
@@ -29,6 +30,8 @@ class WindowParams(serializers.Serializer):
             since, until = default_window(since, until, days=self.default_days)
             attrs = {**attrs, "since": since, "until": until}
         if since and until and since >= until:
+            if "since" not in self.initial_data:  # only `until` was given, before the earliest default
+                raise serializers.ValidationError({"until": [f"must be later than {EARLIEST.date().isoformat()}"]})
             if "until" in self.initial_data:
                 raise serializers.ValidationError({"until": ["must be later than since"]})
             raise serializers.ValidationError({"since": ["must be earlier than until (now, when not given)"]})

@@ -186,3 +186,16 @@ def test_admin_links_to_the_dashboard(client, django_user_model):
     admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-root-123")
     client.force_login(admin)
     assert 'href="/dashboard/"' in client.get("/admin/").content.decode()
+
+
+def test_window_errors_say_what_is_wrong(api_client):
+    def error(path, **params):
+        return api_client.get(f"/api/analytics/{path}", params).json()
+
+    assert error("genre-trends", since="9999-12-31T00:00:00Z") == {
+        "since": ["must be between 0001-01-02 and 9999-12-30"]}
+    assert error("engagement", until="0001-01-02T00:00:00Z") == {"until": ["must be later than 0001-01-02"]}
+    assert error("engagement", since="2999-01-01T00:00:00Z") == {
+        "since": ["must be earlier than until (now, when not given)"]}
+    assert error("deliveries", since="2026-01-02T00:00:00Z", until="2026-01-01T00:00:00Z") == {
+        "until": ["must be later than since"]}

@@ -142,3 +142,60 @@ def test_a_replayed_inbound_message_changes_no_figure(settings, tenant):
     assert client.post("/api/webhook/track-classified", track, format="json").status_code == 201  # a sender retry
     assert genre_trends(tenant=tenant) == before == genre_trends(tenant=tenant, use_rollups=False)
     assert rollup_refresh(tenant=tenant) == 0  # no new rows: no day was dirty
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refreshes_running_beside_concurrent_ingest_stay_exact(settings):
+    """Three writers ingest out-of-order plays and chat (with replays) while a fourth thread refreshes
+    the rollups back to back; afterwards the rollup answer equals the raw one, before and after a
+    last refresh. The margin (1 s) is far longer than any of these transactions."""
+    import random
+    import threading
+
+    from django.db import connection
+
+    settings.ANALYTICS_ROLLUP_MARGIN = 1
+    tenant = Tenant.objects.create(slug="concurrent")
+    rollup_refresh(tenant=tenant)
+    writers_done, errors, refreshes = threading.Event(), [], []
+
+    def write(worker: int) -> None:
+        rng = random.Random(worker)
+        try:
+            ops = []
+            for i in range(40):
+                kind, session, second = rng.choice(["play", "chat"]), rng.randrange(2), rng.randrange(SPAN)
+                details = (rng.choice(GENRES), 0.5, rng.sample(TRAITS, 2)) if kind == "play" else (rng.randrange(20),)
+                ops.append(((kind, session, second, *details), worker * 1000 + i))
+            for op, index in ops + rng.sample(ops, 10):  # ten replays
+                apply(tenant, op, index)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def refresh() -> None:
+        try:
+            while not writers_done.is_set():
+                refreshes.append(rollup_refresh(tenant=tenant))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    refresher = threading.Thread(target=refresh)
+    writers = [threading.Thread(target=write, args=(n,)) for n in range(3)]
+    refresher.start()
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    writers_done.set()
+    refresher.join()
+    assert not errors, errors
+    assert refreshes  # the refresher really ran beside the writers
+    windows = [(T0 + timedelta(hours=5, minutes=17), T0 + timedelta(days=2, minutes=3)), (None, T0 + timedelta(days=1))]
+    assert_rollups_match_raw(tenant, windows)
+    assert sum(r["total_plays"] for r in genre_trends(tenant=tenant)) > 0
+    rollup_refresh(tenant=tenant)
+    assert_rollups_match_raw(tenant, windows)
