@@ -15,6 +15,7 @@ from webhooks.inbound.serializers import (
 from webhooks.inbound.services import (
     message_process,
     source_create,
+    source_delete,
     source_drop_previous_secrets,
     source_rotate_key,
     source_set_signing_secret,
@@ -32,7 +33,7 @@ class InboundSourceViewSet(
 ):
     """Senders allowed to post inbound webhooks for your tenant. The key is shown once, at creation."""
 
-    queryset = InboundSource.objects.all()
+    queryset = InboundSource.objects.filter(deleted_at__isnull=True)
     serializer_class = InboundSourceSerializer
     filterset_fields = ["kind", "is_active"]
 
@@ -60,6 +61,10 @@ class InboundSourceViewSet(
             source_set_signing_secret(source=source, secret=secret)
         if drop:
             source_drop_previous_secrets(source=source)
+
+    def perform_destroy(self, instance):
+        """Deleting keeps the source's message history: the source is retired, not removed."""
+        source_delete(source=instance)
 
     @extend_schema(request=None, responses={200: InboundSourceCreatedSerializer})
     @action(detail=True, methods=["post"], url_path="rotate-key")

@@ -42,6 +42,8 @@ class InboundSource(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Deleting a source through the API keeps it (inactive, out of the lists) with its message history.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -61,7 +63,8 @@ class InboundMessage(models.Model):
         DUPLICATE = "duplicate", "Duplicate"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="inbound_messages")
-    source = models.ForeignKey(InboundSource, on_delete=models.CASCADE, related_name="messages")
+    # RESTRICT: a source can't be deleted from under its history (deleting its tenant still removes both).
+    source = models.ForeignKey(InboundSource, on_delete=models.RESTRICT, related_name="messages")
     message_id = models.CharField(max_length=200, blank=True, default="", help_text="The sender's id, if it sent one.")
     received_at = models.DateTimeField()
     handler = models.CharField(max_length=100)

@@ -61,6 +61,12 @@ def source_rotate_key(*, source: InboundSource) -> str:
     return key
 
 
+def source_delete(*, source: InboundSource) -> None:
+    """Retire a source: its key and signatures stop working at once, its messages stay for the record."""
+    source.is_active, source.deleted_at = False, timezone.now()
+    source.save(update_fields=["is_active", "deleted_at", "updated_at"])  # post_save forgets it (source_cache)
+
+
 def source_set_signing_secret(*, source: InboundSource, secret: str | None) -> None:
     """A new secret becomes current and the previous one stays accepted (rotation); None removes all."""
     with transaction.atomic():
