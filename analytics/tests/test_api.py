@@ -199,3 +199,22 @@ def test_window_errors_say_what_is_wrong(api_client):
         "since": ["must be earlier than until (now, when not given)"]}
     assert error("deliveries", since="2026-01-02T00:00:00Z", until="2026-01-01T00:00:00Z") == {
         "until": ["must be later than since"]}
+
+
+def test_an_inbound_source_key_cannot_read_analytics(tenant, streams):
+    from rest_framework.test import APIClient
+
+    from webhooks.inbound.services import source_create
+
+    client = APIClient()
+    key = source_create(tenant=tenant, name="assistant", kind="stream-assistant")[1]
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert client.get("/api/analytics/genre-trends").status_code == 401
+    assert client.get("/api/analytics/session-summary/s1").status_code == 401
+
+
+def test_dashboard_marks_a_live_session(client, tenant_ctx, streams):
+    client.force_login(tenant_ctx.owner)
+    html = client.get("/dashboard/?session=s2").content.decode()
+    assert 'class="badge live" id="session-status">live<' in html
+    assert 'Duration so far<b id="duration">5 min</b>' in html  # to the chat at 10:05
