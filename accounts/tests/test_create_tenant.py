@@ -88,3 +88,12 @@ def test_duplicate_slug_from_the_command_line_is_one_line_and_non_zero(tmp_path)
     assert again.returncode == 1
     assert again.stderr.strip() == "CommandError: tenant 'demo' already exists"
     assert again.stdout == ""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("password", "says"), [("123", "too short"), ("password", "too common"),
+                                                ("boss@acme.test", "too similar")])
+def test_weak_password_is_refused_before_anything_is_made(password, says):
+    with pytest.raises(CommandError, match=says):
+        call_command("create_tenant", "acme", "--owner", "boss@acme.test", "--password", password)
+    assert not Tenant.objects.exists()

@@ -1,5 +1,7 @@
 import json
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -18,6 +20,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, slug, owner, name, password, as_json: bool, **options):
         try:
+            if password:  # a person types this one: hold it to the same rules as the admin's forms
+                validate_password(password, get_user_model()(username=owner, email=owner))
             created = tenant_create(slug=slug, owner_email=owner, name=name, password=password)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
