@@ -62,9 +62,12 @@ def _filtered_plays(*, tenant: Tenant, since=None, until=None, platform=None, dj
 
 def genre_trends(
     *, tenant: Tenant, since: datetime | None = None, until: datetime | None = None, platform: str | None = None,
-    dj: str | None = None, limit: int | None = None, use_rollups: bool = True,
+    dj: str | None = None, limit: int | None = None, characteristics: int = 10, use_rollups: bool = True,
 ) -> list[dict]:
     """Plays, engagement, confidence and characteristics per (genre, subgenre), most played first.
+
+    `popular_characteristics` holds the `characteristics` most frequent ones (ties by name): senders
+    name characteristics freely, and a subgenre may collect hundreds of one-off ones.
 
     `since` is inclusive, `until` exclusive. Rollups serve whole clean days when there is no
     platform/DJ filter (those are session attributes that may change after the fact).
@@ -84,7 +87,8 @@ def genre_trends(
             "total_plays": t.plays,
             "total_engagement": t.engagement,
             "average_confidence": _ratio(t.confidence_micros, t.confidence_count * MICROS, 4),
-            "popular_characteristics": dict(sorted(t.characteristics.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "popular_characteristics": dict(
+                sorted(t.characteristics.items(), key=lambda kv: (-kv[1], kv[0]))[:characteristics]),
         }
         for (genre, subgenre), t in totals.items()
         if t.plays

@@ -43,6 +43,9 @@ class GenreTrendsParams(WindowParams):
     dj = serializers.CharField(required=False, max_length=200, help_text="DJ username, exactly.")
     limit = serializers.IntegerField(required=False, min_value=1, max_value=1000,
                                      help_text="At most this many rows (1-1000), most played first.")
+    characteristics = serializers.IntegerField(
+        required=False, min_value=1, max_value=100, default=10,
+        help_text="How many of the most frequent characteristics each row lists (1-100, default 10).")
 
 
 class BucketedParams(WindowParams):
@@ -77,7 +80,8 @@ class GenreTrendSerializer(serializers.Serializer):
     total_engagement = serializers.IntegerField(help_text="Sum of response_count of chat linked to these plays.")
     average_confidence = serializers.FloatField(allow_null=True, help_text="Mean confidence, 4 decimals.")
     popular_characteristics = serializers.DictField(child=serializers.IntegerField(),
-                                                    help_text="Plays per characteristic, most frequent first.")
+                                                    help_text="Plays per characteristic, the most frequent "
+                                                              "first (top 10 unless `characteristics` says).")
 
 
 class GenreTrendsSerializer(serializers.Serializer):

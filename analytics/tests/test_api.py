@@ -134,7 +134,7 @@ def test_openapi_documents_the_analytics_endpoints(api_client):
                            "/api/analytics/session-summary/{session_id}")}
     assert params["/api/analytics/genre-trends"] == {
         ("since", "query", "string"), ("until", "query", "string"), ("platform", "query", "string"),
-        ("dj", "query", "string"), ("limit", "query", "integer")}
+        ("dj", "query", "string"), ("limit", "query", "integer"), ("characteristics", "query", "integer")}
     assert {"since", "until", "bucket", "platform", "dj"} == {n for n, _, _ in params["/api/analytics/engagement"]}
     assert {"since", "until", "bucket"} == {n for n, _, _ in params["/api/analytics/deliveries"]}
     assert params["/api/analytics/session-summary/{session_id}"] == {("session_id", "path", "string")}

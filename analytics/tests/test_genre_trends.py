@@ -128,3 +128,17 @@ def test_refresh_command_and_beat_task(settings, tenant, streams, capsys):
     refresh_rollups(full=True)
     assert GenreDay.objects.filter(tenant=tenant).count() == 4
     assert "analytics.refresh_rollups" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+
+
+def test_popular_characteristics_lists_the_top_ones(api_client, settings, tenant, streams):
+    s1 = streams["s1"]
+    for minute, traits in ((30, ["jazzy", "warm"]), (31, ["jazzy"]), (32, [f"one-off {n:02d}" for n in range(12)])):
+        f.play(s1, f.at(5, 20, minute), "drum and bass", "liquid dnb", characteristics=traits)
+    row = genre_trends(tenant=tenant)[0]
+    # jazzy 3, atmospheric 2, melodic 2, then the ones seen once, by name: the top 10
+    assert list(row["popular_characteristics"].items()) == [
+        ("jazzy", 3), ("atmospheric", 2), ("melodic", 2), *((f"one-off {n:02d}", 1) for n in range(7))]
+    response = api_client.get("/api/analytics/genre-trends", {"characteristics": 2, "limit": 1})
+    assert response.json()["trends"][0]["popular_characteristics"] == {"jazzy": 3, "atmospheric": 2}
+    for bad in ("0", "101", "x"):
+        assert "characteristics" in api_client.get("/api/analytics/genre-trends", {"characteristics": bad}).json()
