@@ -87,3 +87,22 @@ def test_a_late_track_takes_over_the_chat_that_played_under_it(live):
         {"main_genre": "house", "subgenre": "deep house", "count": 1},
         {"main_genre": "techno", "subgenre": "minimal techno", "count": 1},
     ]
+
+
+def test_chat_counts_for_the_track_on_at_its_moment(tenant):
+    """Before any track: counted for no genre; at a track's first second: that track's."""
+    from analytics.selectors import genre_trends
+
+    for at, text, responses in ((s(5), "before any track", 4), (s(60), "on the change", 7), (s(59), "just before", 2)):
+        services.chat_interaction_record(tenant=tenant, session_id="x", at=at, message_sent=text,
+                                         response_count=responses)
+    services.track_play_record(tenant=tenant, session_id="x", at=s(10), artist="A", title="One",
+                               main_genre="house", subgenre="deep house")
+    services.track_play_record(tenant=tenant, session_id="x", at=s(60), artist="B", title="Two",
+                               main_genre="techno", subgenre="minimal techno")
+    assert [(r["subgenre"], r["total_engagement"]) for r in genre_trends(tenant=tenant, use_rollups=False)] == [
+        ("deep house", 2), ("minimal techno", 7)]
+    summary = session_summary(tenant=tenant, session_id="x")
+    assert [(t["title"], t["interactions"], t["engagement"]) for t in summary["tracks"]] == \
+        [("One", 1, 2), ("Two", 1, 7)]
+    assert summary["session"]["total_responses"] == 13  # the 4 before any track count for the session only
