@@ -1,5 +1,6 @@
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
 
 from accounts.dev_admin import dev_admin_ensure
 
@@ -54,8 +55,10 @@ def test_an_ordinary_admin_named_user_is_promoted_not_a_crash(debug_on, django_u
 
 
 @pytest.mark.django_db
-def test_refused_without_debug(settings, django_user_model):
+def test_without_debug_no_account_is_made_and_make_run_goes_on(settings, django_user_model, capsys):
     settings.DEBUG = False
-    with pytest.raises(CommandError, match="only with DEBUG on"):
-        call_command("create_dev_admin")
+    with pytest.raises(ImproperlyConfigured, match="only with DEBUG on"):
+        dev_admin_ensure()
+    call_command("create_dev_admin")  # no exception: `make run` under other settings still starts
+    assert "manage.py createsuperuser" in capsys.readouterr().out
     assert not django_user_model.objects.exists()
