@@ -196,6 +196,20 @@ def test_bad_payloads_get_400_naming_the_field(assistant, path, mutate, named):
 
 
 @pytest.mark.django_db
+def test_the_400_message_names_nested_fields_by_their_dotted_path(assistant):
+    payload = json.loads(seed_json(SEED_TRACK))
+    payload["track_data"]["classification"]["confidence"] = 3
+    payload["track_data"]["classification"]["characteristics"][1] = 5
+    del payload["track_data"]["artist"]
+    response = post(assistant, "/api/webhook/track-classified", json.dumps(payload).encode())
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "Invalid payload: track_data.artist, track_data.classification.confidence, "
+        "track_data.classification.characteristics.1"
+    )
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("body", [
     b"", b"null", b"[]", b'"text"', b"{", b"\xff\xfe", b'{"session_id": {"$gt": ""}}', b"1e999999",
     b'{"timestamp": "2025-09-28T20:30:00Z", "session_id": "x", "event_type": "track_start", "track_data": []}',

@@ -234,6 +234,21 @@ def _record_success(message: InboundMessage, result: HandlerResult) -> Outcome:
     return _record(message, result.status, result.body)
 
 
+def error_paths(detail, prefix: str = "") -> list[str]:
+    """The dotted path of every field a DRF error names (`track_data.classification.confidence`,
+    `characteristics.2`), so the one-line message says exactly what to fix, not just the top key."""
+    if isinstance(detail, dict):
+        items = detail.items()
+    elif isinstance(detail, list) and any(isinstance(d, dict | list) for d in detail):
+        items = ((i, d) for i, d in enumerate(detail) if d)  # a list of nested errors, by position
+    else:
+        return [prefix.rstrip(".")] if prefix else []
+    paths: list[str] = []
+    for key, value in items:
+        paths += error_paths(value, f"{prefix}{key}.")
+    return paths
+
+
 def _record_failure(message: InboundMessage, exc: Exception) -> Outcome:
     """Classify a handler's exception into the answer and the row's error fields."""
     retry_after = None
@@ -242,7 +257,7 @@ def _record_failure(message: InboundMessage, exc: Exception) -> Outcome:
     if isinstance(exc, InboundRejected):
         status, body, message.error = exc.status, exc.body, str(exc)
     elif isinstance(exc, ValidationError):
-        fields = ", ".join(exc.detail) if isinstance(exc.detail, dict) else ""
+        fields = ", ".join(error_paths(exc.detail))
         status = 400
         body = _error_body(f"Invalid payload: {fields}" if fields else "Invalid payload.", errors=exc.detail)
         message.error = json.dumps(exc.detail)
