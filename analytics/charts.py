@@ -8,17 +8,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 
-def nice_max(value: float) -> float:
-    """A round axis maximum at or above `value` (1, 2, 2.5 or 5 times a power of ten)."""
-    if value <= 0:
-        return 4
-    if value <= 8:  # small counts: whole-number ticks at quarters
-        return 4 if value <= 4 else 8
+def nice_scale(value: float) -> tuple[float, float]:
+    """(axis maximum, tick step) for values up to `value`: the step is 1, 2 or 5 times a power of
+    ten, at most five steps up to the first multiple of it at or above `value` (233 -> 250 by 50)."""
+    if value <= 4:  # small counts: 0-4, so one message is a quarter of the height, not all of it
+        return 4, 1
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return step * power
-    return 10 * power
+    for step in (power / 10, power / 5, power / 2, power, 2 * power, 5 * power):
+        if step >= 1 and math.ceil(value / step) <= 5:  # whole-number ticks
+            return math.ceil(value / step) * step, step
+    return 10 * power, 2 * power
+
+
+def _ticks(top: float, step: float) -> list[float]:
+    return [step * k for k in range(round(top / step) + 1)]
 
 
 @dataclass
@@ -42,16 +45,17 @@ class BarChart:
 
 
 def horizontal_bars(items: list[tuple[str, float, dict]], *, width: int = 720, row: int = 26,
-                    label_width: int = 230) -> BarChart:
-    """One bar per (label, value, data attributes), longest scale = the largest value."""
-    top = nice_max(max((value for _, value, _ in items), default=0))
-    plot = width - label_width - 60
+                    label_width: int = 230, value_width: int = 160) -> BarChart:
+    """One bar per (label, value, data attributes); `value_width` is kept free right of the longest
+    bar for its value label."""
+    top, step = nice_scale(max((value for _, value, _ in items), default=0))
+    plot = width - label_width - value_width
     bars = [
         Bar(label=label, value=value, x=label_width, y=i * row + 4, width=round(plot * value / top, 1),
             height=row - 8, data=data)
         for i, (label, value, data) in enumerate(items)
     ]
-    ticks = [(label_width + plot * k / 4, _fmt(top * k / 4)) for k in range(5)]
+    ticks = [(round(label_width + plot * tick / top, 1), _fmt(tick)) for tick in _ticks(top, step)]
     return BarChart(width=width, height=len(items) * row + 24, bars=bars, ticks=ticks, label_width=label_width)
 
 
@@ -104,7 +108,7 @@ def time_chart(
     plot_w, plot_h = width - left - right, height - top - bottom
     span = max((end - start).total_seconds(), 1)
     line, columns, markers = line or [], columns or [], markers or []
-    y_max = nice_max(max([v for _, v in line] + [sum(parts.values()) for _, parts, _ in columns], default=0))
+    y_max, y_step = nice_scale(max([v for _, v in line] + [sum(parts.values()) for _, parts, _ in columns], default=0))
 
     def x_of(moment: datetime) -> float:
         return round(left + plot_w * min(max((moment - start).total_seconds() / span, 0), 1), 1)
@@ -139,7 +143,7 @@ def time_chart(
         dots=[(x_of(at), y_of(value), value, at.strftime("%H:%M")) for at, value in line],
         columns=stacked,
         markers=numbered,
-        y_ticks=[(y_of(y_max * k / 4), _fmt(y_max * k / 4)) for k in range(5)],
+        y_ticks=[(y_of(tick), _fmt(tick)) for tick in _ticks(y_max, y_step)],
         x_ticks=[(left + plot_w * k / 4, _time_label(start + (end - start) * k / 4, span), anchors[k])
                  for k in range(5)],
     )
