@@ -15,6 +15,8 @@ class Endpoint(models.Model):
     class Style(models.TextChoices):
         STANDARD = "standard", '{"type", "timestamp", "data"}'
         EVENT = "event", '{"event", "timestamp", "data"}'
+        # Receivers written for underscore names (seed 001's frontend switches on "audio_level").
+        UNDERSCORE = "underscore", '{"type": "audio_level", "timestamp", "data"}: type names with _ for .'
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="endpoints")
     url = models.URLField(max_length=2000)

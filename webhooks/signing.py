@@ -41,8 +41,11 @@ def format_timestamp(moment: datetime) -> str:
 
 
 def envelope(*, event_type: str, created_at: datetime, data: dict, style: str = "standard") -> dict:
+    """The delivered body. `event` names the key RealCast-style receivers switch on; `underscore` writes
+    `audio_level` for `audio.level`, the names seed 001's frontend was written against."""
     key = "event" if style == "event" else "type"
-    return {key: event_type, "timestamp": format_timestamp(created_at), "data": data}
+    name = event_type.replace(".", "_") if style == "underscore" else event_type
+    return {key: name, "timestamp": format_timestamp(created_at), "data": data}
 
 
 def encode_body(payload) -> bytes:
