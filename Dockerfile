@@ -27,5 +27,7 @@ RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
 
 USER streamhook
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", \
-     "--no-control-socket"]
+# gthread workers with kept-alive connections, as bench/ingest.py measures them; gunicorn.conf.py (read from
+# /app) shortens the GIL switch interval for them.
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", \
+     "--threads", "4", "--keep-alive", "60", "--access-logfile", "-", "--no-control-socket"]

@@ -195,7 +195,9 @@ def _connection_loop(scenario_name, host, port, key, source, start_n, stride, st
     buffer = bytearray()
     path = scenario.path.format(id=source.get("id"))
     interval = stride / scenario.rate if scenario.rate else 0.0  # each connection's share of the pace
-    next_send = time.monotonic()
+    # Connection k starts k/rate seconds in, so the paced requests arrive evenly spread (one every
+    # 1/rate s), not as a burst from every connection at once each interval.
+    next_send = time.monotonic() + (start_n / scenario.rate if scenario.rate else 0.0)
     while time.monotonic() < stop_at:
         if interval:
             next_send += interval

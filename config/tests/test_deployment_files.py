@@ -108,3 +108,25 @@ def test_dockerfile_collectstatic_step_works_under_production_settings(tmp_path)
     assert result.returncode == 0, result.stderr
     assert (static / "admin" / "css" / "base.css").exists()
     assert (static / "rest_framework").is_dir()
+
+
+def test_gunicorn_reads_the_projects_config_and_its_workers_switch_the_gil_sooner():
+    """The image and a checkout start gunicorn in this folder, which loads gunicorn.conf.py from it."""
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    result = subprocess.run([gunicorn, "--print-config", "config.wsgi:application"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    pairs = (line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    printed = {key.strip(): value.strip() for key, value in pairs}
+    assert printed["config"] == "./gunicorn.conf.py", result.stderr
+    assert printed["post_worker_init"] == "<post_worker_init()>"
+    check = ("import runpy, sys; conf = runpy.run_path('gunicorn.conf.py'); conf['post_worker_init'](None); "
+             "print(sys.getswitchinterval())")
+    interval = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert float(interval.stdout) == 0.0005, interval.stderr
+
+
+def test_the_image_and_compose_run_the_gthread_workers_the_benchmark_measures():
+    compose = (ROOT / "docker-compose.yml").read_text()
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "--worker-class gthread --threads 4 --keep-alive 60" in compose
+    assert '"--worker-class", "gthread", \\\n     "--threads", "4", "--keep-alive", "60"' in dockerfile
