@@ -98,7 +98,8 @@ def test_a_bad_body_is_a_400_naming_what_is_wrong_and_changes_nothing(api_client
 def test_a_huge_body_is_a_413_in_json(api_client, settings):
     r = api_client.post(START, data=b'{"timestamp": "' + b"9" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + b'"}',
                         content_type="application/json")
-    assert r.status_code == 413 and r.json() == {"detail": "Request body too large."}
+    assert r.status_code == 413
+    assert r.json() == {"detail": f"Request body too large: the limit is {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."}
     assert api_client.get(STATUS).json()["isListening"] is False
 
 
