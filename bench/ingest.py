@@ -39,6 +39,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `python bench/ingest.py` as well as `python -m bench.ingest`
 PYTHON = sys.executable
 DB_NAME = os.environ.get("BENCH_INGEST_DB", "bench_ingest")  # another name lets two runs share a server
 
@@ -502,7 +503,16 @@ def _markdown(results: list[Result], args) -> str:
         what = r.scenario.description + (" — acknowledgement latency" if r.scenario.ack_only else "")
         lines.append(f"| `{r.scenario.name}` | {what} | {r.rate:.0f} | {r.percentile(50):.1f} | "
                      f"{r.percentile(95):.1f} | {r.percentile(99):.1f} | {r.cpu_ms_per_request:.2f} | {statuses} |")
+    verdicts = [_verdict(r) for r in results]
+    lines += ["", "Against the targets: " + "; ".join(v for v in verdicts if v) + "."]
     return "\n".join(lines)
+
+
+def _verdict(r: Result) -> str:
+    if r.scenario.ack_only:
+        p99 = r.percentile(99)
+        return f"`{r.scenario.name}` p99 {p99:.1f} ms ({'met' if p99 < 20 else 'MISSED'}: < 20 ms)"
+    return f"`{r.scenario.name}` {r.rate:.0f} req/s ({'met' if r.rate >= 800 else 'MISSED'}: ≥ 800)"
 
 
 if __name__ == "__main__":
