@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 LEVEL_CACHE_TTL_S = 5  # a level older than this is not "current" any more
 SUBSCRIBERS_RECHECK_S = 1.0  # how long a sampler trusts its answer to "does anyone receive audio.level?"
+METER_WATCH_S = 5  # a meter page that polled within this long is still watching
 
 
 def _iso(at: datetime) -> str:
@@ -48,8 +49,22 @@ def _level_key(tenant_id: int) -> str:
     return f"audio:level:{tenant_id}"
 
 
+def _watch_key(tenant_id: int) -> str:
+    return f"audio:meter-watched:{tenant_id}"
+
+
+def meter_watched(*, tenant_id: int) -> bool:
+    """Whether a meter page asked for this tenant's level lately (see `level_latest`)."""
+    return bool(cache.get(_watch_key(tenant_id)))
+
+
 def level_latest(*, tenant: Tenant) -> dict:
-    """The latest tick of the tenant's active session (what the meter page shows)."""
+    """The latest tick of the tenant's active session (what the meter page shows).
+
+    Asking marks the meter as watched for METER_WATCH_S: a sampler writes the level for the page only
+    while one is (`cache.add` writes the mark once per period, not on every poll).
+    """
+    cache.add(_watch_key(tenant.pk), 1, METER_WATCH_S)
     session = listening_active(tenant=tenant)
     latest = cache.get(_level_key(tenant.pk)) if session else None
     if latest and latest.get("sessionId") != session.session_id:
@@ -116,29 +131,32 @@ def level_endpoints(*, tenant: Tenant) -> list:
 
 
 def level_publish(*, session: ListeningSession, reading: Reading, at: datetime | None = None,
-                  emit_event: bool = True) -> dict:
+                  emit_event: bool = True, cache_level: bool = True) -> dict:
     """Announce one tick: `audio.level` (ephemeral; unless `emit_event` is False) and the cached latest
-    level for the meter page."""
+    level for the meter page (unless `cache_level` is False)."""
     at = at or timezone.now()
     data = {
         "audioLevel": reading.level, "timestamp": _iso(at), "sessionId": session.session_id,
         "rmsDbfs": reading.rms_dbfs, "peakDbfs": reading.peak_dbfs, "clip": reading.clip,
     }
-    try:
-        cache.set(_level_key(session.tenant_id), data, LEVEL_CACHE_TTL_S)
-    except Exception:  # the meter page goes stale; the sampler goes on
-        logger.warning("could not cache the audio level", exc_info=True)
+    if cache_level:
+        try:
+            cache.set(_level_key(session.tenant_id), data, LEVEL_CACHE_TTL_S)
+        except Exception:  # the meter page goes stale; the sampler goes on
+            logger.warning("could not cache the audio level", exc_info=True)
     if emit_event:
         emit("audio.level", data, tenant=session.tenant)
     return data
 
 
 class LevelPublisher:
-    """Publishes one session's ticks, emitting `audio.level` only while an endpoint receives it.
+    """Publishes one session's ticks: `audio.level` only while an endpoint receives it, the meter's
+    cached level only while a meter page is open.
 
-    Whether one does is asked at most once a second: on a meter nobody subscribes to, the task message
-    and its cache write ten times a second were most of the sampler's CPU. An endpoint created while
-    sampling gets levels within a second.
+    Both are asked at most once a second: on a meter nobody subscribes to or watches, the task message
+    and the cache write ten times a second were most of the sampler's CPU (on the embedded install a
+    file written and renamed per tick). An endpoint created, or a meter opened, while sampling gets
+    levels within a second.
     """
 
     def __init__(self, session: ListeningSession, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -146,13 +164,16 @@ class LevelPublisher:
         self.clock = clock
         self._checked_at: float | None = None
         self._subscribed = False
+        self._watched = False
 
     def publish(self, reading: Reading, at: datetime | None = None) -> dict:
         now = self.clock()
         if self._checked_at is None or now - self._checked_at >= SUBSCRIBERS_RECHECK_S:
             self._subscribed = bool(level_endpoints(tenant=self.session.tenant))
+            self._watched = meter_watched(tenant_id=self.session.tenant_id)
             self._checked_at = now
-        return level_publish(session=self.session, reading=reading, at=at, emit_event=self._subscribed)
+        return level_publish(session=self.session, reading=reading, at=at, emit_event=self._subscribed,
+                             cache_level=self._watched)
 
 
 class SessionStats:

@@ -205,7 +205,7 @@ def test_admin_action_stops_active_sessions_through_the_service(client, tenant, 
 
 
 def test_level_publisher_emits_only_while_an_endpoint_receives_levels(tenant, emitted):
-    """The meter page always gets the level; `audio.level` is emitted only with a subscriber, asked once a second."""
+    """`audio.level` is emitted only with a subscriber, asked once a second."""
     cache.clear()
     session = services.listening_start(tenant=tenant).session
     now = [100.0]
@@ -216,7 +216,7 @@ def test_level_publisher_emits_only_while_an_endpoint_receives_levels(tenant, em
         return sum(1 for type, _, _ in emitted if type == "audio.level")
 
     publisher.publish(reading)
-    assert levels_emitted() == 0 and services.level_latest(tenant=tenant)["level"]["audioLevel"] == 61.6
+    assert levels_emitted() == 0
     Endpoint.objects.create(tenant=tenant, url="https://ui.example.com/hook", events=["audio.*"], secret="s")
     now[0] += 0.5
     publisher.publish(reading)
@@ -229,6 +229,27 @@ def test_level_publisher_emits_only_while_an_endpoint_receives_levels(tenant, em
     now[0] += 1.0
     publisher.publish(reading)
     assert levels_emitted() == 2
+
+
+def test_the_meters_level_is_written_only_while_a_meter_page_polls(api_client, tenant, settings):
+    """No page open: no cache write per tick. The page's first poll marks it watched; within a second
+    the sampler writes the level; a page gone for METER_WATCH_S stops the writes again."""
+    cache.clear()
+    session = services.listening_start(tenant=tenant).session
+    now = [100.0]
+    publisher = services.LevelPublisher(session, clock=lambda: now[0])
+    reading = Reading(rms_dbfs=-23.01, peak_dbfs=-20.0, clip=False, level=61.6)
+    publisher.publish(reading)
+    assert cache.get(services._level_key(tenant.pk)) is None  # nobody watching: nothing written
+    assert api_client.get(LEVEL).json()["level"] is None  # the page's first poll: nothing yet, now watched
+    now[0] += 1.0
+    publisher.publish(reading)
+    assert api_client.get(LEVEL).json()["level"]["audioLevel"] == 61.6
+    cache.delete(services._watch_key(tenant.pk))  # what METER_WATCH_S after the last poll looks like
+    cache.delete(services._level_key(tenant.pk))
+    now[0] += 1.0
+    publisher.publish(reading)
+    assert cache.get(services._level_key(tenant.pk)) is None
 
 
 def test_webhook_url_counts_wildcard_subscriptions(api_client, tenant):
