@@ -327,7 +327,9 @@ def track_play_record(
         return play
     play = TrackPlay.objects.create(
         tenant=tenant, session=session, played_at=at, artist=artist, title=title, bpm=bpm, key=key,
-        main_genre=main_genre, subgenre=subgenre, confidence=confidence, characteristics=characteristics or [],
+        main_genre=main_genre, subgenre=subgenre, confidence=confidence,
+        # Once each, in the sender's order: a repeated tag would count twice in the genre trends.
+        characteristics=list(dict.fromkeys(characteristics or [])),
         viewers_at_play=info.viewer_count,
     )
     _link_interactions(play)

@@ -147,6 +147,14 @@ def test_a_resent_track_is_stored_once_and_announced_once(assistant, tenant):
     assert TrackPlay.objects.count() == 1 and _types(tenant) == ["track.classified"]
 
 
+@pytest.mark.django_db
+def test_a_characteristic_sent_twice_is_kept_once_in_the_senders_order(assistant):
+    payload = json.loads(seed_json(SEED_TRACK))
+    payload["track_data"]["classification"]["characteristics"] = ["rolling", "dark", "rolling", "dark", "deep"]
+    assert post(assistant, "/api/webhook/track-classified", json.dumps(payload).encode()).status_code == 201
+    assert TrackPlay.objects.get().characteristics == ["rolling", "dark", "deep"]
+
+
 HUGE = "1e999"  # posted as the bare number, which Python's json reads as infinity
 
 
