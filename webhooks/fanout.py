@@ -10,7 +10,6 @@ import logging
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -18,6 +17,7 @@ from django.utils import timezone
 from webhooks import conf
 from webhooks.delivery import delivery_enqueue, engine_atomic, lease_until
 from webhooks.models import Delivery, Endpoint, Event
+from webhooks.shared_cache import redis_backend
 from webhooks.subscriptions import subscribes
 
 logger = logging.getLogger(__name__)
@@ -44,9 +44,7 @@ def endpoints_subscribed(*, tenant_id: int, event_type: str) -> list[Endpoint]:
 
 
 def _wake_flag() -> tuple[RedisCache | None, str]:
-    backend = caches["default"]
-    key = f"webhooks:fan-out-wake:{settings.CELERY_TASK_DEFAULT_QUEUE}"
-    return (backend if isinstance(backend, RedisCache) else None), key
+    return redis_backend(), f"webhooks:fan-out-wake:{settings.CELERY_TASK_DEFAULT_QUEUE}"
 
 
 def fan_out_wake_claim() -> bool:

@@ -17,7 +17,8 @@ import time
 from contextlib import contextmanager
 
 from django.core.cache import cache
-from django.core.cache.backends.redis import RedisCache
+
+from webhooks.shared_cache import redis_backend
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ _thread_lock = threading.Lock()  # flock is per open file; threads of one proces
 @contextmanager
 def _exclusive():
     """Serialise read-modify-write increments for caches without an atomic INCR."""
-    if isinstance(cache, RedisCache):
+    if redis_backend() is not None:  # INCR is atomic there, across hosts
         yield
         return
     directory = getattr(cache, "_dir", None) or tempfile.gettempdir()

@@ -8,12 +8,13 @@ import logging
 import math
 import time
 
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
 
 from webhooks.events import emit
 from webhooks.inbound import conf
 from webhooks.inbound.models import InboundSource
+from webhooks.shared_cache import redis_backend
 from webhooks.signing import format_timestamp
 
 logger = logging.getLogger(__name__)
@@ -32,9 +33,8 @@ def _redis_client(backend: RedisCache):
 
 
 def _increment(key: str, timeout: int) -> int:
-    # `cache` is a proxy: the backend behind it is what can be asked for its type.
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
+    backend = redis_backend()
+    if backend is not None:
         # One round trip (Django's incr() asks EXISTS first). Each window has its own key,
         # so refreshing the expiry on every hit only keeps a finished window a little longer.
         full_key = backend.make_and_validate_key(key)

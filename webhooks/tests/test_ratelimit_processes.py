@@ -90,3 +90,22 @@ def test_two_real_workers_together_keep_to_the_endpoints_rate(worker_factory, te
     # Which worker takes which task is the broker's choice, so both taking part can't be asserted;
     # test_two_processes_share_one_allowance races two processes for one window deterministically.
     print("tasks run per worker:", [w.output().count(" succeeded in ") for w in workers])
+
+
+def test_the_file_lock_is_taken_only_where_the_cache_has_no_atomic_incr(monkeypatch):
+    """On Redis INCR is atomic across hosts, so no lock; elsewhere the increment runs under it.
+    The check must look behind Django's cache proxy: on the proxy it was False on Redis too."""
+    import fcntl
+
+    from webhooks.shared_cache import redis_backend
+
+    locked: list[int] = []
+    real_flock = fcntl.flock
+    monkeypatch.setattr(ratelimit.fcntl, "flock", lambda f, op: locked.append(op) or real_flock(f, op))
+    endpoint_id = uuid.uuid4().int % 10**12  # runs sharing a Redis don't share a counter
+    waits = [ratelimit.acquire(endpoint_id, 2, now=3_000_000.0) for _ in range(3)]
+    assert waits[:2] == [0, 0] and waits[2] > 0
+    if redis_backend() is not None:
+        assert locked == []
+    else:
+        assert locked.count(fcntl.LOCK_EX) == 3
