@@ -4,6 +4,7 @@ import json
 import logging
 import traceback
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -177,13 +178,12 @@ def message_insert(message: InboundMessage) -> InboundMessage | None:
     if not message.message_id:
         message.save(force_insert=True)
         return None
+    # Inside a transaction, a savepoint: a duplicate must not break the caller's transaction. In
+    # autocommit (the asynchronous acknowledgement), one INSERT, no BEGIN/COMMIT round trips: a
+    # failed one leaves nothing to roll back.
+    in_transaction = transaction.get_connection().in_atomic_block
     try:
-        if transaction.get_connection().in_atomic_block:
-            with transaction.atomic():  # a savepoint: a duplicate must not break the caller's transaction
-                message.save(force_insert=True)
-        else:
-            # Autocommit (the asynchronous acknowledgement): one INSERT, no BEGIN/COMMIT round trips,
-            # and a failed one leaves nothing to roll back.
+        with transaction.atomic() if in_transaction else nullcontext():
             message.save(force_insert=True)
         return None
     except IntegrityError:
