@@ -22,7 +22,7 @@ from webhooks.fanout import endpoints_subscribed
 logger = logging.getLogger(__name__)
 
 LEVEL_CACHE_TTL_S = 5  # a level older than this is not "current" any more
-SUBSCRIBERS_RECHECK_S = 1.0  # how long a sampler trusts its answer to "does anyone receive audio.level?"
+AUDIENCE_RECHECK_S = 1.0  # how long a sampler trusts "does an endpoint receive audio.level, is a meter open?"
 METER_WATCH_S = 5  # a meter page that polled within this long is still watching
 
 
@@ -168,7 +168,7 @@ class LevelPublisher:
 
     def publish(self, reading: Reading, at: datetime | None = None) -> dict:
         now = self.clock()
-        if self._checked_at is None or now - self._checked_at >= SUBSCRIBERS_RECHECK_S:
+        if self._checked_at is None or now - self._checked_at >= AUDIENCE_RECHECK_S:
             self._subscribed = bool(level_endpoints(tenant=self.session.tenant))
             self._watched = meter_watched(tenant_id=self.session.tenant_id)
             self._checked_at = now
