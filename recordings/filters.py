@@ -1,6 +1,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
+from accounts.filters import time_window
 from recordings.models import Recording
 
 
@@ -8,10 +9,7 @@ class RecordingFilter(django_filters.FilterSet):
     user = django_filters.CharFilter(method="filter_user", max_length=254,
                                      label="User: email (case-insensitive) or the username the recorder sent")
     user_email = django_filters.CharFilter(field_name="user__email", lookup_expr="iexact")
-    since = django_filters.IsoDateTimeFilter(field_name="recorded_at", lookup_expr="gte",
-                                             label="Recorded at or after (ISO 8601)")
-    until = django_filters.IsoDateTimeFilter(field_name="recorded_at", lookup_expr="lt",
-                                             label="Recorded before (ISO 8601)")
+    since, until = time_window("recorded_at", "Recorded")
     date = django_filters.DateFilter(field_name="recorded_at", lookup_expr="date", label="Recorded on (YYYY-MM-DD)")
 
     class Meta:

@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 
+from accounts.filters import time_window
 from streams.models import ChatInteraction, ChatMessage, StreamSession, TrackPlay
 
 
@@ -14,10 +15,7 @@ def _genre(prefix: str):
 
 class StreamSessionFilter(django_filters.FilterSet):
     session = django_filters.CharFilter(field_name="session_id", help_text="The session id.")
-    since = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte",
-                                             help_text="Started at or after (ISO 8601).")
-    until = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt",
-                                             help_text="Started before (ISO 8601).")
+    since, until = time_window("started_at", "Started")
     genre = django_filters.CharFilter(method="filter_genre", help_text="Played a track of this main genre or subgenre.")
 
     class Meta:
@@ -31,8 +29,7 @@ class StreamSessionFilter(django_filters.FilterSet):
 
 class TrackPlayFilter(django_filters.FilterSet):
     session = django_filters.CharFilter(field_name="session__session_id", help_text="The session id.")
-    since = django_filters.IsoDateTimeFilter(field_name="played_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="played_at", lookup_expr="lt")
+    since, until = time_window("played_at", "Played")
     genre = django_filters.CharFilter(method=_genre(""), help_text="Main genre or subgenre (case-insensitive).")
     main_genre = django_filters.CharFilter(lookup_expr="iexact")
     subgenre = django_filters.CharFilter(lookup_expr="iexact")
@@ -45,8 +42,7 @@ class TrackPlayFilter(django_filters.FilterSet):
 
 class ChatInteractionFilter(django_filters.FilterSet):
     session = django_filters.CharFilter(field_name="session__session_id", help_text="The session id.")
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    since, until = time_window("at", "Happened")
     genre = django_filters.CharFilter(method=_genre("track__"), help_text="Genre of the track playing at the time.")
     engagement_type = django_filters.CharFilter()
     audience_reaction = django_filters.CharFilter()
@@ -59,8 +55,7 @@ class ChatInteractionFilter(django_filters.FilterSet):
 
 class ChatMessageFilter(django_filters.FilterSet):
     session = django_filters.CharFilter(field_name="session__session_id", help_text="The session id.")
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    since, until = time_window("created_at", "Sent")
     user_id = django_filters.CharFilter()
 
     class Meta:

@@ -3,6 +3,7 @@ filter, never silently ignored (a typo must not return everything)."""
 
 import django_filters
 
+from accounts.filters import time_window
 from webhooks.models import Delivery, Endpoint
 
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
@@ -23,10 +24,7 @@ class EndpointFilter(django_filters.FilterSet):
 class DeliveryFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Delivery.Status.choices)
     event_type = django_filters.CharFilter(field_name="event__type", max_length=100)
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte",
-                                             help_text="ISO 8601; deliveries created at or after it.")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt",
-                                             help_text="ISO 8601; deliveries created before it.")
+    since, until = time_window("created_at", "Created")
 
     class Meta:
         model = Delivery

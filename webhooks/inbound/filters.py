@@ -2,6 +2,7 @@
 
 import django_filters
 
+from accounts.filters import time_window
 from webhooks.inbound.models import InboundMessage
 
 
@@ -12,10 +13,7 @@ class InboundMessageFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=InboundMessage.Status.choices)
     handler = django_filters.CharFilter(max_length=100)
     message_id = django_filters.CharFilter(max_length=200)
-    since = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte",
-                                             help_text="ISO 8601; received at or after it.")
-    until = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt",
-                                             help_text="ISO 8601; received before it.")
+    since, until = time_window("received_at", "Received")
 
     class Meta:
         model = InboundMessage
