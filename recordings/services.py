@@ -1,5 +1,6 @@
 """Upserting recordings from the recorder (seed 003) and from RealCast (seed 004), with their events."""
 
+import functools
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -7,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from accounts.models import Tenant
+from accounts.models import Membership, Tenant
 from recordings.inbound import RecorderPayload
 from recordings.models import Recording
 from webhooks.events import emit
@@ -36,15 +37,17 @@ def tenant_user_by_email(*, tenant: Tenant, email: str):
     )
 
 
-def recording_event_data(recording: Recording) -> dict:
-    user = recording.user
+def recording_event_data(recording: Recording, *, user_email: str | None = None) -> dict:
+    """The events' data; `user_email` saves a query when the caller already knows it."""
+    if user_email is None and recording.user_id is not None:
+        user_email = recording.user.email
     return {
         "id": recording.pk,
         "recording_id": recording.recording_id,
         "origin": recording.origin,
         "status": recording.status,
         "title": recording.title,
-        "user_email": user.email if user else None,
+        "user_email": user_email,
         "username": recording.username,
         "stream_id": recording.stream_id,
         "recorded_at": format_timestamp(recording.recorded_at) if recording.recorded_at else None,
@@ -78,11 +81,8 @@ def recording_upsert_from_recorder(*, tenant: Tenant, data: RecorderPayload, pay
 
     Raises UserNotFound (404) or OwnedByAnotherUser (409).
     """
-    user = tenant_user_by_email(tenant=tenant, email=data.email)
-    if user is None:
-        raise UserNotFound(data.email)
     fields = {
-        "origin": Recording.Origin.RECORDER, "status": Recording.Status.READY, "user": user,
+        "origin": Recording.Origin.RECORDER, "status": Recording.Status.READY,
         "username": data.username, "title": data.title, "recorded_at": data.recorded_at,
         "duration_seconds": data.duration_seconds, "duration_database": data.duration_database,
         "total_size_mb": data.total_size_mb, "file_sizes_mb": data.file_sizes_mb, "files": data.files,
@@ -90,11 +90,15 @@ def recording_upsert_from_recorder(*, tenant: Tenant, data: RecorderPayload, pay
         "region": data.region, "raw_payload": payload,
     }
     with transaction.atomic(savepoint=False):
-        upserted = _upsert_recorder_row(tenant=tenant, recording_id=data.recording_id, fields=fields)
-        if upserted is None:  # the row exists and its owner is someone else
+        upserted = _upsert_recorder_row(tenant=tenant, recording_id=data.recording_id, email=data.email,
+                                        fields=fields)
+        if upserted is None:  # the rare answers: find out which it is
+            if tenant_user_by_email(tenant=tenant, email=data.email) is None:
+                raise UserNotFound(data.email)
             raise OwnedByAnotherUser(Recording.objects.get(tenant=tenant, recording_id=data.recording_id))
-        recording, created = upserted
-        emit("recording.ready" if created else "recording.updated", recording_event_data(recording), tenant=tenant)
+        recording, created, user_email = upserted
+        emit("recording.ready" if created else "recording.updated",
+             recording_event_data(recording, user_email=user_email), tenant=tenant)
     return recording, created
 
 
@@ -104,54 +108,85 @@ _RECORDER_UPDATE_COLUMNS = [
     "status", "user", "username", "title", "recorded_at", "duration_seconds", "duration_database", "total_size_mb",
     "file_sizes_mb", "files", "uploaded_at", "upload_source", "bucket_name", "region", "raw_payload", "updated_at",
 ]
+# The INSERT's values, in order; `user` comes from the statement's own lookup by email.
+_RECORDER_INSERT_FIELDS = ["tenant", "recording_id", "stream_id", "created_at", "updated_at", "origin", "status",
+                           "username", "title", "recorded_at", "duration_seconds", "duration_database",
+                           "total_size_mb", "file_sizes_mb", "files", "uploaded_at", "upload_source", "bucket_name",
+                           "region", "raw_payload"]
 
 
-def _upsert_recorder_row(*, tenant: Tenant, recording_id: str, fields: dict) -> tuple[Recording, bool] | None:
-    """One `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` (PostgreSQL and SQLite) instead of
-    SELECT FOR UPDATE + SAVEPOINT + INSERT + RELEASE: race-free, and the hot path of seed 003.
+@functools.cache
+def _recorder_upsert_sql(vendor: str) -> str:
+    """The statement, built once per database vendor from the models' metadata (PostgreSQL and SQLite).
 
-    The update only applies when the row has no user or the same user; otherwise nothing is
-    returned (None: another user's recording). `created_at = updated_at` tells an insert apart.
+    Only identifiers from the models' own metadata are interpolated; every value is a parameter.
+    """
+    ops = connection.ops
+    User = get_user_model()
+
+    def col(model, name: str) -> str:
+        return ops.quote_name(model._meta.get_field(name).column)
+
+    table = ops.quote_name(Recording._meta.db_table)
+    users, members = ops.quote_name(User._meta.db_table), ops.quote_name(Membership._meta.db_table)
+    # tenant_user_by_email() in SQL: the tenant's active member with this email, any case, oldest first.
+    user_id = col(User, "id")
+    user_lookup = (
+        f"SELECT u.{user_id} AS id FROM {users} u JOIN {members} m ON m.{col(Membership, 'user')} = u.{user_id} "  # noqa: S608
+        f"WHERE m.{col(Membership, 'tenant')} = %s AND UPPER(u.{col(User, 'email')}) = UPPER(%s) "
+        f"AND u.{col(User, 'is_active')} ORDER BY u.{user_id} LIMIT 1"
+    )
+    columns = [col(Recording, n) for n in _RECORDER_INSERT_FIELDS] + [col(Recording, "user")]
+    values = ["%s"] * len(_RECORDER_INSERT_FIELDS) + ["matched.id"]
+    c = functools.partial(col, Recording)
+    updates = [f"{c(n)} = EXCLUDED.{c(n)}" for n in _RECORDER_UPDATE_COLUMNS]
+    # A RealCast recording the recorder now describes keeps its origin (and its stream id).
+    updates.append(f"{c('origin')} = CASE WHEN {table}.{c('origin')} = %s THEN {table}.{c('origin')} "
+                   f"ELSE EXCLUDED.{c('origin')} END")
+    # No row when no user matched (nothing to insert from) or the recording is another user's (the
+    # update's WHERE): the caller tells the two apart. `created_at = updated_at` tells an insert apart.
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(values)} FROM ({user_lookup}) matched WHERE true "
+        f"ON CONFLICT ({c('tenant')}, {c('recording_id')}) DO UPDATE SET {', '.join(updates)} "
+        f"WHERE {table}.{c('user')} IS NULL OR {table}.{c('user')} = EXCLUDED.{c('user')} "
+        f"RETURNING {c('id')}, {c('created_at')} = {c('updated_at')}, {c('origin')}, {c('stream_id')}, "
+        f"{c('file_size_bytes')}, {c('user')}, "
+        f"(SELECT {col(User, 'email')} FROM {users} WHERE {col(User, 'id')} = {table}.{c('user')})"
+    )
+
+
+def _upsert_recorder_row(
+    *, tenant: Tenant, recording_id: str, email: str, fields: dict,
+) -> tuple[Recording, bool, str] | None:
+    """One `INSERT ... SELECT ... ON CONFLICT DO UPDATE ... RETURNING` that also matches the user by
+    email: the hot path of seed 003 in one round trip, race-free.
+
+    Returns the recording, whether it was created, and its user's email; None when no user matched
+    or the row exists with another user (the caller finds out which).
     """
     now = timezone.now()
-    values = {"tenant": tenant, "recording_id": recording_id, "stream_id": "", "created_at": now, "updated_at": now,
-              **fields}
-    table = connection.ops.quote_name(Recording._meta.db_table)
-    columns, params = [], []
-    for name, value in values.items():
-        model_field = Recording._meta.get_field(name)
-        columns.append(connection.ops.quote_name(model_field.column))
-        if model_field.is_relation:
-            value = value.pk if value is not None else None
-        params.append(model_field.get_db_prep_save(value, connection))
-
-    def col(name: str) -> str:
-        return connection.ops.quote_name(Recording._meta.get_field(name).column)
-
-    updates = [f"{col(n)} = EXCLUDED.{col(n)}" for n in _RECORDER_UPDATE_COLUMNS]
-    # A RealCast recording the recorder now describes keeps its origin (and its stream id).
-    updates.append(f"{col('origin')} = CASE WHEN {table}.{col('origin')} = %s THEN {table}.{col('origin')} "
-                   f"ELSE EXCLUDED.{col('origin')} END")
-    params.append(Recording.Origin.REALCAST)
-    params.append(fields["user"].pk)
-    # Only identifiers from the model's own metadata are interpolated; every value is a parameter.
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "  # noqa: S608
-        f"ON CONFLICT ({col('tenant')}, {col('recording_id')}) DO UPDATE SET {', '.join(updates)} "
-        f"WHERE {table}.{col('user')} IS NULL OR {table}.{col('user')} = %s "
-        f"RETURNING {col('id')}, {col('created_at')} = {col('updated_at')}, {col('origin')}, {col('stream_id')}, "
-        f"{col('file_size_bytes')}, {col('created_at')}"
-    )
+    values = {"tenant": tenant.pk, "recording_id": recording_id, "stream_id": "", "created_at": now,
+              "updated_at": now, **fields}
+    # In the order the placeholders appear: the row's values, the user lookup's, the origin rule's.
+    params = [_field(name).get_db_prep_save(values[name], connection) for name in _RECORDER_INSERT_FIELDS]
+    params += [tenant.pk, email, Recording.Origin.REALCAST]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_recorder_upsert_sql(connection.vendor), params)
         row = cursor.fetchone()
     if row is None:
         return None
-    pk, created, origin, stream_id, file_size_bytes, _ = row
-    recording = Recording(pk=pk, tenant=tenant, recording_id=recording_id, **{**fields, "origin": origin},
-                          stream_id=stream_id, file_size_bytes=file_size_bytes, updated_at=now)
+    pk, created, origin, stream_id, file_size_bytes, user_id, user_email = row
+    recording = Recording(pk=pk, tenant=tenant, recording_id=recording_id, user_id=user_id,
+                          **{**fields, "origin": origin}, stream_id=stream_id, file_size_bytes=file_size_bytes,
+                          updated_at=now)
     recording._state.adding = False
-    return recording, bool(created)
+    return recording, bool(created), user_email
+
+
+@functools.cache
+def _field(name: str):
+    return Recording._meta.get_field(name)
 
 
 def _realcast_number(data: dict, name: str, errors: dict, integer: bool = False):

@@ -20,6 +20,7 @@ from accounts.models import Tenant
 from webhooks import conf
 from webhooks.models import Event
 from webhooks.registry import UnknownEventType, get_event_type
+from webhooks.rows import insert_row
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def emit(type: str, data: dict, *, tenant: Tenant) -> Event | None:
         # No savepoint around the insert (two round trips on every ingest): what could make the
         # database refuse the row is refused above, so an error past this point is the database
         # itself failing, and that fails the caller's transaction whatever emit() does.
-        event = Event.objects.create(tenant=tenant, type=type, data=data, created_at=timezone.now())
+        event = insert_row(Event(tenant=tenant, type=type, data=data, created_at=timezone.now()))
         transaction.on_commit(lambda: _enqueue_fan_out(event.pk))
         return event
     except Exception:

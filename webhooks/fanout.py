@@ -17,7 +17,7 @@ from django.utils import timezone
 from webhooks import conf
 from webhooks.delivery import delivery_enqueue, engine_atomic, lease_until
 from webhooks.models import Delivery, Endpoint, Event
-from webhooks.shared_cache import redis_backend
+from webhooks.shared_cache import redis_backend, redis_client
 from webhooks.subscriptions import subscribes
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,9 @@ def fan_out_wake_claim() -> bool:
     backend, key = _wake_flag()
     if backend is None:
         return True
-    return bool(backend.add(key, 1, timeout=conf.get("WEBHOOKS_FAN_OUT_WAKE_SECONDS")))
+    # SET NX EX on a kept client: what `backend.add()` sends, without a new client per event.
+    full_key = backend.make_and_validate_key(key)
+    return bool(redis_client(backend).set(full_key, 1, nx=True, ex=conf.get("WEBHOOKS_FAN_OUT_WAKE_SECONDS")))
 
 
 def fan_out_wake_release() -> None:

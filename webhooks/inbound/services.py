@@ -19,6 +19,7 @@ from webhooks.inbound.handlers import HandlerResult, InboundRejected, get_handle
 from webhooks.inbound.keys import hash_key, new_key
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.source_cache import cached_source, forget_sources
+from webhooks.rows import insert_row
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ def message_build(
 def message_insert(message: InboundMessage) -> InboundMessage | None:
     """Insert `message`; if the source already sent its id, record a duplicate and return the original."""
     if not message.message_id:
-        message.save(force_insert=True)
+        insert_row(message)
         return None
     # Inside a transaction, a savepoint: a duplicate must not break the caller's transaction. In
     # autocommit (the asynchronous acknowledgement), one INSERT, no BEGIN/COMMIT round trips: a
@@ -184,7 +185,7 @@ def message_insert(message: InboundMessage) -> InboundMessage | None:
     in_transaction = transaction.get_connection().in_atomic_block
     try:
         with transaction.atomic() if in_transaction else nullcontext():
-            message.save(force_insert=True)
+            insert_row(message)
         return None
     except IntegrityError:
         pass
@@ -204,7 +205,7 @@ def message_insert(message: InboundMessage) -> InboundMessage | None:
     message.status = InboundMessage.Status.DUPLICATE
     message.duplicate_of = original
     message.body = b""
-    message.save(force_insert=True)
+    insert_row(message)
     return original
 
 
@@ -311,12 +312,12 @@ def handle_then_insert(message: InboundMessage, payload: dict) -> Outcome:
     try:
         with transaction.atomic():
             outcome = _record_success(message, _call(message, payload))
-            message.save(force_insert=True)
+            insert_row(message)
         return outcome
     except Exception as exc:
         message.pk = None  # a row saved inside the rolled-back transaction doesn't exist
         outcome = _record_failure(message, exc)
-        message.save(force_insert=True)
+        insert_row(message)
         return outcome
 
 

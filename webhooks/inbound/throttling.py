@@ -9,27 +9,14 @@ import math
 import time
 
 from django.core.cache import cache
-from django.core.cache.backends.redis import RedisCache
 
 from webhooks.events import emit
 from webhooks.inbound import conf
 from webhooks.inbound.models import InboundSource
-from webhooks.shared_cache import redis_backend
+from webhooks.shared_cache import redis_backend, redis_client
 from webhooks.signing import format_timestamp
 
 logger = logging.getLogger(__name__)
-
-
-_CLIENTS: dict[int, object] = {}
-
-
-def _redis_client(backend: RedisCache):
-    """A client on the cache's own connection pool, kept: Django builds a new one per call."""
-    pool = backend._cache._get_connection_pool(write=True)
-    client = _CLIENTS.get(id(pool))
-    if client is None:
-        client = _CLIENTS[id(pool)] = backend._cache._client(connection_pool=pool)
-    return client
 
 
 def _increment(key: str, timeout: int) -> int:
@@ -38,7 +25,7 @@ def _increment(key: str, timeout: int) -> int:
         # One round trip (Django's incr() asks EXISTS first). Each window has its own key,
         # so refreshing the expiry on every hit only keeps a finished window a little longer.
         full_key = backend.make_and_validate_key(key)
-        pipe = _redis_client(backend).pipeline(transaction=False)
+        pipe = redis_client(backend).pipeline(transaction=False)
         pipe.incr(full_key)
         pipe.expire(full_key, timeout)
         return int(pipe.execute()[0])

@@ -85,7 +85,7 @@ def test_the_counter_is_chosen_by_the_backend_behind_the_cache_proxy(tenant, mon
     if isinstance(caches["default"], RedisCache):
         monkeypatch.setattr(RedisCache, "incr", lambda *a, **k: pytest.fail("Django's two-round-trip incr"))
     else:
-        monkeypatch.setattr(throttling, "_redis_client", lambda *a: pytest.fail("not a Redis cache"))
+        monkeypatch.setattr(throttling, "redis_client", lambda *a: pytest.fail("not a Redis cache"))
     source, _ = make_source(tenant, kind="recorder", rate_limit=2)
     now = WINDOW_START + 0.5
     assert [throttling.throttle_check(source, now=now) for _ in range(3)] == [None, None, 1]
