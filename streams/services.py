@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import Tenant
 from streams.models import ChatInteraction, ChatMessage, StreamError, StreamSession, TrackPlay, ViewerSample
 from webhooks.events import emit
+from webhooks.rows import insert_row, locked_row
 from webhooks.signing import format_timestamp
 
 _FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
@@ -98,16 +99,14 @@ def chat_message_data(message: ChatMessage, session: StreamSession) -> dict:
 
 def _locked_session(*, tenant: Tenant, session_id: str) -> StreamSession:
     """The session row, created if new, locked until the caller's transaction ends."""
-    sessions = StreamSession.objects.select_for_update()
-    try:
-        return sessions.get(tenant=tenant, session_id=session_id)
-    except StreamSession.DoesNotExist:
-        pass
+    session = locked_row(StreamSession, tenant=tenant.pk, session_id=session_id)  # every event: no ORM compile
+    if session is not None:
+        return session
     try:
         with transaction.atomic():  # a savepoint: losing the creation race leaves the transaction usable
             return StreamSession.objects.create(tenant=tenant, session_id=session_id)
     except IntegrityError:
-        return sessions.get(tenant=tenant, session_id=session_id)
+        return StreamSession.objects.select_for_update().get(tenant=tenant, session_id=session_id)
 
 
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -321,20 +320,23 @@ def track_play_record(
     """A classified track (`track_start`). Emits `track.classified` once per (session, time, track)."""
     session = _locked_session(tenant=tenant, session_id=session_id)
     _touch(session, at=at, info=info)
-    # No get_or_create savepoint needed: the session lock keeps a twin insert of this key out.
-    play = TrackPlay.objects.filter(session=session, played_at=at, artist=artist, title=title).first()
-    if play is not None:
-        return play
-    play = TrackPlay.objects.create(
+    play = TrackPlay(
         tenant=tenant, session=session, played_at=at, artist=artist, title=title, bpm=bpm, key=key,
         main_genre=main_genre, subgenre=subgenre, confidence=confidence,
         # Once each, in the sender's order: a repeated tag would count twice in the genre trends.
         characteristics=list(dict.fromkeys(characteristics or [])),
         viewers_at_play=info.viewer_count,
     )
+    # One statement for "new, or already here": the session lock keeps a concurrent twin out, so a
+    # conflict is a replay or a retry, and the stored play is the answer.
+    if not insert_row(play, unless_conflict_on=_PLAY_KEY):
+        return TrackPlay.objects.get(session=session, played_at=at, artist=artist, title=title)
     _link_interactions(play)
     emit("track.classified", track_data(play, session), tenant=tenant)
     return play
+
+
+_PLAY_KEY = ("session", "played_at", "artist", "title")  # uniq_trackplay_session_time_track
 
 
 def _link_interactions(play: TrackPlay) -> None:

@@ -51,7 +51,8 @@ def emit(type: str, data: dict, *, tenant: Tenant) -> Event | None:
         # No savepoint around the insert (two round trips on every ingest): what could make the
         # database refuse the row is refused above, so an error past this point is the database
         # itself failing, and that fails the caller's transaction whatever emit() does.
-        event = insert_row(Event(tenant=tenant, type=type, data=data, created_at=timezone.now()))
+        event = Event(tenant=tenant, type=type, data=data, created_at=timezone.now())
+        insert_row(event)
         transaction.on_commit(lambda: _enqueue_fan_out(event.pk))
         return event
     except Exception:

@@ -1,18 +1,21 @@
-"""`insert_row()`: `Model.save(force_insert=True)` for the ingest hot path, at a third of the cost.
+"""`insert_row()` and `locked_row()`: the ingest hot path's INSERT and SELECT FOR UPDATE, cheaper.
 
-Every inbound request writes an `InboundMessage` and an `Event`. The ORM compiles the INSERT
-anew each time (query, compiler, `as_sql`), which cost more CPU than the database spent on the
-row: `bench/ingest.py` is CPU-bound, so that was requests/s lost. Here the statement is built
-once per model from its metadata and only the values change.
+Every inbound request writes an `InboundMessage` and an `Event`, most lock a session row. The ORM
+compiles each statement anew (query, compiler, `as_sql`), which cost more CPU than the database
+spent on the row: `bench/ingest.py` is CPU-bound, so that was requests/s lost. Here a statement
+is built once per model (and key) from its metadata and only the values change.
 
-Use it only for models without save() overrides or pre/post_save receivers that matter:
-it sends no signals (tests check that `Event` and `InboundMessage` have none).
+Use `insert_row()` only for models without save() overrides or pre/post_save receivers: it sends
+no signals (tests check that the models it writes have none).
 """
 
 import functools
+from typing import TypeVar
 
 from django.db import connection
 from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
 
 
 @functools.cache
@@ -30,16 +33,75 @@ def _insert(model: type[Model], vendor: str) -> tuple[str, list[Field], bool]:
     return sql, fields, auto_pk is not None
 
 
-def insert_row(instance: Model) -> Model:
-    """INSERT `instance` (on the default database), setting its pk when the database assigns it."""
+@functools.cache
+def _conflict_clause(model: type[Model], vendor: str, fields: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    return f" ON CONFLICT ({', '.join(quote(model._meta.get_field(f).column) for f in fields)}) DO NOTHING"
+
+
+def insert_row(instance: Model, *, unless_conflict_on: tuple[str, ...] = ()) -> bool:
+    """INSERT `instance` (on the default database), setting its pk when the database assigns it.
+
+    `unless_conflict_on` names a unique constraint's fields: a row already holding those values
+    makes this insert nothing and return False (PostgreSQL and SQLite's `ON CONFLICT DO NOTHING`).
+    """
     sql, fields, returns_pk = _insert(type(instance), connection.vendor)
+    if unless_conflict_on:
+        conflict = _conflict_clause(type(instance), connection.vendor, unless_conflict_on)
+        sql = sql.replace(" RETURNING ", conflict + " RETURNING ") if returns_pk else sql + conflict
     params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if returns_pk:
-            instance.pk = cursor.fetchone()[0]
+            row = cursor.fetchone()
+            if row is None:
+                return False
+            instance.pk = row[0]
+        elif unless_conflict_on and cursor.rowcount == 0:
+            return False
     instance._state.adding, instance._state.db = False, "default"
-    return instance
+    return True
+
+
+@functools.cache
+def _converters(model: type[Model], vendor: str) -> list[tuple]:
+    """Per column, what the ORM applies to a fetched value (SQLite's datetimes are text, JSON is text...)."""
+    out = []
+    for f in model._meta.concrete_fields:
+        col = f.get_col(model._meta.db_table)
+        out.append((col, [*connection.ops.get_db_converters(col), *f.get_db_converters(connection)]))
+    return out
+
+
+@functools.cache
+def _select(model: type[Model], vendor: str, keys: tuple[str, ...], for_update: bool) -> tuple[str, list[str]]:
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = [f.attname for f in meta.concrete_fields]
+    where = " AND ".join(f"{quote(meta.get_field(k).column)} = %s" for k in keys)
+    sql = (f"SELECT {', '.join(quote(f.column) for f in meta.concrete_fields)} "  # noqa: S608
+           f"FROM {quote(meta.db_table)} WHERE {where}")
+    if for_update and connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    return sql, fields
+
+
+def locked_row(model: type[M], **keys) -> M | None:
+    """The row with these exact field values, locked until the transaction ends (SQLite: the write lock
+    the transaction holds already), or None. For a unique key: at most one row is expected."""
+    names = tuple(keys)
+    sql, attnames = _select(model, connection.vendor, names, True)
+    params = [model._meta.get_field(name).get_db_prep_value(value, connection) for name, value in keys.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = []
+    for value, (col, converters) in zip(row, _converters(model, connection.vendor), strict=True):
+        for convert in converters:
+            value = convert(value, col, connection)
+        values.append(value)
+    return model.from_db("default", attnames, values)
 
 
 def has_save_hooks(model: type[Model]) -> bool:

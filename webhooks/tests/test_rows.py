@@ -4,17 +4,19 @@ import pytest
 from django.db.models.signals import post_save
 from django.utils import timezone
 
+from streams.models import StreamSession, TrackPlay
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.services import source_create
 from webhooks.models import Event
-from webhooks.rows import has_save_hooks, insert_row
+from webhooks.rows import has_save_hooks, insert_row, locked_row
 
 pytestmark = pytest.mark.django_db
 
 
 def test_an_event_row_round_trips_with_its_own_id_and_json(tenant):
     data = {"n": 1, "text": "é ✓", "nested": {"list": [1, 2.5, None, True]}}
-    event = insert_row(Event(tenant=tenant, type="webhook.test", data=data, created_at=timezone.now()))
+    event = Event(tenant=tenant, type="webhook.test", data=data, created_at=timezone.now())
+    assert insert_row(event) is True
     stored = Event.objects.get(pk=event.pk)
     assert event.pk.startswith("msg_") and not event._state.adding
     assert (stored.tenant_id, stored.type, stored.data, stored.fanned_out_at) == (tenant.pk, "webhook.test", data, None)
@@ -28,8 +30,9 @@ def test_an_inbound_message_gets_the_database_pk_and_keeps_bytes_and_defaults(te
                              headers={"Content-Type": "application/json"}, body=body, sha256="0" * 64,
                              response_body={"status": "success", "pk": 3})
     insert_row(message)
-    second = insert_row(InboundMessage(tenant=tenant, source=source, received_at=timezone.now(), handler="h",
-                                       body=b"", sha256="1" * 64))
+    second = InboundMessage(tenant=tenant, source=source, received_at=timezone.now(), handler="h", body=b"",
+                            sha256="1" * 64)
+    insert_row(second)
     stored = InboundMessage.objects.get(pk=message.pk)
     assert second.pk > message.pk
     assert bytes(stored.body) == body
@@ -39,7 +42,7 @@ def test_an_inbound_message_gets_the_database_pk_and_keeps_bytes_and_defaults(te
     assert InboundMessage.objects.get(pk=second.pk).response_body is None  # SQL NULL, not JSON null
 
 
-@pytest.mark.parametrize("model", [Event, InboundMessage])
+@pytest.mark.parametrize("model", [Event, InboundMessage, TrackPlay])
 def test_the_models_written_with_insert_row_have_no_save_hooks_it_would_skip(model):
     assert not has_save_hooks(model)
 
@@ -53,3 +56,30 @@ def test_the_hook_guard_sees_a_receiver():
         assert has_save_hooks(Event)
     finally:
         post_save.disconnect(receiver, sender=Event)
+
+
+def test_a_conflict_on_the_named_key_inserts_nothing_and_says_so(tenant):
+    session = StreamSession.objects.create(tenant=tenant, session_id="s1")
+    at = timezone.now()
+
+    def play(bpm):
+        return TrackPlay(tenant=tenant, session=session, played_at=at, artist="A", title="T", bpm=bpm)
+
+    first, again = play(120.0), play(99.0)
+    assert insert_row(first, unless_conflict_on=("session", "played_at", "artist", "title")) is True
+    assert insert_row(again, unless_conflict_on=("session", "played_at", "artist", "title")) is False
+    assert again.pk is None and again._state.adding
+    assert list(TrackPlay.objects.values_list("pk", "bpm")) == [(first.pk, 120.0)]  # the first one, untouched
+
+
+def test_locked_row_reads_every_column_as_the_orm_does(tenant):
+    at = timezone.now()
+    StreamSession.objects.create(tenant=tenant, session_id="s1", title="Deep", started_at=at, peak_viewers=7,
+                                 status=StreamSession.Status.LIVE)
+    orm = StreamSession.objects.get(tenant=tenant, session_id="s1")
+    row = locked_row(StreamSession, tenant=tenant.pk, session_id="s1")
+    fields = [f.attname for f in StreamSession._meta.concrete_fields]
+    assert {f: getattr(row, f) for f in fields} == {f: getattr(orm, f) for f in fields}
+    assert row.started_at == at and row.started_at.tzinfo is not None  # SQLite stores text: converted back
+    assert not row._state.adding and row._state.db == "default"
+    assert locked_row(StreamSession, tenant=tenant.pk, session_id="nope") is None
