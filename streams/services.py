@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Subquery, Value
-from django.db.models.functions import Coalesce
 
 from accounts.models import Tenant
 from streams.models import ChatInteraction, ChatMessage, StreamError, StreamSession, TrackPlay, ViewerSample
@@ -341,14 +339,33 @@ _PLAY_KEY = ("session", "played_at", "artist", "title")  # uniq_trackplay_sessio
 
 def _link_interactions(play: TrackPlay) -> None:
     """Chat that happened while this play was on (possibly posted before the play arrived) points at it."""
-    next_play = (
-        TrackPlay.objects.filter(session_id=play.session_id, played_at__gt=play.played_at)
-        .order_by("played_at").values("played_at")[:1]
+    field = TrackPlay._meta.get_field("played_at")
+    at, forever = (field.get_db_prep_save(moment, connection) for moment in (play.played_at, _FOREVER))
+    with connection.cursor() as cursor:
+        cursor.execute(_link_interactions_sql(connection.vendor),
+                       [play.pk, play.session_id, at, play.session_id, at, forever])
+
+
+@functools.cache
+def _link_interactions_sql(vendor: str) -> str:
+    """One statement, built once: "from this play until the next one", or for ever when there is none yet.
+
+    (The ORM's `Coalesce(Subquery(...))` update compiled to the same SQL at a cost of its own on every play.)
+    """
+    ops = connection.ops
+    chat, plays = ChatInteraction._meta, TrackPlay._meta
+
+    def col(meta, name: str) -> str:
+        return ops.quote_name(meta.get_field(name).column)
+
+    # Only identifiers from the models' own metadata are interpolated; every value is a parameter.
+    return (
+        f"UPDATE {ops.quote_name(chat.db_table)} SET {col(chat, 'track')} = %s "  # noqa: S608
+        f"WHERE {col(chat, 'session')} = %s AND {col(chat, 'at')} >= %s AND {col(chat, 'at')} < COALESCE(("
+        f"SELECT p.{col(plays, 'played_at')} FROM {ops.quote_name(plays.db_table)} p "
+        f"WHERE p.{col(plays, 'session')} = %s AND p.{col(plays, 'played_at')} > %s "
+        f"ORDER BY p.{col(plays, 'played_at')} LIMIT 1), %s)"
     )
-    # One statement: "until the next play", or for ever when there is none yet.
-    ChatInteraction.objects.filter(
-        session_id=play.session_id, at__gte=play.played_at, at__lt=Coalesce(Subquery(next_play), Value(_FOREVER)),
-    ).update(track=play)
 
 
 def _track_playing(session: StreamSession, at: datetime) -> TrackPlay | None:
