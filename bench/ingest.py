@@ -19,7 +19,8 @@ What it does:
 Adding a scenario: append a `Scenario` to SCENARIOS (path, source kind, how to authenticate,
 and a `body(n)` function returning the bytes of request n; `headers(n, body)` for extra headers
 such as signatures or message ids). `ack_only=True` marks asynchronous paths, whose figure is
-the acknowledgement latency (the handler runs later in Celery).
+the acknowledgement latency (the handler runs later in Celery). `floor=True` marks a reference
+figure (no target): how fast this stack answers a request that does no work, in the same run.
 """
 
 import argparse
@@ -114,13 +115,21 @@ class Scenario:
     kind: str  # the InboundSource kind whose key (or signature) authenticates
     body: Callable[[int], bytes]
     headers: Callable[[int, bytes, dict], dict] = field(default=lambda n, body, source: {})
-    auth: str = "key"  # "key": X-API-Key header; "signature": the scenario's headers() sign
+    auth: str = "key"  # "key": X-API-Key header; "signature": the scenario's headers() sign; "none"
     ok: tuple[int, ...] = (200, 201)
     ack_only: bool = False
     rate: float | None = None  # requests/s across all connections (paced); None = as fast as answered
+    floor: bool = False  # a reference figure, not a target: the machine's speed during this run
 
 
 SCENARIOS: list[Scenario] = [
+    Scenario(
+        name="floor-unauthenticated",
+        description="the same endpoint with no key (401): gunicorn, Django and the inbound view's checks, "
+                    "no database or Redis work. The ceiling of this stack on this machine *now*, in the same run",
+        path="/recordings/webhook/", kind="recorder", body=lambda n: _recording(n, recording_id=n),
+        auth="none", ok=(401,), floor=True,
+    ),
     Scenario(
         name="recordings-create",
         description="seed 003 `POST /recordings/webhook/`, a new recording each time (201; insert + event)",
@@ -509,6 +518,8 @@ def _markdown(results: list[Result], args) -> str:
 
 
 def _verdict(r: Result) -> str:
+    if r.scenario.floor:
+        return ""
     if r.scenario.ack_only:
         p99 = r.percentile(99)
         return f"`{r.scenario.name}` p99 {p99:.1f} ms ({'met' if p99 < 20 else 'MISSED'}: < 20 ms)"
