@@ -24,7 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from accounts.models import Tenant
 from streams.models import ChatInteraction, ChatMessage, StreamError, StreamSession, TrackPlay, ViewerSample
 from webhooks.events import emit
-from webhooks.rows import insert_row, locked_row
+from webhooks.rows import insert_row, locked_row, update_row
 from webhooks.signing import format_timestamp
 
 _FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
@@ -206,7 +206,7 @@ def _save(session: StreamSession, before: dict) -> set[str]:
     _recompute_duration(session)  # derived: whatever moved started_at or ended_at, it follows
     changed = {f for f in _TRACKED if getattr(session, f) != before[f]}
     if changed:
-        session.save(update_fields=[*changed, "updated_at"])
+        update_row(session, {*changed, "updated_at"})
     return changed
 
 

@@ -1,12 +1,12 @@
-"""`insert_row()` and `locked_row()`: the ingest hot path's INSERT and SELECT FOR UPDATE, cheaper.
+"""`insert_row()`, `update_row()`, `locked_row()`: the ingest hot path's statements, cheaper.
 
 Every inbound request writes an `InboundMessage` and an `Event`, most lock a session row. The ORM
 compiles each statement anew (query, compiler, `as_sql`), which cost more CPU than the database
 spent on the row: `bench/ingest.py` is CPU-bound, so that was requests/s lost. Here a statement
 is built once per model (and key) from its metadata and only the values change.
 
-Use `insert_row()` only for models without save() overrides or pre/post_save receivers: it sends
-no signals (tests check that the models it writes have none).
+Use `insert_row()` and `update_row()` only for models without save() overrides or pre/post_save
+receivers: they send no signals (tests check that the models they write have none).
 """
 
 import functools
@@ -61,6 +61,26 @@ def insert_row(instance: Model, *, unless_conflict_on: tuple[str, ...] = ()) -> 
             return False
     instance._state.adding, instance._state.db = False, "default"
     return True
+
+
+@functools.cache
+def _update(model: type[Model], vendor: str, names: tuple[str, ...]) -> tuple[str, list[Field]]:
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = [meta.get_field(name) for name in names]
+    sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    return f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s", fields  # noqa: S608
+
+
+def update_row(instance: Model, fields: list[str] | set[str]) -> None:
+    """`instance.save(update_fields=fields)` for a row known to exist: one UPDATE by pk, no signals.
+
+    `auto_now` fields among `fields` get the current time, as with save().
+    """
+    sql, model_fields = _update(type(instance), connection.vendor, tuple(sorted(fields)))
+    params = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in model_fields]
+    params.append(instance._meta.pk.get_db_prep_value(instance.pk, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 @functools.cache

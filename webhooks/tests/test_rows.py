@@ -8,7 +8,7 @@ from streams.models import StreamSession, TrackPlay
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.services import source_create
 from webhooks.models import Event
-from webhooks.rows import has_save_hooks, insert_row, locked_row
+from webhooks.rows import has_save_hooks, insert_row, locked_row, update_row
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def test_an_inbound_message_gets_the_database_pk_and_keeps_bytes_and_defaults(te
     assert InboundMessage.objects.get(pk=second.pk).response_body is None  # SQL NULL, not JSON null
 
 
-@pytest.mark.parametrize("model", [Event, InboundMessage, TrackPlay])
+@pytest.mark.parametrize("model", [Event, InboundMessage, TrackPlay, StreamSession])
 def test_the_models_written_with_insert_row_have_no_save_hooks_it_would_skip(model):
     assert not has_save_hooks(model)
 
@@ -83,3 +83,15 @@ def test_locked_row_reads_every_column_as_the_orm_does(tenant):
     assert row.started_at == at and row.started_at.tzinfo is not None  # SQLite stores text: converted back
     assert not row._state.adding and row._state.db == "default"
     assert locked_row(StreamSession, tenant=tenant.pk, session_id="nope") is None
+
+
+def test_update_row_writes_only_the_named_fields_and_stamps_auto_now(tenant):
+    session = StreamSession.objects.create(tenant=tenant, session_id="s1", title="old", peak_viewers=3)
+    stale = StreamSession.objects.get(pk=session.pk)
+    StreamSession.objects.filter(pk=session.pk).update(current_viewers=9)  # someone else's change
+    before = session.updated_at
+    stale.title, stale.peak_viewers = "new", 40
+    update_row(stale, {"title", "updated_at"})
+    stored = StreamSession.objects.get(pk=session.pk)
+    assert (stored.title, stored.peak_viewers, stored.current_viewers) == ("new", 3, 9)  # peak not named: kept
+    assert stored.updated_at > before and stored.updated_at == stale.updated_at
