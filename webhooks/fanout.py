@@ -9,16 +9,14 @@ whoever created them (or, once their lease lapses, to the sweep).
 import logging
 from datetime import datetime
 
-from django.conf import settings
-from django.core.cache.backends.redis import RedisCache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from webhooks import conf
 from webhooks.delivery import delivery_enqueue, engine_atomic, lease_until
 from webhooks.models import Delivery, Endpoint, Event
-from webhooks.shared_cache import redis_backend, redis_client
 from webhooks.subscriptions import subscribes
+from webhooks.wake import wake_claim, wake_release
 
 logger = logging.getLogger(__name__)
 
@@ -32,36 +30,17 @@ def endpoints_subscribed(*, tenant_id: int, event_type: str) -> list[Endpoint]:
     return [e for e in _live_endpoints(tenant_id) if subscribes(e.events, event_type)]
 
 
-# --- Waking a worker -------------------------------------------------------------------------
-#
-# Every committed event needs a worker to fan it out soon, but not a task message of its own: one
-# fan-out takes every event waiting. On Redis a flag per queue says "a fan-out task is queued and
-# has not started"; while it stands, emit() sends nothing (a Celery publish is most of an ingest
-# request's cost). The task clears the flag *before* it looks for waiting events, so an event
-# committed before the clearing is found by that look, and one committed after it sends a task of
-# its own. The flag expires after WEBHOOKS_FAN_OUT_WAKE_SECONDS in case its task is lost, and the
-# beat sweep remains the backstop for any event left waiting.
-
-
-def _wake_flag() -> tuple[RedisCache | None, str]:
-    return redis_backend(), f"webhooks:fan-out-wake:{settings.CELERY_TASK_DEFAULT_QUEUE}"
+# --- Waking a worker: one fan-out task takes every event waiting (see webhooks/wake.py) ---------
 
 
 def fan_out_wake_claim() -> bool:
     """Whether the caller should send a fan-out task (no wake-up is already queued). Always, off Redis."""
-    backend, key = _wake_flag()
-    if backend is None:
-        return True
-    # SET NX EX on a kept client: what `backend.add()` sends, without a new client per event.
-    full_key = backend.make_and_validate_key(key)
-    return bool(redis_client(backend).set(full_key, 1, nx=True, ex=conf.get("WEBHOOKS_FAN_OUT_WAKE_SECONDS")))
+    return wake_claim("fan-out", seconds=conf.get("WEBHOOKS_FAN_OUT_WAKE_SECONDS"))
 
 
 def fan_out_wake_release() -> None:
     """Called by the fan-out task as it starts, before it looks for waiting events."""
-    backend, key = _wake_flag()
-    if backend is not None:
-        backend.delete(key)
+    wake_release("fan-out")
 
 
 def event_fan_out(*, event_id: str, now: datetime | None = None, wake_when_full: bool = False) -> list[Delivery]:

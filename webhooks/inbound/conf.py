@@ -12,6 +12,10 @@ DEFAULTS = {
     "WEBHOOKS_INBOUND_RATE_WINDOW": 1,
     # Async messages still `received` after this many seconds are re-enqueued by the beat sweep.
     "WEBHOOKS_INBOUND_STALE_AFTER": 120,
+    # Async messages a processing task takes at once; a full batch wakes another worker to share the rest.
+    "WEBHOOKS_INBOUND_BATCH_SIZE": 100,
+    # How long the "a processing task is queued" flag stands if its task is lost (webhooks/wake.py).
+    "WEBHOOKS_INBOUND_WAKE_SECONDS": 2,
     # Seconds a process remembers an authenticated source (0: ask the database every request).
     # A change made elsewhere (key rotated, source or tenant disabled) takes effect within this.
     "WEBHOOKS_INBOUND_SOURCE_CACHE_SECONDS": 5,

@@ -330,11 +330,14 @@ def message_fail(message: InboundMessage, *, status: int, reason: str) -> Outcom
     return Outcome(status, body, message)
 
 
-def message_process(*, message_pk: int, force: bool = False) -> Outcome | None:
-    """Run the handler of a stored message, under a row lock. Skips finished ones unless `force` (replay)."""
+def message_process(*, message_pk: int, force: bool = False, skip_locked: bool = False) -> Outcome | None:
+    """Run the handler of a stored message, under a row lock. Skips finished ones unless `force` (replay).
+
+    `skip_locked`: a message another worker holds is left to it (None) rather than waited for.
+    """
     with transaction.atomic():
         message = (
-            InboundMessage.objects.select_for_update(of=("self",))
+            InboundMessage.objects.select_for_update(of=("self",), skip_locked=skip_locked)
             .select_related("tenant", "source")
             .filter(pk=message_pk)
             .exclude(status=InboundMessage.Status.DUPLICATE)
@@ -394,6 +397,19 @@ def messages_replay(
         if progress:
             progress(index, summary.total, outcome)
     return summary
+
+
+def messages_process_received(*, limit: int) -> int:
+    """Process up to `limit` messages waiting in `received`, oldest first; returns how many it looked at.
+
+    Workers that run this at once share the work: each message is taken under its row lock by one
+    of them and skipped by the others (`skip_locked`), and a finished one is not run again.
+    """
+    pks = list(InboundMessage.objects.filter(status=InboundMessage.Status.RECEIVED).order_by("pk")
+               .values_list("pk", flat=True)[:limit])
+    for pk in pks:
+        message_process(message_pk=pk, skip_locked=True)
+    return len(pks)
 
 
 def stale_received(older_than_seconds: int) -> Iterator[int]:

@@ -6,7 +6,8 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from webhooks.inbound import conf
-from webhooks.inbound.services import message_process, stale_received
+from webhooks.inbound.services import message_process, messages_process_received, stale_received
+from webhooks.wake import wake_claim, wake_release
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +19,44 @@ logger = logging.getLogger(__name__)
 def process_inbound_message(message_pk: int) -> None:
     """Run the handler of an asynchronously received message (no-op if it was already handled)."""
     message_process(message_pk=message_pk)
+
+
+RECEIVED = "inbound-received"  # the wake-up flag's name (webhooks/wake.py)
+
+
+def received_wake() -> None:
+    """After an asynchronous message is stored: make sure a processing task will look for it soon.
+
+    One task message for a burst of RealCast events, not one each (a publish costs about as much
+    CPU as the rest of the acknowledgement). If the broker is down, the sweep finds the message.
+    """
+    try:
+        if wake_claim(RECEIVED, seconds=conf.get("WEBHOOKS_INBOUND_WAKE_SECONDS")):
+            process_received_messages.delay()
+    except Exception:
+        logger.warning("could not wake an inbound worker; the sweep will process the message", exc_info=True)
+
+
+@shared_task(
+    name="webhooks_inbound.process_received", acks_late=True, reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError), retry_backoff=2, max_retries=5,
+)
+def process_received_messages() -> int:
+    """Process every message waiting in `received`, a batch at a time (woken by `received_wake`)."""
+    wake_release(RECEIVED)  # before looking: a message stored from here on wakes a task of its own
+    limit = max(1, conf.get("WEBHOOKS_INBOUND_BATCH_SIZE"))
+    seen = messages_process_received(limit=limit)
+    if seen >= limit:
+        received_wake_more()
+    return seen
+
+
+def received_wake_more() -> None:
+    """A full batch may have left messages waiting: another task (on any worker) takes the rest."""
+    try:
+        process_received_messages.delay()
+    except Exception:
+        logger.warning("could not wake another inbound worker; the sweep will", exc_info=True)
 
 
 @shared_task(name="webhooks_inbound.sweep_received")

@@ -260,7 +260,7 @@ def inbound_view(
         return _receive_sync(message, payload)
 
     def _receive_async(message: InboundMessage) -> Outcome:
-        from webhooks.inbound.tasks import process_inbound_message
+        from webhooks.inbound.tasks import received_wake
 
         original = message_insert(message)  # autocommit: one INSERT, visible to the worker at once
         if original is not None:
@@ -268,7 +268,7 @@ def inbound_view(
                 _enqueue_retry(original)
                 return Outcome(200, {"status": "accepted", "id": original.pk}, message)
             return duplicate_outcome(original, message)
-        _enqueue(process_inbound_message, message.pk)
+        received_wake()
         return Outcome(200, {"status": "accepted", "id": message.pk}, message)
 
     def _receive_sync(message: InboundMessage, payload: dict) -> Outcome:
