@@ -19,7 +19,7 @@ M = TypeVar("M", bound=Model)
 
 
 @functools.cache
-def _insert(model: type[Model], vendor: str) -> tuple[str, list[Field], bool]:
+def _insert(model: type[Model], vendor: str, conflict_on: tuple[str, ...]) -> tuple[str, list[Field], bool]:
     meta = model._meta
     auto_pk = meta.pk if meta.pk.db_returning else None  # an AutoField: the database picks it
     fields = [f for f in meta.concrete_fields if f is not auto_pk]
@@ -28,15 +28,11 @@ def _insert(model: type[Model], vendor: str) -> tuple[str, list[Field], bool]:
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(fields))})"
     )
+    if conflict_on:
+        sql += f" ON CONFLICT ({', '.join(quote(meta.get_field(f).column) for f in conflict_on)}) DO NOTHING"
     if auto_pk is not None:
         sql += f" RETURNING {quote(auto_pk.column)}"
     return sql, fields, auto_pk is not None
-
-
-@functools.cache
-def _conflict_clause(model: type[Model], vendor: str, fields: tuple[str, ...]) -> str:
-    quote = connection.ops.quote_name
-    return f" ON CONFLICT ({', '.join(quote(model._meta.get_field(f).column) for f in fields)}) DO NOTHING"
 
 
 def insert_row(instance: Model, *, unless_conflict_on: tuple[str, ...] = ()) -> bool:
@@ -45,10 +41,7 @@ def insert_row(instance: Model, *, unless_conflict_on: tuple[str, ...] = ()) -> 
     `unless_conflict_on` names a unique constraint's fields: a row already holding those values
     makes this insert nothing and return False (PostgreSQL and SQLite's `ON CONFLICT DO NOTHING`).
     """
-    sql, fields, returns_pk = _insert(type(instance), connection.vendor)
-    if unless_conflict_on:
-        conflict = _conflict_clause(type(instance), connection.vendor, unless_conflict_on)
-        sql = sql.replace(" RETURNING ", conflict + " RETURNING ") if returns_pk else sql + conflict
+    sql, fields, returns_pk = _insert(type(instance), connection.vendor, unless_conflict_on)
     params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -94,13 +87,13 @@ def _converters(model: type[Model], vendor: str) -> list[tuple]:
 
 
 @functools.cache
-def _select(model: type[Model], vendor: str, keys: tuple[str, ...], for_update: bool) -> tuple[str, list[str]]:
+def _select_for_update(model: type[Model], vendor: str, keys: tuple[str, ...]) -> tuple[str, list[str]]:
     meta, quote = model._meta, connection.ops.quote_name
     fields = [f.attname for f in meta.concrete_fields]
     where = " AND ".join(f"{quote(meta.get_field(k).column)} = %s" for k in keys)
     sql = (f"SELECT {', '.join(quote(f.column) for f in meta.concrete_fields)} "  # noqa: S608
            f"FROM {quote(meta.db_table)} WHERE {where}")
-    if for_update and connection.features.has_select_for_update:
+    if connection.features.has_select_for_update:
         sql += " FOR UPDATE"
     return sql, fields
 
@@ -109,7 +102,7 @@ def locked_row(model: type[M], **keys) -> M | None:
     """The row with these exact field values, locked until the transaction ends (SQLite: the write lock
     the transaction holds already), or None. For a unique key: at most one row is expected."""
     names = tuple(keys)
-    sql, attnames = _select(model, connection.vendor, names, True)
+    sql, attnames = _select_for_update(model, connection.vendor, names)
     params = [model._meta.get_field(name).get_db_prep_value(value, connection) for name, value in keys.items()]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -125,7 +118,8 @@ def locked_row(model: type[M], **keys) -> M | None:
 
 
 def has_save_hooks(model: type[Model]) -> bool:
-    """Whether saving `model` runs code `insert_row()` would skip (for the tests that guard its use)."""
+    """Whether saving `model` runs code `insert_row()` and `update_row()` would skip (for the tests that
+    guard their use)."""
     from django.db.models.signals import post_save, pre_save
 
     return model.save is not Model.save or pre_save.has_listeners(model) or post_save.has_listeners(model)

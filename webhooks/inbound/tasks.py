@@ -42,21 +42,15 @@ def received_wake() -> None:
     autoretry_for=(OperationalError, InterfaceError), retry_backoff=2, max_retries=5,
 )
 def process_received_messages() -> int:
-    """Process every message waiting in `received`, a batch at a time (woken by `received_wake`)."""
+    """Process a batch of the messages waiting in `received` (woken by `received_wake`)."""
     wake_release(RECEIVED)  # before looking: a message stored from here on wakes a task of its own
     limit = max(1, conf.get("WEBHOOKS_INBOUND_BATCH_SIZE"))
     seen = messages_process_received(limit=limit)
     if seen >= limit:
-        received_wake_more()
+        # A full batch may have left messages waiting: another task (on any worker) takes the rest,
+        # unless a message stored meanwhile has already queued one.
+        received_wake()
     return seen
-
-
-def received_wake_more() -> None:
-    """A full batch may have left messages waiting: another task (on any worker) takes the rest."""
-    try:
-        process_received_messages.delay()
-    except Exception:
-        logger.warning("could not wake another inbound worker; the sweep will", exc_info=True)
 
 
 @shared_task(name="webhooks_inbound.sweep_received")
