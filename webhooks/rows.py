@@ -1,4 +1,5 @@
-"""`insert_row()`, `update_row()`, `locked_row()`: the ingest hot path's statements, cheaper.
+"""`insert_row()`, `update_row()`, `locked_row()`, `atomic_deferring_inserts()`: the ingest hot path's
+statements, cheaper.
 
 Every inbound request writes an `InboundMessage` and an `Event`, most lock a session row. The ORM
 compiles each statement anew (query, compiler, `as_sql`), which cost more CPU than the database
@@ -7,12 +8,20 @@ is built once per model (and key) from its metadata and only the values change.
 
 Use `insert_row()` and `update_row()` only for models without save() overrides or pre/post_save
 receivers: they send no signals (tests check that the models they write have none).
+
+Round trips cost more than the rows: each statement is a wait on PostgreSQL and, under gunicorn's
+threads, a GIL hand-over. Rows nobody reads before the transaction ends (the outbox event, the
+inbound message's log row) can be inserted with `defer=True` inside `atomic_deferring_inserts()`:
+they go to the database together, in the round trip that also commits.
 """
 
 import functools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Field, Model
 
 M = TypeVar("M", bound=Model)
@@ -35,14 +44,25 @@ def _insert(model: type[Model], vendor: str, conflict_on: tuple[str, ...]) -> tu
     return sql, fields, auto_pk is not None
 
 
-def insert_row(instance: Model, *, unless_conflict_on: tuple[str, ...] = ()) -> bool:
+def insert_row(instance: Model, *, unless_conflict_on: tuple[str, ...] = (), defer: bool = False) -> bool:
     """INSERT `instance` (on the default database), setting its pk when the database assigns it.
 
     `unless_conflict_on` names a unique constraint's fields: a row already holding those values
     makes this insert nothing and return False (PostgreSQL and SQLite's `ON CONFLICT DO NOTHING`).
+
+    `defer=True`, inside `atomic_deferring_inserts()`: the row's values are taken now and it is
+    written when the block ends (a pk the database assigns is set then). Outside one, or under a
+    savepoint opened since it began (whose rollback must take the row with it), it is written now.
     """
     sql, fields, returns_pk = _insert(type(instance), connection.vendor, unless_conflict_on)
     params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    if defer:
+        if unless_conflict_on:
+            raise TypeError("a deferred insert can't report a conflict: pass defer or unless_conflict_on")
+        batch = _deferring_batch()
+        if batch is not None:
+            batch.append((instance, sql, params, returns_pk))
+            return True
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if returns_pk:
@@ -52,7 +72,7 @@ def insert_row(instance: Model, *, unless_conflict_on: tuple[str, ...] = ()) -> 
             instance.pk = row[0]
         elif unless_conflict_on and cursor.rowcount == 0:
             return False
-    instance._state.adding, instance._state.db = False, "default"
+    _inserted(instance, None)
     return True
 
 
@@ -123,3 +143,79 @@ def has_save_hooks(model: type[Model]) -> bool:
     from django.db.models.signals import post_save, pre_save
 
     return model.save is not Model.save or pre_save.has_listeners(model) or post_save.has_listeners(model)
+
+
+# --- Deferred inserts ------------------------------------------------------------------------
+
+_local = threading.local()  # Django's connections are per thread, so are the batches
+
+
+def _deferring_batch() -> list | None:
+    """The open batch, if rows may join it here: not under a savepoint opened since it began."""
+    batch = getattr(_local, "batch", None)
+    if batch is None or not connection.in_atomic_block:
+        return None
+    rows, savepoints = batch
+    if any(sid is not None for sid in connection.savepoint_ids[savepoints:]):
+        return None
+    return rows
+
+
+def _commits_here() -> bool:
+    """Whether the innermost atomic block is the outermost one and will commit when it ends (not a
+    test's wrapping transaction, not a block marked for rollback)."""
+    return (len(connection.atomic_blocks) == 1 and not connection.savepoint_ids and connection.commit_on_exit
+            and not connection.needs_rollback)
+
+
+@functools.cache
+def _one_round_trip(vendor: str) -> bool:
+    """Several statements in one `execute()`: psycopg's client-side binding cursor (Django's default,
+    unless the `server_side_binding` option is set) sends them as one simple query."""
+    options = connection.settings_dict.get("OPTIONS") or {}
+    return vendor == "postgresql" and not options.get("server_side_binding")
+
+
+@contextmanager
+def atomic_deferring_inserts() -> Iterator[None]:
+    """`transaction.atomic()` at whose end the rows inserted with `defer=True` are written.
+
+    On PostgreSQL they are one round trip, and when this is the outermost block that round trip
+    also commits (`INSERT ...; INSERT ...; COMMIT`; Django's commit then has nothing left to do
+    and runs the on_commit hooks as usual). An exception in the block writes none of them and
+    rolls back as `atomic()` does. Rows must not be read back before the block ends.
+    """
+    with transaction.atomic():
+        previous = getattr(_local, "batch", None)
+        rows: list = []
+        _local.batch = (rows, len(connection.savepoint_ids))
+        try:
+            yield
+        finally:
+            _local.batch = previous
+        _write_deferred(rows)
+
+
+def _write_deferred(rows: list) -> None:
+    if not rows:
+        return
+    if not _one_round_trip(connection.vendor):
+        for instance, sql, params, returns_pk in rows:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                _inserted(instance, cursor.fetchone()[0] if returns_pk else None)
+        return
+    statements = [sql for _, sql, _, _ in rows]
+    if _commits_here():
+        statements.append("COMMIT")
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(statements), [p for _, _, params, _ in rows for p in params])
+        for instance, _, _, returns_pk in rows:  # one result per statement, in order
+            _inserted(instance, cursor.fetchone()[0] if returns_pk else None)
+            cursor.nextset()
+
+
+def _inserted(instance: Model, pk) -> None:
+    if pk is not None:
+        instance.pk = pk
+    instance._state.adding, instance._state.db = False, "default"

@@ -19,7 +19,7 @@ from webhooks.inbound.handlers import HandlerResult, InboundRejected, get_handle
 from webhooks.inbound.keys import hash_key, new_key
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.source_cache import cached_source, forget_sources
-from webhooks.rows import insert_row
+from webhooks.rows import atomic_deferring_inserts, insert_row
 
 logger = logging.getLogger(__name__)
 
@@ -304,15 +304,15 @@ def handle_then_insert(message: InboundMessage, payload: dict) -> Outcome:
     """A sync message without a sender id: run the handler first, then store the row with its result.
 
     One INSERT instead of INSERT + SAVEPOINT + RELEASE + UPDATE (the hot path of seed 000/003
-    senders). Durability is the same: the row and the handler's writes commit together; on failure
-    the writes roll back and the row is stored on its own as failed. `message.pk` is None while the
-    handler runs.
+    senders), sent with the handler's events and the COMMIT in one round trip. Durability is the
+    same: the row and the handler's writes commit together; on failure the writes roll back and
+    the row is stored on its own as failed. `message.pk` is None while the handler runs.
     """
     message.attempts = 1
     try:
-        with transaction.atomic():
+        with atomic_deferring_inserts():
             outcome = _record_success(message, _call(message, payload))
-            insert_row(message)
+            insert_row(message, defer=True)
         return outcome
     except Exception as exc:
         message.pk = None  # a row saved inside the rolled-back transaction doesn't exist

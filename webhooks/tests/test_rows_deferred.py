@@ -1,0 +1,111 @@
+"""`atomic_deferring_inserts()`: deferred rows are written at the block's end, with its commit, or not at all."""
+
+import psycopg
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from webhooks.inbound.models import InboundMessage
+from webhooks.inbound.services import source_create
+from webhooks.models import Event
+from webhooks.rows import atomic_deferring_inserts, insert_row
+
+
+def _event(tenant, n: int = 0, tenant_id: int | None = None) -> Event:
+    event = Event(type="webhook.test", data={"n": n}, created_at=timezone.now())
+    event.tenant_id = tenant.pk if tenant_id is None else tenant_id
+    return event
+
+
+def _message(tenant, source) -> InboundMessage:
+    return InboundMessage(tenant=tenant, source=source, received_at=timezone.now(), handler="recordings.webhook",
+                          body=b'{"a": 1}', sha256="0" * 64, response_body={"status": "success"})
+
+
+def _other_connection_sees(event_ids: list[str]) -> int:
+    """Rows committed, as another client sees them (PostgreSQL only)."""
+    settings = connection.settings_dict
+    with psycopg.connect(host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432,
+                         user=settings["USER"], password=settings["PASSWORD"] or None,
+                         dbname=connection.settings_dict["NAME"]) as other:
+        return other.execute("SELECT count(*) FROM webhooks_event WHERE id = ANY(%s)", [event_ids]).fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_deferred_rows_are_written_when_the_block_ends_with_their_pks(tenant):
+    source, _ = source_create(tenant=tenant, name="rec", kind="recorder")
+    event, message = _event(tenant), _message(tenant, source)
+    with atomic_deferring_inserts():
+        assert insert_row(event, defer=True) is True
+        assert insert_row(message, defer=True) is True
+        assert not Event.objects.filter(pk=event.pk).exists()  # not yet
+        assert message.pk is None
+    assert Event.objects.get(pk=event.pk).data == {"n": 0}
+    assert message.pk is not None and not message._state.adding
+    assert InboundMessage.objects.get(pk=message.pk).response_body == {"status": "success"}
+
+
+@pytest.mark.django_db
+def test_outside_a_deferring_block_defer_writes_at_once(tenant):
+    event = _event(tenant)
+    with transaction.atomic():
+        insert_row(event, defer=True)
+        assert Event.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.django_db
+def test_an_exception_in_the_block_writes_no_deferred_row(tenant):
+    event = _event(tenant)
+    with pytest.raises(RuntimeError), atomic_deferring_inserts():
+        insert_row(event, defer=True)
+        raise RuntimeError("handler failed")
+    assert not Event.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_row_deferred_under_a_newer_savepoint_goes_with_that_savepoints_rollback(tenant):
+    kept, undone = _event(tenant, 1), _event(tenant, 2)
+    with atomic_deferring_inserts():
+        insert_row(kept, defer=True)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            insert_row(undone, defer=True)  # written now, inside the savepoint
+            assert Event.objects.filter(pk=undone.pk).exists()
+            raise RuntimeError("inner step failed")
+    assert list(Event.objects.filter(pk__in=[kept.pk, undone.pk]).values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_a_deferred_insert_cannot_also_report_a_conflict(tenant):
+    with pytest.raises(TypeError):
+        insert_row(_event(tenant), defer=True, unless_conflict_on=("id",))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_outermost_block_commits_in_the_round_trip_of_its_rows_and_runs_on_commit_hooks(tenant):
+    events = [_event(tenant, n) for n in range(3)]
+    ran = []
+    with atomic_deferring_inserts():
+        for event in events:
+            insert_row(event, defer=True)
+        transaction.on_commit(lambda: ran.append(Event.objects.filter(pk__in=[e.pk for e in events]).count()))
+    assert ran == [3]  # the hook ran after the commit and saw the rows
+    assert not connection.in_atomic_block and connection.get_autocommit()
+    if connection.vendor == "postgresql":
+        assert connection.connection.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert _other_connection_sees([e.pk for e in events]) == 3
+    with atomic_deferring_inserts():  # the connection goes on as usual afterwards
+        insert_row(_event(tenant, 9), defer=True)
+    assert Event.objects.filter(type="webhook.test").count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_the_commit_refuses_fails_the_block_and_leaves_nothing_and_a_usable_connection(tenant):
+    # The tenant foreign key is checked at COMMIT (deferrable constraint): the round trip that
+    # carries the rows and the COMMIT is where it fails.
+    good, orphan = _event(tenant, 1), _event(tenant, 2, tenant_id=tenant.pk + 1000)
+    with pytest.raises(IntegrityError), atomic_deferring_inserts():
+        insert_row(good, defer=True)
+        insert_row(orphan, defer=True)
+    assert not connection.in_atomic_block
+    assert Event.objects.filter(pk__in=[good.pk, orphan.pk]).count() == 0
+    if connection.vendor == "postgresql":
+        assert _other_connection_sees([good.pk, orphan.pk]) == 0
