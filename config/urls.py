@@ -11,6 +11,10 @@ admin.site.site_title = "Streamhook"
 admin.site.index_title = "Operations"
 
 urlpatterns = [
+    # The senders' endpoints first: every inbound webhook resolves its URL down this list, and a
+    # pattern tried in vain costs a regex match (the API's router patterns are many).
+    path("", include("streams.urls")),
+    path("", include("recordings.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
@@ -21,8 +25,6 @@ urlpatterns = [
     path("api/v1/", include("accounts.urls")),
     path("", include("webhooks.urls")),
     path("", include("webhooks.inbound.urls")),
-    path("", include("streams.urls")),
-    path("", include("recordings.urls")),
     path("", include("analytics.urls")),
     path("", include("audio.urls")),
 ]

@@ -24,7 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from accounts.models import Tenant
 from streams.models import ChatInteraction, ChatMessage, StreamError, StreamSession, TrackPlay, ViewerSample
 from webhooks.events import emit
-from webhooks.rows import insert_row, locked_row, update_row
+from webhooks.rows import execute, insert_row, locked_row, update_row
 from webhooks.signing import format_timestamp
 
 _FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
@@ -206,7 +206,9 @@ def _save(session: StreamSession, before: dict) -> set[str]:
     _recompute_duration(session)  # derived: whatever moved started_at or ended_at, it follows
     changed = {f for f in _TRACKED if getattr(session, f) != before[f]}
     if changed:
-        update_row(session, {*changed, "updated_at"})
+        # Nothing reads the row back in the transaction (the lock is held, events use this object):
+        # on the inbound path the UPDATE goes with the commit (webhooks.rows).
+        update_row(session, {*changed, "updated_at"}, defer=True)
     return changed
 
 
@@ -341,9 +343,9 @@ def _link_interactions(play: TrackPlay) -> None:
     """Chat that happened while this play was on (possibly posted before the play arrived) points at it."""
     field = TrackPlay._meta.get_field("played_at")
     at, forever = (field.get_db_prep_save(moment, connection) for moment in (play.played_at, _FOREVER))
-    with connection.cursor() as cursor:
-        cursor.execute(_link_interactions_sql(connection.vendor),
-                       [play.pk, play.session_id, at, play.session_id, at, forever])
+    # Nothing reads the chat back in the transaction: on the inbound path this goes with the commit.
+    execute(_link_interactions_sql(connection.vendor), [play.pk, play.session_id, at, play.session_id, at, forever],
+            defer=True)
 
 
 @functools.cache

@@ -52,7 +52,7 @@ def emit(type: str, data: dict, *, tenant: Tenant) -> Event | None:
         # database refuse the row is refused above, so an error past this point is the database
         # itself failing, and that fails the caller's transaction whatever emit() does.
         event = Event(tenant=tenant, type=type, data=data, created_at=timezone.now())
-        insert_row(event, defer=True)  # with the commit, inside atomic_deferring_inserts()
+        insert_row(event, defer=True)  # with the commit, inside atomic_deferring_writes()
         transaction.on_commit(lambda: _enqueue_fan_out(event.pk))
         return event
     except Exception:

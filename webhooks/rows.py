@@ -1,4 +1,4 @@
-"""`insert_row()`, `update_row()`, `locked_row()`, `atomic_deferring_inserts()`: the ingest hot path's
+"""`insert_row()`, `update_row()`, `locked_row()`, `atomic_deferring_writes()`: the ingest hot path's
 statements, cheaper.
 
 Every inbound request writes an `InboundMessage` and an `Event`, most lock a session row. The ORM
@@ -10,9 +10,10 @@ Use `insert_row()` and `update_row()` only for models without save() overrides o
 receivers: they send no signals (tests check that the models they write have none).
 
 Round trips cost more than the rows: each statement is a wait on PostgreSQL and, under gunicorn's
-threads, a GIL hand-over. Rows nobody reads before the transaction ends (the outbox event, the
-inbound message's log row) can be inserted with `defer=True` inside `atomic_deferring_inserts()`:
-they go to the database together, in the round trip that also commits.
+threads, a GIL hand-over. Writes whose result nobody needs before the transaction ends (the outbox
+event, the inbound message's log row, a locked row's changed fields) can be made with `defer=True`
+inside `atomic_deferring_writes()`: they go to the database together, in order, in the round trip
+that also commits.
 """
 
 import functools
@@ -50,7 +51,7 @@ def insert_row(instance: Model, *, unless_conflict_on: tuple[str, ...] = (), def
     `unless_conflict_on` names a unique constraint's fields: a row already holding those values
     makes this insert nothing and return False (PostgreSQL and SQLite's `ON CONFLICT DO NOTHING`).
 
-    `defer=True`, inside `atomic_deferring_inserts()`: the row's values are taken now and it is
+    `defer=True`, inside `atomic_deferring_writes()`: the row's values are taken now and it is
     written when the block ends (a pk the database assigns is set then). Outside one, or under a
     savepoint opened since it began (whose rollback must take the row with it), it is written now.
     """
@@ -59,9 +60,7 @@ def insert_row(instance: Model, *, unless_conflict_on: tuple[str, ...] = (), def
     if defer:
         if unless_conflict_on:
             raise TypeError("a deferred insert can't report a conflict: pass defer or unless_conflict_on")
-        batch = _deferring_batch()
-        if batch is not None:
-            batch.append((instance, sql, params, returns_pk))
+        if _defer(sql, params, instance, returns_pk):
             return True
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -84,14 +83,22 @@ def _update(model: type[Model], vendor: str, names: tuple[str, ...]) -> tuple[st
     return f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s", fields  # noqa: S608
 
 
-def update_row(instance: Model, fields: list[str] | set[str]) -> None:
+def update_row(instance: Model, fields: list[str] | set[str], *, defer: bool = False) -> None:
     """`instance.save(update_fields=fields)` for a row known to exist: one UPDATE by pk, no signals.
 
-    `auto_now` fields among `fields` get the current time, as with save().
+    `auto_now` fields among `fields` get the current time, as with save(). `defer`: as `insert_row()`'s
+    (the values are taken now).
     """
     sql, model_fields = _update(type(instance), connection.vendor, tuple(sorted(fields)))
     params = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in model_fields]
     params.append(instance._meta.pk.get_db_prep_value(instance.pk, connection))
+    execute(sql, params, defer=defer)
+
+
+def execute(sql: str, params: list, *, defer: bool = False) -> None:
+    """Run a statement whose result the caller doesn't need; `defer`: as `insert_row()`'s."""
+    if defer and _defer(sql, params):
+        return
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -150,15 +157,17 @@ def has_save_hooks(model: type[Model]) -> bool:
 _local = threading.local()  # Django's connections are per thread, so are the batches
 
 
-def _deferring_batch() -> list | None:
-    """The open batch, if rows may join it here: not under a savepoint opened since it began."""
+def _defer(sql: str, params: list, instance: Model | None = None, returns_pk: bool = False) -> bool:
+    """Add the statement to the open batch, if it may join it here (not under a savepoint opened
+    since the batch began); False: the caller runs it now."""
     batch = getattr(_local, "batch", None)
     if batch is None or not connection.in_atomic_block:
-        return None
-    rows, savepoints = batch
+        return False
+    writes, savepoints = batch
     if any(sid is not None for sid in connection.savepoint_ids[savepoints:]):
-        return None
-    return rows
+        return False
+    writes.append((instance, sql, params, returns_pk))
+    return True
 
 
 def _commits_here() -> bool:
@@ -177,41 +186,43 @@ def _one_round_trip(vendor: str) -> bool:
 
 
 @contextmanager
-def atomic_deferring_inserts() -> Iterator[None]:
-    """`transaction.atomic()` at whose end the rows inserted with `defer=True` are written.
+def atomic_deferring_writes() -> Iterator[None]:
+    """`transaction.atomic()` at whose end the writes made with `defer=True` are sent, in order.
 
     On PostgreSQL they are one round trip, and when this is the outermost block that round trip
-    also commits (`INSERT ...; INSERT ...; COMMIT`; Django's commit then has nothing left to do
-    and runs the on_commit hooks as usual). An exception in the block writes none of them and
-    rolls back as `atomic()` does. Rows must not be read back before the block ends.
+    also commits (`UPDATE ...; INSERT ...; COMMIT`; Django's commit then has nothing left to do
+    and runs the on_commit hooks as usual). An exception in the block sends none of them and
+    rolls back as `atomic()` does. What they write must not be read back before the block ends.
     """
     with transaction.atomic():
         previous = getattr(_local, "batch", None)
-        rows: list = []
-        _local.batch = (rows, len(connection.savepoint_ids))
+        writes: list = []
+        _local.batch = (writes, len(connection.savepoint_ids))
         try:
             yield
         finally:
             _local.batch = previous
-        _write_deferred(rows)
+        _send_deferred(writes)
 
 
-def _write_deferred(rows: list) -> None:
-    if not rows:
+def _send_deferred(writes: list) -> None:
+    if not writes:
         return
     if not _one_round_trip(connection.vendor):
-        for instance, sql, params, returns_pk in rows:
+        for instance, sql, params, returns_pk in writes:
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
-                _inserted(instance, cursor.fetchone()[0] if returns_pk else None)
+                if instance is not None:
+                    _inserted(instance, cursor.fetchone()[0] if returns_pk else None)
         return
-    statements = [sql for _, sql, _, _ in rows]
+    statements = [sql for _, sql, _, _ in writes]
     if _commits_here():
         statements.append("COMMIT")
     with connection.cursor() as cursor:
-        cursor.execute("; ".join(statements), [p for _, _, params, _ in rows for p in params])
-        for instance, _, _, returns_pk in rows:  # one result per statement, in order
-            _inserted(instance, cursor.fetchone()[0] if returns_pk else None)
+        cursor.execute("; ".join(statements), [p for _, _, params, _ in writes for p in params])
+        for instance, _, _, returns_pk in writes:  # one result per statement, in order
+            if instance is not None:
+                _inserted(instance, cursor.fetchone()[0] if returns_pk else None)
             cursor.nextset()
 
 

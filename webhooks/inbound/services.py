@@ -19,7 +19,7 @@ from webhooks.inbound.handlers import HandlerResult, InboundRejected, get_handle
 from webhooks.inbound.keys import hash_key, new_key
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.source_cache import cached_source, forget_sources
-from webhooks.rows import atomic_deferring_inserts, insert_row
+from webhooks.rows import atomic_deferring_writes, insert_row
 
 logger = logging.getLogger(__name__)
 
@@ -310,7 +310,7 @@ def handle_then_insert(message: InboundMessage, payload: dict) -> Outcome:
     """
     message.attempts = 1
     try:
-        with atomic_deferring_inserts():
+        with atomic_deferring_writes():
             outcome = _record_success(message, _call(message, payload))
             insert_row(message, defer=True)
         return outcome

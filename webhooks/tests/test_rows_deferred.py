@@ -1,14 +1,15 @@
-"""`atomic_deferring_inserts()`: deferred rows are written at the block's end, with its commit, or not at all."""
+"""`atomic_deferring_writes()`: deferred rows are written at the block's end, with its commit, or not at all."""
 
 import psycopg
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from streams.models import StreamSession
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.services import source_create
 from webhooks.models import Event
-from webhooks.rows import atomic_deferring_inserts, insert_row
+from webhooks.rows import atomic_deferring_writes, execute, insert_row, update_row
 
 
 def _event(tenant, n: int = 0, tenant_id: int | None = None) -> Event:
@@ -35,7 +36,7 @@ def _other_connection_sees(event_ids: list[str]) -> int:
 def test_deferred_rows_are_written_when_the_block_ends_with_their_pks(tenant):
     source, _ = source_create(tenant=tenant, name="rec", kind="recorder")
     event, message = _event(tenant), _message(tenant, source)
-    with atomic_deferring_inserts():
+    with atomic_deferring_writes():
         assert insert_row(event, defer=True) is True
         assert insert_row(message, defer=True) is True
         assert not Event.objects.filter(pk=event.pk).exists()  # not yet
@@ -43,6 +44,18 @@ def test_deferred_rows_are_written_when_the_block_ends_with_their_pks(tenant):
     assert Event.objects.get(pk=event.pk).data == {"n": 0}
     assert message.pk is not None and not message._state.adding
     assert InboundMessage.objects.get(pk=message.pk).response_body == {"status": "success"}
+
+
+@pytest.mark.django_db
+def test_deferred_updates_and_statements_are_sent_in_the_order_they_were_made(tenant):
+    session = StreamSession.objects.create(tenant=tenant, session_id="s1", title="old")
+    with atomic_deferring_writes():
+        session.title = "first"
+        update_row(session, {"title"}, defer=True)
+        execute(f"UPDATE {StreamSession._meta.db_table} SET title = %s WHERE id = %s", ["second", session.pk],  # noqa: S608
+                defer=True)
+        assert StreamSession.objects.get(pk=session.pk).title == "old"  # nothing sent yet
+    assert StreamSession.objects.get(pk=session.pk).title == "second"
 
 
 @pytest.mark.django_db
@@ -56,7 +69,7 @@ def test_outside_a_deferring_block_defer_writes_at_once(tenant):
 @pytest.mark.django_db
 def test_an_exception_in_the_block_writes_no_deferred_row(tenant):
     event = _event(tenant)
-    with pytest.raises(RuntimeError), atomic_deferring_inserts():
+    with pytest.raises(RuntimeError), atomic_deferring_writes():
         insert_row(event, defer=True)
         raise RuntimeError("handler failed")
     assert not Event.objects.filter(pk=event.pk).exists()
@@ -65,7 +78,7 @@ def test_an_exception_in_the_block_writes_no_deferred_row(tenant):
 @pytest.mark.django_db
 def test_a_row_deferred_under_a_newer_savepoint_goes_with_that_savepoints_rollback(tenant):
     kept, undone = _event(tenant, 1), _event(tenant, 2)
-    with atomic_deferring_inserts():
+    with atomic_deferring_writes():
         insert_row(kept, defer=True)
         with pytest.raises(RuntimeError), transaction.atomic():
             insert_row(undone, defer=True)  # written now, inside the savepoint
@@ -83,7 +96,7 @@ def test_a_deferred_insert_cannot_also_report_a_conflict(tenant):
 def test_the_outermost_block_commits_in_the_round_trip_of_its_rows_and_runs_on_commit_hooks(tenant):
     events = [_event(tenant, n) for n in range(3)]
     ran = []
-    with atomic_deferring_inserts():
+    with atomic_deferring_writes():
         for event in events:
             insert_row(event, defer=True)
         transaction.on_commit(lambda: ran.append(Event.objects.filter(pk__in=[e.pk for e in events]).count()))
@@ -92,7 +105,7 @@ def test_the_outermost_block_commits_in_the_round_trip_of_its_rows_and_runs_on_c
     if connection.vendor == "postgresql":
         assert connection.connection.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
         assert _other_connection_sees([e.pk for e in events]) == 3
-    with atomic_deferring_inserts():  # the connection goes on as usual afterwards
+    with atomic_deferring_writes():  # the connection goes on as usual afterwards
         insert_row(_event(tenant, 9), defer=True)
     assert Event.objects.filter(type="webhook.test").count() == 4
 
@@ -102,7 +115,7 @@ def test_a_row_the_commit_refuses_fails_the_block_and_leaves_nothing_and_a_usabl
     # The tenant foreign key is checked at COMMIT (deferrable constraint): the round trip that
     # carries the rows and the COMMIT is where it fails.
     good, orphan = _event(tenant, 1), _event(tenant, 2, tenant_id=tenant.pk + 1000)
-    with pytest.raises(IntegrityError), atomic_deferring_inserts():
+    with pytest.raises(IntegrityError), atomic_deferring_writes():
         insert_row(good, defer=True)
         insert_row(orphan, defer=True)
     assert not connection.in_atomic_block
