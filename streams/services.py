@@ -155,8 +155,8 @@ def _sample_upsert(session: StreamSession, *, at: datetime, count: int) -> None:
     """The sample's key is (session, at): a replayed reading adds nothing, a larger one of the
     same moment replaces it. One statement, like the `ignore_conflicts` insert it replaced."""
     at_value = ViewerSample._meta.get_field("at").get_db_prep_save(at, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(_sample_upsert_sql(connection.vendor), [session.tenant_id, session.pk, at_value, count])
+    # Nothing reads the samples back in the transaction: on the inbound path this goes with the commit.
+    execute(_sample_upsert_sql(connection.vendor), [session.tenant_id, session.pk, at_value, count], defer=True)
 
 
 @functools.cache
