@@ -19,9 +19,10 @@ that also commits.
 import functools
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TypeVar
 
+import psycopg
 from django.db import connection, transaction
 from django.db.models import Field, Model
 
@@ -191,10 +192,16 @@ def atomic_deferring_writes() -> Iterator[None]:
 
     On PostgreSQL they are one round trip, and when this is the outermost block that round trip
     also commits (`UPDATE ...; INSERT ...; COMMIT`; Django's commit then has nothing left to do
-    and runs the on_commit hooks as usual). An exception in the block sends none of them and
-    rolls back as `atomic()` does. What they write must not be read back before the block ends.
+    and runs the on_commit hooks as usual), while its BEGIN goes with the block's first statement
+    (`BEGIN; SELECT ... FOR UPDATE`). An exception in the block sends none of the deferred writes
+    and rolls back as `atomic()` does. What they write must not be read back before the block ends.
     """
-    with transaction.atomic():
+    with transaction.atomic(), ExitStack() as stack:
+        if _begin_can_wait():
+            # psycopg would send BEGIN in a round trip of its own before the first statement:
+            # leave it in autocommit and let the wrapper put BEGIN in front of that statement.
+            connection.connection.autocommit = True
+            stack.enter_context(connection.execute_wrapper(_BeginWithFirstStatement()))
         previous = getattr(_local, "batch", None)
         writes: list = []
         _local.batch = (writes, len(connection.savepoint_ids))
@@ -202,7 +209,44 @@ def atomic_deferring_writes() -> Iterator[None]:
             yield
         finally:
             _local.batch = previous
-        _send_deferred(writes)
+        _send_deferred(writes)  # the first statement, if nothing was sent yet: it carries BEGIN too
+
+
+def _begin_can_wait() -> bool:
+    """An outermost block on PostgreSQL that hasn't sent anything yet."""
+    if not (_one_round_trip(connection.vendor) and _commits_here()):
+        return False
+    raw = connection.connection
+    return not raw.autocommit and raw.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+class _BeginWithFirstStatement:
+    """A Django execute wrapper sending the transaction's BEGIN in the round trip of its first statement.
+
+    Later statements pass through. psycopg stays in autocommit until the block ends (it refuses to
+    leave it inside a transaction); the server's transaction is what counts, and Django's commit
+    or rollback at the block's end ends it. A first statement that can't carry it (`executemany`,
+    a server-side cursor) gets BEGIN on its own just before.
+    """
+
+    def __init__(self):
+        self.pending = True
+
+    def __call__(self, execute, sql, params, many, context):
+        if not self.pending:
+            return execute(sql, params, many, context)
+        raw = context["cursor"].cursor
+        if many or not isinstance(raw, psycopg.ClientCursor):
+            connection.connection.execute("BEGIN")
+            self.pending = False
+            return execute(sql, params, many, context)
+        try:
+            result = execute(f"BEGIN; {sql}", params, many, context)
+        finally:
+            # Failed before the server ran BEGIN (a value psycopg couldn't adapt): the next one carries it.
+            self.pending = connection.connection.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        raw.nextset()  # to the statement's own result
+        return result
 
 
 def _send_deferred(writes: list) -> None:

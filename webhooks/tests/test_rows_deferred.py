@@ -122,3 +122,71 @@ def test_a_row_the_commit_refuses_fails_the_block_and_leaves_nothing_and_a_usabl
     assert Event.objects.filter(pk__in=[good.pk, orphan.pk]).count() == 0
     if connection.vendor == "postgresql":
         assert _other_connection_sees([good.pk, orphan.pk]) == 0
+
+
+# --- BEGIN with the first statement (PostgreSQL) -----------------------------------------------
+
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="BEGIN is folded on PostgreSQL")
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_the_first_statement_opens_the_transaction_so_nothing_is_visible_before_the_end(tenant):
+    session = StreamSession.objects.create(tenant=tenant, session_id="s1", title="kept")
+    written = _event(tenant, 1)
+    with atomic_deferring_writes():
+        assert StreamSession.objects.get(pk=session.pk).title == "kept"  # the first statement reads right
+        assert connection.connection.pgconn.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        insert_row(written)  # not deferred: sent now, inside the transaction
+        assert Event.objects.filter(pk=written.pk).exists()
+        assert _other_connection_sees([written.pk]) == 0  # not committed yet
+    assert _other_connection_sees([written.pk]) == 1
+    assert connection.get_autocommit() and connection.connection.autocommit
+    assert connection.connection.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_an_exception_after_statements_were_sent_rolls_all_of_them_back(tenant):
+    sent = _event(tenant, 1)
+    with pytest.raises(RuntimeError), atomic_deferring_writes():
+        insert_row(sent)
+        raise RuntimeError("handler failed")
+    assert _other_connection_sees([sent.pk]) == 0
+    assert not Event.objects.filter(pk=sent.pk).exists()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_first_statement_that_fails_leaves_the_block_to_roll_back_cleanly(tenant):
+    untyped = _event(tenant, 1)
+    untyped.type = None
+    with pytest.raises(IntegrityError), atomic_deferring_writes():
+        insert_row(untyped)  # NOT NULL: the server refuses it, after running BEGIN
+    assert connection.connection.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    assert Event.objects.filter(type="webhook.test").count() == 0
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_savepoint_inside_the_block_rolls_back_only_its_own_writes(tenant):
+    kept, undone = _event(tenant, 1), _event(tenant, 2)
+    with atomic_deferring_writes():
+        insert_row(kept)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            insert_row(undone)
+            raise RuntimeError("inner step failed")
+    assert _other_connection_sees([kept.pk, undone.pk]) == 1
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_executemany_as_the_first_statement_still_runs_inside_the_transaction(tenant):
+    table = StreamSession._meta.db_table
+    session = StreamSession.objects.create(tenant=tenant, session_id="s1", title="old")
+    with atomic_deferring_writes():
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {table} SET title = %s WHERE id = %s",  # noqa: S608
+                               [("new", session.pk), ("newer", session.pk)])
+        assert connection.connection.pgconn.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+    assert StreamSession.objects.get(pk=session.pk).title == "newer"
