@@ -19,7 +19,8 @@ class Recording(models.Model):
         STARTED = "started", "Recording"
         READY = "ready", "Ready"
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="recordings")
+    # The unique (tenant, recording_id) constraint's index serves tenant lookups: no index of its own.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="recordings", db_index=False)
     recording_id = models.CharField(max_length=100)
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.RECORDER)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.READY)

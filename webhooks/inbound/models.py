@@ -62,9 +62,11 @@ class InboundMessage(models.Model):
         FAILED = "failed", "Failed"
         DUPLICATE = "duplicate", "Duplicate"
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="inbound_messages")
+    # Every request writes a row: no index of their own for `tenant` and `source`, whose lookups the
+    # composite indexes below serve (each leads with one of them).
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="inbound_messages", db_index=False)
     # RESTRICT: a source can't be deleted from under its history (deleting its tenant still removes both).
-    source = models.ForeignKey(InboundSource, on_delete=models.RESTRICT, related_name="messages")
+    source = models.ForeignKey(InboundSource, on_delete=models.RESTRICT, related_name="messages", db_index=False)
     message_id = models.CharField(max_length=200, blank=True, default="", help_text="The sender's id, if it sent one.")
     received_at = models.DateTimeField()
     handler = models.CharField(max_length=100)
@@ -79,7 +81,8 @@ class InboundMessage(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
     # A duplicate delivery gets a body-less row pointing at the original, which counts it.
-    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                     db_index=False)  # indexed where set only (inbound_msg_duplicate_of)
     duplicate_count = models.PositiveIntegerField(default=0)
     last_duplicate_at = models.DateTimeField(null=True, blank=True)
 
@@ -98,6 +101,9 @@ class InboundMessage(models.Model):
             models.Index(fields=["tenant", "-received_at"], name="inbound_msg_tenant_received"),
             # The sweep finds async messages whose task was lost.
             models.Index(fields=["received_at"], condition=Q(status="received"), name="inbound_msg_pending"),
+            # Deleting an original finds its duplicates; most rows are no one's duplicate.
+            models.Index(fields=["duplicate_of"], condition=Q(duplicate_of__isnull=False),
+                         name="inbound_msg_duplicate_of"),
         ]
 
     def __str__(self) -> str:
