@@ -7,6 +7,7 @@ whoever created them (or, once their lease lapses, to the sweep).
 """
 
 import logging
+import time
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
@@ -33,14 +34,33 @@ def endpoints_subscribed(*, tenant_id: int, event_type: str) -> list[Endpoint]:
 # --- Waking a worker: one fan-out task takes every event waiting (see webhooks/wake.py) ---------
 
 
-def fan_out_wake_claim() -> bool:
-    """Whether the caller should send a fan-out task (no wake-up is already queued). Always, off Redis."""
-    return wake_claim("fan-out", seconds=conf.get("WEBHOOKS_FAN_OUT_WAKE_SECONDS"))
+# An emitting process that saw the flag standing this recently asks Redis nothing (webhooks/wake.py):
+# at ingest rates, one SET per process every 50 ms instead of one per event.
+FAN_OUT_TRUST_SECONDS = 0.05
 
 
-def fan_out_wake_release() -> None:
-    """Called by the fan-out task as it starts, before it looks for waiting events."""
-    wake_release("fan-out")
+def fan_out_wake_claim(*, trust_recent: bool = False) -> bool:
+    """Whether the caller should send a fan-out task (no wake-up is already queued). Always, off Redis.
+
+    `trust_recent` (emit's after-commit hook): trust a flag seen standing in the last
+    `FAN_OUT_TRUST_SECONDS`; the fan-out task's second look finds what that skipped.
+    """
+    return wake_claim("fan-out", seconds=conf.get("WEBHOOKS_FAN_OUT_WAKE_SECONDS"),
+                      trust_seen_for=FAN_OUT_TRUST_SECONDS if trust_recent else 0.0)
+
+
+def fan_out_wake_release() -> float | None:
+    """Called by the fan-out task as it starts, before it looks for waiting events; returns when the
+    flag was gone (None off Redis, where nobody trusts it)."""
+    return wake_release("fan-out")
+
+
+def fan_out_second_look_in(released_at: float | None) -> float | None:
+    """Seconds from now until the task that cleared the flag at `released_at` must look again for
+    events whose emitters trusted it (None: no second look needed, off Redis)."""
+    if released_at is None:
+        return None
+    return max(0.0, released_at + FAN_OUT_TRUST_SECONDS - time.monotonic()) + 0.01  # + a margin
 
 
 def event_fan_out(*, event_id: str, now: datetime | None = None, wake_when_full: bool = False) -> list[Delivery]:
@@ -87,7 +107,7 @@ def events_fan_out(*, first: str | None = None, limit: int | None = None, older_
         if wake_when_full and len(events) >= limit:
             from webhooks.events import _enqueue_fan_out
 
-            transaction.on_commit(lambda: _enqueue_fan_out(None))
+            transaction.on_commit(lambda: _enqueue_fan_out(None, trust_recent=False))  # always a task
     return created
 
 

@@ -5,6 +5,7 @@ unleased row), so a message delivered twice (acks_late after a worker died) send
 that the database says was already sent.
 """
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -13,16 +14,27 @@ from django.utils import timezone
 from webhooks import conf
 from webhooks.delivery import deliveries_send, deliveries_send_claimed, deliveries_send_due
 from webhooks.ephemeral import ephemeral_deliver, parse_created_at
-from webhooks.fanout import event_fan_out, events_fan_out, fan_out_wake_release
+from webhooks.fanout import event_fan_out, events_fan_out, fan_out_second_look_in, fan_out_wake_release
 from webhooks.jobs import job_tenant
 from webhooks.models import Delivery, Event
+
+logger = logging.getLogger(__name__)
 
 TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
 
 
 @shared_task(name="webhooks.fan_out_event", **TASK_OPTIONS)
-def fan_out_event(event_id: str | None) -> None:
-    fan_out_wake_release()  # before looking: an event committed from here on sends its own wake-up
+def fan_out_event(event_id: str | None, second_look: bool = False) -> None:
+    """Fan out waiting events, `event_id` first. `second_look`: the look again that every woken
+    task schedules for events whose emitters trusted its flag (webhooks/wake.py)."""
+    if not second_look:
+        # Before looking: an event committed from here on sends its own wake-up, or is found by the second look.
+        delay = fan_out_second_look_in(fan_out_wake_release())
+        if delay is not None:
+            try:
+                fan_out_event.apply_async(args=(None,), kwargs={"second_look": True}, countdown=delay)
+            except Exception:  # the broker is gone: the sweep finds what the second look would have
+                logger.warning("could not schedule the fan-out's second look; the sweep will", exc_info=True)
     deliveries_send_claimed(deliveries=event_fan_out(event_id=event_id, wake_when_full=True))
 
 

@@ -8,30 +8,55 @@ queued and has not started"; while it stands, producers send nothing. The task c
 look, and one committed after it sends a task of its own. The flag expires after `seconds` in
 case its task is lost; each kind of work keeps a beat sweep as the backstop.
 
+Under load even asking Redis is a cost per item (a round trip, ~5 % of an ingest request). A
+producer may therefore trust a flag it saw standing less than `trust_seen_for` seconds ago and
+ask nothing. The flag can have been cleared since, by a task that looked before this item was
+committed; so a task whose work has trusting producers looks once more, `trust_seen_for` after
+it cleared the flag (`wake_release()` says when). Every item a trusting producer skipped was
+committed before that second look: the producer saw the flag standing (so its task had not yet
+cleared it) less than `trust_seen_for` before it decided to skip.
+
 Off Redis (the embedded broker of `make run`) every claim succeeds: a task per item, as before.
 """
+
+import time
 
 from django.conf import settings
 from django.core.cache.backends.redis import RedisCache
 
 from webhooks.shared_cache import redis_backend, redis_client
 
+_seen_standing: dict[str, float] = {}  # work → when this process last saw its flag standing (monotonic)
+
 
 def _flag(work: str) -> tuple[RedisCache | None, str]:
     return redis_backend(), f"webhooks:{work}-wake:{settings.CELERY_TASK_DEFAULT_QUEUE}"
 
 
-def wake_claim(work: str, *, seconds: int) -> bool:
-    """Whether the caller should send a task for `work` (none is queued yet). Always, off Redis."""
+def wake_claim(work: str, *, seconds: int, trust_seen_for: float = 0.0) -> bool:
+    """Whether the caller should send a task for `work` (none is queued yet). Always, off Redis.
+
+    `trust_seen_for`: False without asking when this process saw the flag standing that recently
+    (the work's task must then look again that long after its release, see the module's doc).
+    """
     backend, key = _flag(work)
     if backend is None:
         return True
+    now = time.monotonic()  # taken before asking: the flag stood at least from here
+    if trust_seen_for and now - _seen_standing.get(work, -trust_seen_for) < trust_seen_for:
+        return False
     # SET NX EX on a kept client: what `backend.add()` sends, without a new client per item.
-    return bool(redis_client(backend).set(backend.make_and_validate_key(key), 1, nx=True, ex=seconds))
+    claimed = bool(redis_client(backend).set(backend.make_and_validate_key(key), 1, nx=True, ex=seconds))
+    _seen_standing[work] = now  # set by us or standing already: either way, its task hasn't cleared it
+    return claimed
 
 
-def wake_release(work: str) -> None:
-    """Called by the task as it starts, before it looks for waiting items."""
+def wake_release(work: str) -> float | None:
+    """Called by the task as it starts, before it looks for waiting items. Returns when the flag
+    was gone (monotonic), the start of its trusting producers' window; None off Redis."""
+    _seen_standing.pop(work, None)
     backend, key = _flag(work)
-    if backend is not None:
-        backend.delete(key)
+    if backend is None:
+        return None
+    backend.delete(key)
+    return time.monotonic()
