@@ -30,14 +30,17 @@ def test_realcast_events_are_processed_by_a_celery_worker(celery_worker, client,
     sends = [(f"wh_{n}", event) for n, event in enumerate(reversed(RC_EVENTS))]
     sends.append(sends[2])
     assert sends[2][1]["event"] == "chat.message.new"
-    for webhook_id, event in sends:
+    for n, (webhook_id, event) in enumerate(sends):
         body = json.dumps(event).encode()
         response = client.generic(
             "POST", f"/webhooks/realcast/{source.pk}", body, content_type="application/json",
             HTTP_X_REALCAST_SIGNATURE=sign(body), HTTP_X_REALCAST_WEBHOOK_ID=webhook_id,
         )
-        # Acknowledged without processing (how fast is bench/ingest.py's realcast-ack to measure).
-        assert response.status_code == 200 and response.json()["status"] in ("accepted", "duplicate")
+        # Acknowledged without processing (how fast is bench/ingest.py's realcast-ack to measure). The
+        # repeated id gets "duplicate", or the first one's answer if the worker has processed it by then.
+        repeated = webhook_id in [sent_id for sent_id, _ in sends[:n]]
+        assert response.status_code == 200
+        assert response.json()["status"] in (("duplicate", "processed") if repeated else ("accepted",))
 
     wait_for(lambda: not InboundMessage.objects.filter(status="received").exists())
     assert set(InboundMessage.objects.exclude(status="duplicate").values_list("status", flat=True)) == {"processed"}

@@ -89,3 +89,30 @@ def test_the_counter_is_chosen_by_the_backend_behind_the_cache_proxy(tenant, mon
     source, _ = make_source(tenant, kind="recorder", rate_limit=2)
     now = WINDOW_START + 0.5
     assert [throttling.throttle_check(source, now=now) for _ in range(3)] == [None, None, 1]
+
+
+def test_a_busy_process_counts_in_leases_and_never_lets_more_than_the_limit_through(tenant, monkeypatch):
+    source, _ = make_source(tenant, kind="recorder", rate_limit=1000)
+    increments = []
+    real_increment = throttling._increment
+    monkeypatch.setattr(throttling, "_increment", lambda *a, **k: increments.append(k["by"]) or real_increment(*a, **k))
+    now = WINDOW_START + 0.5
+    answers = [throttling.throttle_check(source, now=now) for _ in range(1200)]
+    assert answers.count(None) == 1000 and set(answers[1000:]) == {1}  # exactly the limit, then refusals
+    assert sum(increments) >= 1200 and len(increments) < 120  # numbers taken in leases, up to 16 at a time
+    assert increments[0] == 1 and max(increments) == throttling.MAX_LEASE  # a window starts counting one by one
+    assert Event.objects.filter(type="api_limit.reached").count() == 1
+
+
+def test_processes_sharing_a_counter_let_at_most_the_limit_through_and_emit_once(tenant, monkeypatch):
+    """Three processes (three copies of the per-process state) take turns on one source's counter."""
+    source, _ = make_source(tenant, kind="recorder", rate_limit=500)
+    processes = [{}, {}, {}]
+    now = WINDOW_START + 0.5
+    allowed = 0
+    for n in range(900):
+        monkeypatch.setattr(throttling, "_windows", processes[n % 3])
+        allowed += throttling.throttle_check(source, now=now) is None
+    lost = 3 * (min(throttling.MAX_LEASE, 500 // 50) - 1)  # what the leases still held can't hand out
+    assert 500 - lost <= allowed <= 500
+    assert Event.objects.filter(type="api_limit.reached").count() == 1
