@@ -13,7 +13,8 @@ Round trips cost more than the rows: each statement is a wait on PostgreSQL and,
 threads, a GIL hand-over. Writes whose result nobody needs before the transaction ends (the outbox
 event, the inbound message's log row, a locked row's changed fields) can be made with `defer=True`
 inside `atomic_deferring_writes()`: they go to the database together, in order, in the round trip
-that also commits.
+that also commits, and the block's BEGIN goes with its first statement. Seed 003's upsert is two
+round trips in all (`webhooks/tests/test_round_trips.py` counts them on the wire).
 """
 
 import functools
@@ -153,7 +154,7 @@ def has_save_hooks(model: type[Model]) -> bool:
     return model.save is not Model.save or pre_save.has_listeners(model) or post_save.has_listeners(model)
 
 
-# --- Deferred inserts ------------------------------------------------------------------------
+# --- Deferred writes -------------------------------------------------------------------------
 
 _local = threading.local()  # Django's connections are per thread, so are the batches
 
