@@ -7,6 +7,8 @@ import pytest
 from django.db import connection, transaction
 from django.db.backends.postgresql import base as django_postgresql
 
+from conftest import _test_database_url
+
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL backend's check")
 
 
@@ -54,9 +56,7 @@ def test_a_connection_inside_a_transaction_gets_the_full_check(full_checks):
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_the_server_dropped_is_replaced_before_the_next_request_uses_it(full_checks):
     pid = _backend_pid()
-    settings = connection.settings_dict
-    with psycopg.connect(host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432, user=settings["USER"],
-                         password=settings["PASSWORD"] or None, dbname=settings["NAME"], autocommit=True) as admin:
+    with psycopg.connect(_test_database_url(), autocommit=True) as admin:
         assert admin.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0] is True
     deadline = time.monotonic() + 5
     while connection._quietly_idle() and time.monotonic() < deadline:  # the notice is on its way

@@ -5,6 +5,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from conftest import _test_database_url
 from streams.models import StreamSession
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.services import source_create
@@ -25,10 +26,7 @@ def _message(tenant, source) -> InboundMessage:
 
 def _other_connection_sees(event_ids: list[str]) -> int:
     """Rows committed, as another client sees them (PostgreSQL only)."""
-    settings = connection.settings_dict
-    with psycopg.connect(host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432,
-                         user=settings["USER"], password=settings["PASSWORD"] or None,
-                         dbname=connection.settings_dict["NAME"]) as other:
+    with psycopg.connect(_test_database_url()) as other:
         return other.execute("SELECT count(*) FROM webhooks_event WHERE id = ANY(%s)", [event_ids]).fetchone()[0]
 
 
