@@ -73,14 +73,11 @@ async def aemit(type: str, data: dict, *, tenant: Tenant) -> Event | None:
 
 
 def _enqueue_fan_out(event_id: str | None, *, trust_recent: bool = True) -> None:
-    from webhooks.fanout import fan_out_wake_claim
+    from webhooks.fanout import fan_out_wake
     from webhooks.tasks import fan_out_event
 
-    try:
-        if fan_out_wake_claim(trust_recent=trust_recent):  # else a fan-out task will find this event (wake.py)
-            fan_out_event.delay(event_id)
-    except Exception:  # broker down: the sweep picks the row up later
-        logger.warning("could not enqueue fan-out of %s; the sweep will retry", event_id, exc_info=True)
+    # Unless a fan-out task is queued already: it will find this event (webhooks/wake.py).
+    fan_out_wake(lambda: fan_out_event.delay(event_id), trust_recent=trust_recent)
 
 
 def _emit_ephemeral(type: str, data: dict, tenant: Tenant) -> Event:

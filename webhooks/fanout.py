@@ -7,7 +7,7 @@ whoever created them (or, once their lease lapses, to the sweep).
 """
 
 import logging
-import time
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
@@ -17,7 +17,7 @@ from webhooks import conf
 from webhooks.delivery import delivery_enqueue, engine_atomic, lease_until
 from webhooks.models import Delivery, Endpoint, Event
 from webhooks.subscriptions import subscribes
-from webhooks.wake import wake_claim, wake_release
+from webhooks.wake import second_look_in, wake, wake_claim, wake_release
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +39,21 @@ def endpoints_subscribed(*, tenant_id: int, event_type: str) -> list[Endpoint]:
 FAN_OUT_TRUST_SECONDS = 0.05
 
 
-def fan_out_wake_claim(*, trust_recent: bool = False) -> bool:
-    """Whether the caller should send a fan-out task (no wake-up is already queued). Always, off Redis.
+def _flag_options(trust_recent: bool) -> dict:
+    # `trust_recent` (emit's after-commit hook): trust a flag seen standing in the last
+    # FAN_OUT_TRUST_SECONDS; the fan-out task's second look finds what that skipped.
+    return {"seconds": conf.get("WEBHOOKS_FAN_OUT_WAKE_SECONDS"),
+            "trust_seen_for": FAN_OUT_TRUST_SECONDS if trust_recent else 0.0}
 
-    `trust_recent` (emit's after-commit hook): trust a flag seen standing in the last
-    `FAN_OUT_TRUST_SECONDS`; the fan-out task's second look finds what that skipped.
-    """
-    return wake_claim("fan-out", seconds=conf.get("WEBHOOKS_FAN_OUT_WAKE_SECONDS"),
-                      trust_seen_for=FAN_OUT_TRUST_SECONDS if trust_recent else 0.0)
+
+def fan_out_wake_claim(*, trust_recent: bool = False) -> bool:
+    """Whether the caller should send a fan-out task (no wake-up is already queued). Always, off Redis."""
+    return wake_claim("fan-out", **_flag_options(trust_recent))
+
+
+def fan_out_wake(send: Callable[[], object], *, trust_recent: bool = False) -> None:
+    """`send()` a fan-out task unless one is queued; never raises (the sweep is the backstop)."""
+    wake("fan-out", send, **_flag_options(trust_recent))
 
 
 def fan_out_wake_release() -> float | None:
@@ -56,11 +63,8 @@ def fan_out_wake_release() -> float | None:
 
 
 def fan_out_second_look_in(released_at: float | None) -> float | None:
-    """Seconds from now until the task that cleared the flag at `released_at` must look again for
-    events whose emitters trusted it (None: no second look needed, off Redis)."""
-    if released_at is None:
-        return None
-    return max(0.0, released_at + FAN_OUT_TRUST_SECONDS - time.monotonic()) + 0.01  # + a margin
+    """When the fan-out task must look again for events whose emitters trusted its flag (wake.py)."""
+    return second_look_in(released_at, trust_seen_for=FAN_OUT_TRUST_SECONDS)
 
 
 def event_fan_out(*, event_id: str, now: datetime | None = None, wake_when_full: bool = False) -> list[Delivery]:

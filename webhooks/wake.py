@@ -19,12 +19,18 @@ cleared it) less than `trust_seen_for` before it decided to skip.
 Off Redis (the embedded broker of `make run`) every claim succeeds: a task per item, as before.
 """
 
+import logging
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache.backends.redis import RedisCache
 
 from webhooks.shared_cache import redis_backend, redis_client
+
+logger = logging.getLogger(__name__)
+
+SECOND_LOOK_MARGIN = 0.01  # seconds past the trust window, for the task's own clock reading
 
 _seen_standing: dict[str, float] = {}  # work → when this process last saw its flag standing (monotonic)
 
@@ -51,6 +57,16 @@ def wake_claim(work: str, *, seconds: int, trust_seen_for: float = 0.0) -> bool:
     return claimed
 
 
+def wake(work: str, send: Callable[[], object], *, seconds: int, trust_seen_for: float = 0.0) -> None:
+    """`send()` the work's task unless one is queued (`wake_claim`). Never raises: with the broker
+    or Redis down, the work's beat sweep finds what this would have woken a task for."""
+    try:
+        if wake_claim(work, seconds=seconds, trust_seen_for=trust_seen_for):
+            send()
+    except Exception:
+        logger.warning("could not wake a %s worker; the sweep will pick the work up", work, exc_info=True)
+
+
 def wake_release(work: str) -> float | None:
     """Called by the task as it starts, before it looks for waiting items. Returns when the flag
     was gone (monotonic), the start of its trusting producers' window; None off Redis."""
@@ -60,3 +76,11 @@ def wake_release(work: str) -> float | None:
         return None
     backend.delete(key)
     return time.monotonic()
+
+
+def second_look_in(released_at: float | None, *, trust_seen_for: float) -> float | None:
+    """Seconds from now until the task that cleared the flag at `released_at` must look again for
+    items whose producers trusted it (None: no second look, off Redis where nobody trusts)."""
+    if released_at is None:
+        return None
+    return max(0.0, released_at + trust_seen_for - time.monotonic()) + SECOND_LOOK_MARGIN

@@ -7,7 +7,7 @@ from django.db import InterfaceError, OperationalError
 
 from webhooks.inbound import conf
 from webhooks.inbound.services import message_process, messages_process_received, stale_received
-from webhooks.wake import wake_claim, wake_release
+from webhooks.wake import wake, wake_release
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +30,7 @@ def received_wake() -> None:
     One task message for a burst of RealCast events, not one each (a publish costs about as much
     CPU as the rest of the acknowledgement). If the broker is down, the sweep finds the message.
     """
-    try:
-        if wake_claim(RECEIVED, seconds=conf.get("WEBHOOKS_INBOUND_WAKE_SECONDS")):
-            process_received_messages.delay()
-    except Exception:
-        logger.warning("could not wake an inbound worker; the sweep will process the message", exc_info=True)
+    wake(RECEIVED, process_received_messages.delay, seconds=conf.get("WEBHOOKS_INBOUND_WAKE_SECONDS"))
 
 
 @shared_task(
