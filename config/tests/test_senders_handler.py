@@ -15,7 +15,8 @@ from config.senders import SendersHandler, dispatching
 from recordings.models import Recording
 from recordings.tests.factories import SEED_CURL, add_member, recorder_source
 from streams.models import TrackPlay
-from webhooks.inbound.tests.factories import make_source
+from webhooks.inbound.models import InboundMessage
+from webhooks.inbound.tests.factories import REALCAST_SECRET, hmac_hex_header, make_source
 
 # Transactional: the handlers close and reopen connections between requests, as in production
 # (Django's test client switches that off; these tests call the WSGI applications themselves).
@@ -176,3 +177,16 @@ def test_other_paths_keep_the_full_stack(apps, handled_by):
     assert handled_by == [WSGIHandler]
     assert status == 200
     assert any(name == "Set-Cookie" and value.strip().startswith("csrftoken=") for name, value in headers)
+
+
+def test_a_signed_realcast_event_gets_the_same_answer_from_both(apps, tenant):
+    source, _ = make_source(tenant, kind="realcast", signing_secret=REALCAST_SECRET)
+    answers = []
+    for n, app in enumerate(apps):
+        body = json.dumps({"event": "viewer.count.update", "timestamp": "2024-12-09T10:05:30Z",
+                           "data": {"stream_id": "stream_1", "viewer_count": 10 + n}}).encode()
+        answers.append(call(app, f"/webhooks/realcast/{source.pk}", body, x_realcast_webhook_id=f"wh_{n}",
+                            x_realcast_signature=hmac_hex_header(REALCAST_SECRET, body)))
+    assert answers[0][0] == answers[1][0] == 200
+    assert _without_ids(answers[0]) == _without_ids(answers[1])
+    assert InboundMessage.objects.filter(source=source).count() == 2
