@@ -15,10 +15,19 @@ event, the inbound message's log row, a locked row's changed fields) can be made
 inside `atomic_deferring_writes()`: they go to the database together, in order, in the round trip
 that also commits, and the block's BEGIN goes with its first statement. Seed 003's upsert is two
 round trips in all (`webhooks/tests/test_round_trips.py` counts them on the wire).
+
+On PostgreSQL the statements are prepared once per connection (`prepared()`): the same dozen
+statements run on every request, and PostgreSQL spent more CPU parsing and planning the recorder's
+upsert (with its user lookup) than running it. They are SQL-level prepared statements (`PREPARE`,
+then `EXECUTE name(values)`), so they still travel several to a simple query; psycopg's own
+(protocol-level) ones would each need a round trip or its pipeline mode, whose Python side cost
+more client CPU than the planning saved. `DATABASE_PREPARED_STATEMENTS=false` turns them off, for a
+pooler in transaction mode that can't keep them.
 """
 
 import functools
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TypeVar
@@ -26,6 +35,8 @@ from typing import TypeVar
 import psycopg
 from django.db import connection, transaction
 from django.db.models import Field, Model
+
+from webhooks import conf
 
 M = TypeVar("M", bound=Model)
 
@@ -65,7 +76,7 @@ def insert_row(instance: Model, *, unless_conflict_on: tuple[str, ...] = (), def
         if _defer(sql, params, instance, returns_pk):
             return True
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(prepared(sql), params)
         if returns_pk:
             row = cursor.fetchone()
             if row is None:
@@ -102,7 +113,7 @@ def execute(sql: str, params: list, *, defer: bool = False) -> None:
     if defer and _defer(sql, params):
         return
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(prepared(sql), params)
 
 
 @functools.cache
@@ -134,7 +145,7 @@ def locked_row(model: type[M], **keys) -> M | None:
     sql, attnames = _select_for_update(model, connection.vendor, names)
     params = [model._meta.get_field(name).get_db_prep_value(value, connection) for name, value in keys.items()]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(prepared(sql), params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -152,6 +163,46 @@ def has_save_hooks(model: type[Model]) -> bool:
     from django.db.models.signals import post_save, pre_save
 
     return model.save is not Model.save or pre_save.has_listeners(model) or post_save.has_listeners(model)
+
+
+# --- Prepared statements ---------------------------------------------------------------------
+
+# Per psycopg connection: statement text -> its EXECUTE. Keyed by the connection itself, not by
+# Django's wrapper: a prepared statement lives as long as the server session.
+_prepared: "weakref.WeakKeyDictionary[psycopg.Connection, dict[str, str]]" = weakref.WeakKeyDictionary()
+_MAX_PREPARED = 100
+
+
+def prepared(sql: str) -> str:
+    """`sql` (a statement with `%s` placeholders whose text never changes) as `EXECUTE name(%s, ...)`
+    of a statement prepared on this connection, preparing it the first time (a round trip of its
+    own, once per connection); `sql` itself on SQLite or with prepared statements off.
+
+    Call it with the connection open (inside `connection.cursor()`). The PREPARE goes straight to
+    psycopg, so it is never the statement that carries a pending BEGIN, and it needs no
+    transaction: a prepared statement outlives a rollback. PostgreSQL infers the parameters'
+    types from where they stand, as it does for a statement sent with its values.
+    """
+    if connection.vendor != "postgresql" or not conf.get("WEBHOOKS_PREPARED_STATEMENTS"):
+        return sql
+    raw = connection.connection
+    statements = _prepared.get(raw)
+    if statements is None:
+        statements = _prepared[raw] = {}
+    execute = statements.get(sql)
+    if execute is None:
+        if len(statements) >= _MAX_PREPARED:  # update_row()'s field sets vary: keep the session's memory bounded
+            return sql
+        if "%%" in sql:
+            raise ValueError("prepared(): a statement with a literal % is not supported")
+        name = f"streamhook_{len(statements)}"
+        parts = sql.split("%s")
+        numbered = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
+        with connection.wrap_database_errors:
+            raw.execute(f"PREPARE {name} AS {numbered}")
+        args = ", ".join(["%s"] * (len(parts) - 1))
+        execute = statements[sql] = f"EXECUTE {name}({args})" if args else f"EXECUTE {name}"
+    return execute
 
 
 # --- Deferred writes -------------------------------------------------------------------------
@@ -256,14 +307,14 @@ def _send_deferred(writes: list) -> None:
     if not _one_round_trip(connection.vendor):
         for instance, sql, params, returns_pk in writes:
             with connection.cursor() as cursor:
-                cursor.execute(sql, params)
+                cursor.execute(prepared(sql), params)
                 if instance is not None:
                     _inserted(instance, cursor.fetchone()[0] if returns_pk else None)
         return
-    statements = [sql for _, sql, _, _ in writes]
-    if _commits_here():
-        statements.append("COMMIT")
     with connection.cursor() as cursor:
+        statements = [prepared(sql) for _, sql, _, _ in writes]
+        if _commits_here():
+            statements.append("COMMIT")
         cursor.execute("; ".join(statements), [p for _, _, params, _ in writes for p in params])
         for instance, _, _, returns_pk in writes:  # one result per statement, in order
             if instance is not None:

@@ -96,6 +96,8 @@ else:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["ENGINE"] = "config.postgresql"  # the same backend, a cheaper health check
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Off for a pooler in transaction mode that can't keep prepared statements (webhooks/rows.py).
+WEBHOOKS_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 
 # --- Broker and cache ---------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
