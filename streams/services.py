@@ -24,7 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from accounts.models import Tenant
 from streams.models import ChatInteraction, ChatMessage, StreamError, StreamSession, TrackPlay, ViewerSample
 from webhooks.events import emit
-from webhooks.rows import execute, insert_row, locked_row, update_row
+from webhooks.rows import execute, insert_row, locked_row, locked_row_and_insert, update_row
 from webhooks.signing import format_timestamp
 
 _FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
@@ -318,18 +318,24 @@ def track_play_record(
     confidence: float | None = None, characteristics: list | None = None,
 ) -> TrackPlay:
     """A classified track (`track_start`). Emits `track.classified` once per (session, time, track)."""
-    session = _locked_session(tenant=tenant, session_id=session_id)
-    _touch(session, at=at, info=info)
     play = TrackPlay(
-        tenant=tenant, session=session, played_at=at, artist=artist, title=title, bpm=bpm, key=key,
+        tenant=tenant, played_at=at, artist=artist, title=title, bpm=bpm, key=key,
         main_genre=main_genre, subgenre=subgenre, confidence=confidence,
         # Once each, in the sender's order: a repeated tag would count twice in the genre trends.
         characteristics=list(dict.fromkeys(characteristics or [])),
         viewers_at_play=info.viewer_count,
     )
-    # One statement for "new, or already here": the session lock keeps a concurrent twin out, so a
-    # conflict is a replay or a retry, and the stored play is the answer.
-    if not insert_row(play, unless_conflict_on=_PLAY_KEY):
+    # The session's lock and the play's insert in one round trip. One statement for "new, or already
+    # here": the lock keeps a concurrent twin out, so a conflict is a replay or a retry, and the
+    # stored play is the answer.
+    session, inserted = locked_row_and_insert(StreamSession, {"tenant": tenant.pk, "session_id": session_id}, play,
+                                              parent="session", unless_conflict_on=_PLAY_KEY)
+    if session is None:  # the session's first event: create it, then the play
+        session = _locked_session(tenant=tenant, session_id=session_id)
+        play.session = session
+        inserted = insert_row(play, unless_conflict_on=_PLAY_KEY)
+    _touch(session, at=at, info=info)
+    if not inserted:
         return TrackPlay.objects.get(session=session, played_at=at, artist=artist, title=title)
     _link_interactions(play)
     emit("track.classified", track_data(play, session), tenant=tenant)

@@ -127,26 +127,87 @@ def _converters(model: type[Model], vendor: str) -> list[tuple]:
 
 
 @functools.cache
-def _select_for_update(model: type[Model], vendor: str, keys: tuple[str, ...]) -> tuple[str, list[str]]:
+def _select_for_update(model: type[Model], vendor: str, keys: tuple[str, ...]) -> str:
     meta, quote = model._meta, connection.ops.quote_name
-    fields = [f.attname for f in meta.concrete_fields]
     where = " AND ".join(f"{quote(meta.get_field(k).column)} = %s" for k in keys)
     sql = (f"SELECT {', '.join(quote(f.column) for f in meta.concrete_fields)} "  # noqa: S608
            f"FROM {quote(meta.db_table)} WHERE {where}")
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    return sql, fields
+    return sql
 
 
 def locked_row(model: type[M], **keys) -> M | None:
     """The row with these exact field values, locked until the transaction ends (SQLite: the write lock
     the transaction holds already), or None. For a unique key: at most one row is expected."""
-    names = tuple(keys)
-    sql, attnames = _select_for_update(model, connection.vendor, names)
-    params = [model._meta.get_field(name).get_db_prep_value(value, connection) for name, value in keys.items()]
+    sql, params = _locking(model, keys)
     with connection.cursor() as cursor:
         cursor.execute(prepared(sql), params)
         row = cursor.fetchone()
+    return _from_row(model, row)
+
+
+def _locking(model: type[Model], keys: dict) -> tuple[str, list]:
+    sql = _select_for_update(model, connection.vendor, tuple(keys))
+    return sql, [model._meta.get_field(name).get_db_prep_value(value, connection) for name, value in keys.items()]
+
+
+@functools.cache
+def _insert_under(model: type[Model], vendor: str, parent: str, keys: tuple[str, ...],
+                  conflict_on: tuple[str, ...]) -> tuple[str, list[Field]]:
+    """`INSERT ... SELECT <values>, p.pk FROM <parent's table> p WHERE <keys> ON CONFLICT DO NOTHING
+    RETURNING pk`: a child row whose parent is found by the same keys `locked_row()` locks it by."""
+    meta, quote = model._meta, connection.ops.quote_name
+    fk = meta.get_field(parent)
+    parent_meta = fk.related_model._meta
+    fields = [f for f in meta.concrete_fields if f is not meta.pk and f is not fk]
+    where = " AND ".join(f"p.{quote(parent_meta.get_field(k).column)} = %s" for k in keys)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in [*fields, fk])}) "  # noqa: S608
+        f"SELECT {', '.join(['%s'] * len(fields))}, p.{quote(parent_meta.pk.column)} "
+        f"FROM {quote(parent_meta.db_table)} p WHERE {where} "
+        f"ON CONFLICT ({', '.join(quote(meta.get_field(f).column) for f in conflict_on)}) DO NOTHING "
+        f"RETURNING {quote(meta.pk.column)}"
+    )
+    return sql, fields
+
+
+def locked_row_and_insert(
+    model: type[M], keys: dict, child: Model, *, parent: str, unless_conflict_on: tuple[str, ...],
+) -> tuple[M | None, bool]:
+    """`locked_row(model, **keys)`, then `insert_row(child, unless_conflict_on=...)` under it, in one
+    round trip on PostgreSQL: (the locked row or None, whether the child was inserted).
+
+    `child.<parent>` is set to the locked row (the statement finds it by the same keys). No row:
+    nothing was inserted, for the caller to create the parent and insert the child itself. A
+    conflict (a replay): (row, False). For a child model with a database-assigned pk.
+    """
+    lock_sql, lock_params = _locking(model, keys)
+    insert_sql, fields = _insert_under(type(child), connection.vendor, parent, tuple(keys), unless_conflict_on)
+    if not _one_round_trip(connection.vendor):
+        row = locked_row(model, **keys)
+        if row is None:
+            return None, False
+        setattr(child, parent, row)
+        return row, insert_row(child, unless_conflict_on=unless_conflict_on)
+    values = [f.get_db_prep_save(f.pre_save(child, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        # The insert's WHERE takes the lock's keys again.
+        cursor.execute(f"{prepared(lock_sql)}; {prepared(insert_sql)}", [*lock_params, *values, *lock_params])
+        row = _from_row(model, cursor.fetchone())
+        cursor.nextset()
+        inserted = cursor.fetchone()
+    if row is None:
+        return None, False
+    setattr(child, parent, row)
+    if inserted is None:
+        return row, False
+    _inserted(child, inserted[0])
+    return row, True
+
+
+def _from_row(model: type[M], row: tuple | None) -> M | None:
+    """A model instance from a row of `_select_for_update()`'s columns, converted as the ORM does."""
     if row is None:
         return None
     values = []
@@ -154,7 +215,12 @@ def locked_row(model: type[M], **keys) -> M | None:
         for convert in converters:
             value = convert(value, col, connection)
         values.append(value)
-    return model.from_db("default", attnames, values)
+    return model.from_db("default", _attnames(model), values)
+
+
+@functools.cache
+def _attnames(model: type[Model]) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
 
 
 def has_save_hooks(model: type[Model]) -> bool:

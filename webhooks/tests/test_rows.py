@@ -8,7 +8,7 @@ from streams.models import StreamSession, TrackPlay
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.services import source_create
 from webhooks.models import Event
-from webhooks.rows import has_save_hooks, insert_row, locked_row, update_row
+from webhooks.rows import has_save_hooks, insert_row, locked_row, locked_row_and_insert, update_row
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +83,40 @@ def test_locked_row_reads_every_column_as_the_orm_does(tenant):
     assert row.started_at == at and row.started_at.tzinfo is not None  # SQLite stores text: converted back
     assert not row._state.adding and row._state.db == "default"
     assert locked_row(StreamSession, tenant=tenant.pk, session_id="nope") is None
+
+
+_PLAY_KEY = ("session", "played_at", "artist", "title")
+
+
+def test_locked_row_and_insert_locks_the_parent_and_inserts_the_child_under_it(tenant, other_tenant):
+    at = timezone.now()
+    session = StreamSession.objects.create(tenant=tenant, session_id="s1", title="Deep")
+    StreamSession.objects.create(tenant=other_tenant, session_id="s1")  # the same session id elsewhere
+
+    def play(bpm):
+        return TrackPlay(tenant=tenant, played_at=at, artist="A", title="T", bpm=bpm, characteristics=["warm"])
+
+    first = play(120.0)
+    row, inserted = locked_row_and_insert(StreamSession, {"tenant": tenant.pk, "session_id": "s1"}, first,
+                                          parent="session", unless_conflict_on=_PLAY_KEY)
+    assert inserted is True and row.pk == session.pk and row.title == "Deep"
+    assert first.session == row and first.pk is not None and not first._state.adding
+    stored = TrackPlay.objects.get(pk=first.pk)
+    assert (stored.session_id, stored.tenant_id, stored.bpm, stored.characteristics) == (
+        session.pk, tenant.pk, 120.0, ["warm"])
+
+    again = play(99.0)  # a replay: the row is locked, nothing is inserted
+    row, inserted = locked_row_and_insert(StreamSession, {"tenant": tenant.pk, "session_id": "s1"}, again,
+                                          parent="session", unless_conflict_on=_PLAY_KEY)
+    assert (row.pk, inserted, again.pk) == (session.pk, False, None)
+    assert list(TrackPlay.objects.values_list("pk", "bpm")) == [(first.pk, 120.0)]
+
+
+def test_locked_row_and_insert_without_a_parent_inserts_nothing(tenant):
+    orphan = TrackPlay(tenant=tenant, played_at=timezone.now(), artist="A", title="T")
+    assert locked_row_and_insert(StreamSession, {"tenant": tenant.pk, "session_id": "none"}, orphan,
+                                 parent="session", unless_conflict_on=_PLAY_KEY) == (None, False)
+    assert not TrackPlay.objects.exists() and orphan.pk is None
 
 
 def test_update_row_writes_only_the_named_fields_and_stamps_auto_now(tenant):
