@@ -326,16 +326,16 @@ def test_openapi_documents_every_subscription_operation(client):
     operations = {(method, path): op for path, ops in ours.items() for method, op in ops.items()
                   if method in ("get", "post", "put", "patch", "delete")}
     assert set(operations) == {
-        ("get", "/api/v1/webhooks/"), ("post", "/api/v1/webhooks/"), ("get", "/api/v1/webhooks/events/"),
-        ("get", "/api/v1/webhooks/{id}/"), ("put", "/api/v1/webhooks/{id}/"), ("patch", "/api/v1/webhooks/{id}/"),
-        ("delete", "/api/v1/webhooks/{id}/"), ("post", "/api/v1/webhooks/{id}/test/"),
-        ("get", "/api/v1/webhooks/{id}/deliveries/"), ("get", "/api/v1/webhooks/{id}/stats/"),
-        ("get", "/api/v1/webhooks/{id}/secret/"), ("post", "/api/v1/webhooks/{id}/rotate-secret/"),
-        ("post", "/api/v1/webhooks/{id}/recover/"), ("get", "/api/v1/deliveries/{id}/"),
-        ("post", "/api/v1/deliveries/{id}/redeliver/"),
+        ("get", "/api/v1/webhooks"), ("post", "/api/v1/webhooks"), ("get", "/api/v1/webhooks/events"),
+        ("get", "/api/v1/webhooks/{id}"), ("put", "/api/v1/webhooks/{id}"), ("patch", "/api/v1/webhooks/{id}"),
+        ("delete", "/api/v1/webhooks/{id}"), ("post", "/api/v1/webhooks/{id}/test"),
+        ("get", "/api/v1/webhooks/{id}/deliveries"), ("get", "/api/v1/webhooks/{id}/stats"),
+        ("get", "/api/v1/webhooks/{id}/secret"), ("post", "/api/v1/webhooks/{id}/rotate-secret"),
+        ("post", "/api/v1/webhooks/{id}/recover"), ("get", "/api/v1/deliveries/{id}"),
+        ("post", "/api/v1/deliveries/{id}/redeliver"),
     }
-    with_body = {("post", "/api/v1/webhooks/"), ("put", "/api/v1/webhooks/{id}/"), ("patch", "/api/v1/webhooks/{id}/"),
-                 ("post", "/api/v1/webhooks/{id}/test/"), ("post", "/api/v1/webhooks/{id}/recover/")}
+    with_body = {("post", "/api/v1/webhooks"), ("put", "/api/v1/webhooks/{id}"), ("patch", "/api/v1/webhooks/{id}"),
+                 ("post", "/api/v1/webhooks/{id}/test"), ("post", "/api/v1/webhooks/{id}/recover")}
     for (method, path), operation in operations.items():
         where = (method, path)
         assert operation.get("summary"), where
@@ -349,7 +349,7 @@ def test_openapi_documents_every_subscription_operation(client):
         if where in with_body:
             assert "400" in operation["responses"], where
             assert operation["requestBody"]["content"]["application/json"]["schema"], where
-    created = ours["/api/v1/webhooks/"]["post"]["responses"]["201"]["content"]["application/json"]
+    created = ours["/api/v1/webhooks"]["post"]["responses"]["201"]["content"]["application/json"]
     assert created["examples"]
     assert "secret" in schema["components"]["schemas"]["EndpointCreated"]["properties"]
     assert "secret" not in schema["components"]["schemas"]["Endpoint"]["properties"]
