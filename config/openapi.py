@@ -9,3 +9,10 @@ def without_optional_slash(endpoints: list[tuple], **kwargs) -> list[tuple]:
         (path[:-1] if path.endswith("/") and regex.endswith("/?$") else path, regex, method, callback)
         for path, regex, method, callback in endpoints
     ]
+
+
+def with_senders(endpoints: list[tuple], **kwargs) -> list[tuple]:
+    """The webhook senders' endpoints, documented by config/openapi_senders.py's views."""
+    from config.openapi_senders import SENDER_ENDPOINTS
+
+    return [*endpoints, *((path, regex, "POST", view.as_view()) for path, regex, view in SENDER_ENDPOINTS)]

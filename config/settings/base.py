@@ -213,7 +213,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "PREPROCESSING_HOOKS": ["config.openapi.without_optional_slash"],
+    "PREPROCESSING_HOOKS": ["config.openapi.without_optional_slash", "config.openapi.with_senders"],
     # Two apps use the same field names with different choices; name each enum once.
     "ENUM_NAME_OVERRIDES": {
         "DeliveryStatusEnum": "webhooks.models.Delivery.Status",

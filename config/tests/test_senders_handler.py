@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import sys
 
 import pytest
@@ -95,6 +96,14 @@ def test_the_prefixes_cover_every_inbound_view_and_nothing_else():
     assert len(inbound) >= 5  # recorder, the assistant's three, RealCast
     assert [route for route in inbound if not route.startswith(prefixes)] == []
     assert [route for route in others if route.startswith(prefixes)] == []
+
+
+def test_every_inbound_view_is_documented_in_the_openapi_schema():
+    from config.openapi_senders import SENDER_ENDPOINTS
+
+    inbound = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route).replace("/?", "/")
+               for route, view in _routes(get_resolver().url_patterns) if hasattr(view, "inbound_handler")}
+    assert inbound == {path.lstrip("/") for path, _, _ in SENDER_ENDPOINTS}
 
 
 def test_the_deployed_wsgi_application_dispatches():
