@@ -111,39 +111,35 @@ def _answer(name: str, **ids) -> serializers.Serializer:
     return inline_serializer(name, {"status": serializers.CharField(), "session_id": serializers.CharField(), **ids})
 
 
-def _assistant(operation_id: str, summary: str, request, example: dict, emits: str, answer):
-    return extend_schema(
+def _assistant_doc(name: str, operation_id: str, summary: str, request, example: dict, emits: str,
+                   answer) -> type[APIView]:
+    """A documentation-only view for one of seed 000's endpoints (they differ only in these)."""
+
+    @extend_schema(
         operation_id=operation_id, tags=["senders"], auth=[], request=request, summary=summary,
         description=f"Emits {emits}. " + KEY_AUTH,
         examples=[OpenApiExample("seed 000", value=example, request_only=True)],
         responses={201: answer, **_errors(400, 401, 403, 413, 429)},
     )
-
-
-class TrackClassifiedDoc(APIView):
-    @_assistant("assistant_track_classified", "Seed 000: the DJ assistant classified the track playing",
-                inbound.TrackClassified, TRACK_EXAMPLE, "`track.classified` (and `stream.live` for a new session)",
-                _answer("TrackClassifiedAnswer", track_play_id=serializers.IntegerField()))
-    def post(self, request):  # pragma: no cover
+    def post(self, request):  # pragma: no cover - documentation only, never routed
         raise NotImplementedError
 
-
-class ChatInteractionDoc(APIView):
-    @_assistant("assistant_chat_interaction", "Seed 000: the DJ assistant's bot spoke in chat",
-                inbound.ChatInteractionIn, CHAT_EXAMPLE, "`chat.interaction`",
-                _answer("ChatInteractionAnswer", chat_interaction_id=serializers.IntegerField(),
-                        track_play_id=serializers.IntegerField(allow_null=True)))
-    def post(self, request):  # pragma: no cover
-        raise NotImplementedError
+    return type(name, (APIView,), {"post": post, "__module__": __name__})
 
 
-class StreamStatsDoc(APIView):
-    @_assistant("assistant_stream_stats", "Seed 000: stream start, update or end",
-                inbound.StreamStats, STATS_EXAMPLE, "`stream.live`, `stream.updated` or `stream.offline`",
-                _answer("StreamStatsAnswer", stream_session_id=serializers.IntegerField(),
-                        session_status=serializers.CharField()))
-    def post(self, request):  # pragma: no cover
-        raise NotImplementedError
+TrackClassifiedDoc = _assistant_doc(
+    "TrackClassifiedDoc", "assistant_track_classified", "Seed 000: the DJ assistant classified the track playing",
+    inbound.TrackClassified, TRACK_EXAMPLE, "`track.classified` (and `stream.live` for a new session)",
+    _answer("TrackClassifiedAnswer", track_play_id=serializers.IntegerField()))
+ChatInteractionDoc = _assistant_doc(
+    "ChatInteractionDoc", "assistant_chat_interaction", "Seed 000: the DJ assistant's bot spoke in chat",
+    inbound.ChatInteractionIn, CHAT_EXAMPLE, "`chat.interaction`",
+    _answer("ChatInteractionAnswer", chat_interaction_id=serializers.IntegerField(),
+            track_play_id=serializers.IntegerField(allow_null=True)))
+StreamStatsDoc = _assistant_doc(
+    "StreamStatsDoc", "assistant_stream_stats", "Seed 000: stream start, update or end",
+    inbound.StreamStats, STATS_EXAMPLE, "`stream.live`, `stream.updated` or `stream.offline`",
+    _answer("StreamStatsAnswer", stream_session_id=serializers.IntegerField(), session_status=serializers.CharField()))
 
 
 REALCAST_EXAMPLE = {"event": "viewer.count.update", "timestamp": "2024-12-09T10:05:30Z",
