@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from streams import services
 from streams.models import ChatInteraction, ChatMessage, StreamError, StreamSession, TrackPlay, ViewerSample
@@ -8,16 +10,37 @@ from streams.models import ChatInteraction, ChatMessage, StreamError, StreamSess
 _STATUS_COLOURS = {"live": "#1a7f37", "offline": "#57606a", "error": "#cf222e"}
 
 
+INLINE_ROWS = 50  # per inline on a session's page: an 8-hour stream has thousands of chat messages
+
+
+class _LatestRows(BaseInlineFormSet):
+    """The inline's latest `INLINE_ROWS` rows (by its `ordering`), shown oldest first: the page of a
+    long session stays quick, and the session's "recorded" line links to all of them."""
+
+    def get_queryset(self):
+        if not hasattr(self, "_latest"):
+            rows = super().get_queryset()
+            newest_first = [f[1:] if f.startswith("-") else f"-{f}" for f in [*rows.query.order_by, "pk"]]
+            latest = list(rows.order_by(*newest_first).values_list("pk", flat=True)[:INLINE_ROWS])
+            self._latest = rows.filter(pk__in=latest)
+        return self._latest
+
+
 class _ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
+    formset = _LatestRows
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
+
+    def __init__(self, parent_model, admin_site):
+        super().__init__(parent_model, admin_site)  # (the admin builds its inlines anew for every request)
+        self.verbose_name_plural = f"{self.model._meta.verbose_name_plural} (the latest {INLINE_ROWS})"
 
 
 class TrackPlayInline(_ReadOnlyInline):
@@ -56,8 +79,8 @@ class StreamSessionAdmin(admin.ModelAdmin):
     list_select_related = ["tenant"]
     search_fields = ["session_id", "dj_username", "title"]
     date_hierarchy = "started_at"
-    readonly_fields = ["tenant", "session_id", "details_at", "platform_at", "dj_username_at", "title_at", "status_at",
-                       "viewers_at", "last_event_at", "live_announced_at", "created_at", "updated_at"]
+    readonly_fields = ["tenant", "session_id", "recorded", "details_at", "platform_at", "dj_username_at", "title_at",
+                       "status_at", "viewers_at", "last_event_at", "live_announced_at", "created_at", "updated_at"]
     inlines = [TrackPlayInline, ChatInteractionInline, ChatMessageInline, StreamErrorInline]
     actions = ["end_now"]
 
@@ -68,6 +91,18 @@ class StreamSessionAdmin(admin.ModelAdmin):
         for session in live:
             services.session_end(tenant=session.tenant, session_id=session.session_id, at=now)
         self.message_user(request, f"Ended {len(live)} session(s); subscribers get stream.offline.")
+
+    @admin.display(description="recorded")
+    def recorded(self, obj: StreamSession):
+        """Every row the session has, counted, each kind linking to its full list (the inlines show
+        only the latest)."""
+        kinds = [(TrackPlay, obj.tracks), (ChatInteraction, obj.chat_interactions), (ChatMessage, obj.chat_messages),
+                 (StreamError, obj.errors), (ViewerSample, obj.viewer_samples)]
+        return format_html_join(
+            " · ", '<a href="{}?session__id__exact={}">{} {}</a>',
+            ((reverse(f"admin:streams_{model._meta.model_name}_changelist"), obj.pk, rows.count(),
+              model._meta.verbose_name_plural) for model, rows in kinds),
+        )
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: StreamSession):

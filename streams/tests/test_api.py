@@ -186,3 +186,20 @@ def test_admin_action_ends_stale_live_sessions_and_announces_it(admin_client, st
     assert set(sessions.values_list("status", flat=True)) == {"offline"}
     assert sorted(Event.objects.filter(type="stream.offline").values_list("data__session_id", flat=True)) == [
         "s-1", "s-2"]
+
+
+@pytest.mark.django_db
+def test_a_long_sessions_page_shows_its_latest_rows_and_links_to_all_of_them(admin_client, tenant, monkeypatch):
+    from streams import admin as streams_admin
+
+    monkeypatch.setattr(streams_admin, "INLINE_ROWS", 3)
+    long, other = _busy_stream(tenant, 7), _busy_stream(tenant, 2)  # 7 of each row kind, and another session's
+    page = admin_client.get(f"/admin/streams/streamsession/{long}/change/").content.decode()
+    shown = [f"busy-7-{i}" for i in range(7) if f">7-{i}<" in page]  # the chat messages' ids, in their cells
+    assert shown == ["busy-7-4", "busy-7-5", "busy-7-6"]  # the latest three, oldest first
+    assert "Chat messages (the latest 3)" in page
+    link = f"/admin/streams/chatmessage/?session__id__exact={long}"
+    assert f'<a href="{link}">7 chat messages</a>' in page and "7 track plays" in page
+    listing = admin_client.get(link).content.decode()
+    assert listing.count("busy-7") >= 7 and "busy-2" not in listing
+    assert other != long
