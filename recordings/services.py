@@ -12,7 +12,7 @@ from accounts.models import Membership, Tenant
 from recordings.inbound import RecorderPayload
 from recordings.models import Recording
 from webhooks.events import emit
-from webhooks.rows import prepared
+from webhooks.rows import prepared, run
 from webhooks.signing import format_timestamp
 
 
@@ -173,7 +173,7 @@ def _upsert_recorder_row(
     params = [_field(name).get_db_prep_save(values[name], connection) for name in _RECORDER_INSERT_FIELDS]
     params += [tenant.pk, email, Recording.Origin.REALCAST]
     with connection.cursor() as cursor:
-        cursor.execute(prepared(_recorder_upsert_sql(connection.vendor)), params)
+        run(cursor, prepared(_recorder_upsert_sql(connection.vendor)), params)
         row = cursor.fetchone()
     if row is None:
         return None

@@ -26,6 +26,7 @@ pooler in transaction mode that can't keep them.
 """
 
 import functools
+import itertools
 import threading
 import weakref
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ from contextlib import ExitStack, contextmanager
 from typing import TypeVar
 
 import psycopg
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Field, Model
 
 from webhooks import conf
@@ -76,7 +77,7 @@ def insert_row(instance: Model, *, unless_conflict_on: tuple[str, ...] = (), def
         if _defer(sql, params, instance, returns_pk):
             return True
     with connection.cursor() as cursor:
-        cursor.execute(prepared(sql), params)
+        run(cursor, prepared(sql), params)
         if returns_pk:
             row = cursor.fetchone()
             if row is None:
@@ -113,7 +114,7 @@ def execute(sql: str, params: list, *, defer: bool = False) -> None:
     if defer and _defer(sql, params):
         return
     with connection.cursor() as cursor:
-        cursor.execute(prepared(sql), params)
+        run(cursor, prepared(sql), params)
 
 
 @functools.cache
@@ -142,7 +143,7 @@ def locked_row(model: type[M], **keys) -> M | None:
     the transaction holds already), or None. For a unique key: at most one row is expected."""
     sql, params = _locking(model, keys)
     with connection.cursor() as cursor:
-        cursor.execute(prepared(sql), params)
+        run(cursor, prepared(sql), params)
         row = cursor.fetchone()
     return _from_row(model, row)
 
@@ -193,7 +194,7 @@ def locked_row_and_insert(
     values = [f.get_db_prep_save(f.pre_save(child, True), connection) for f in fields]
     with connection.cursor() as cursor:
         # The insert's WHERE takes the lock's keys again.
-        cursor.execute(f"{prepared(lock_sql)}; {prepared(insert_sql)}", [*lock_params, *values, *lock_params])
+        run(cursor, f"{prepared(lock_sql)}; {prepared(insert_sql)}", [*lock_params, *values, *lock_params])
         row = _from_row(model, cursor.fetchone())
         cursor.nextset()
         inserted = cursor.fetchone()
@@ -237,6 +238,9 @@ def has_save_hooks(model: type[Model]) -> bool:
 # Django's wrapper: a prepared statement lives as long as the server session.
 _prepared: "weakref.WeakKeyDictionary[psycopg.Connection, dict[str, str]]" = weakref.WeakKeyDictionary()
 _MAX_PREPARED = 100
+# Names are never reused in a process: after the server lost some statements (below), a new PREPARE
+# can't meet one it kept under the same name.
+_names = itertools.count()
 
 
 def prepared(sql: str) -> str:
@@ -261,7 +265,7 @@ def prepared(sql: str) -> str:
             return sql
         if "%%" in sql:
             raise ValueError("prepared(): a statement with a literal % is not supported")
-        name = f"streamhook_{len(statements)}"
+        name = f"streamhook_{next(_names)}"
         parts = sql.split("%s")
         numbered = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
         with connection.wrap_database_errors:
@@ -269,6 +273,22 @@ def prepared(sql: str) -> str:
         args = ", ".join(["%s"] * (len(parts) - 1))
         execute = statements[sql] = f"EXECUTE {name}({args})" if args else f"EXECUTE {name}"
     return execute
+
+
+def run(cursor, sql: str, params: list) -> None:
+    """`cursor.execute(sql, params)` for statements made with `prepared()`.
+
+    If the server doesn't know a prepared statement (something ran `DEALLOCATE` or `DISCARD ALL`
+    behind our back: a pooler resetting the session), this connection's statements are forgotten
+    and prepared again from the next request on; this one fails as a database error (503 on the
+    ingest path, and the sender retries).
+    """
+    try:
+        cursor.execute(sql, params)
+    except DatabaseError as exc:
+        if isinstance(exc.__cause__, psycopg.errors.InvalidSqlStatementName):
+            _prepared.pop(connection.connection, None)
+        raise
 
 
 # --- Deferred writes -------------------------------------------------------------------------
@@ -373,7 +393,7 @@ def _send_deferred(writes: list) -> None:
     if not _one_round_trip(connection.vendor):
         for instance, sql, params, returns_pk in writes:
             with connection.cursor() as cursor:
-                cursor.execute(prepared(sql), params)
+                run(cursor, prepared(sql), params)
                 if instance is not None:
                     _inserted(instance, cursor.fetchone()[0] if returns_pk else None)
         return
@@ -381,7 +401,7 @@ def _send_deferred(writes: list) -> None:
         statements = [prepared(sql) for _, sql, _, _ in writes]
         if _commits_here():
             statements.append("COMMIT")
-        cursor.execute("; ".join(statements), [p for _, _, params, _ in writes for p in params])
+        run(cursor, "; ".join(statements), [p for _, _, params, _ in writes for p in params])
         for instance, _, _, returns_pk in writes:  # one result per statement, in order
             if instance is not None:
                 _inserted(instance, cursor.fetchone()[0] if returns_pk else None)

@@ -1,7 +1,7 @@
 """`prepared()`: the ingest statements run as EXECUTEs of statements prepared once per connection."""
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -90,3 +90,14 @@ def test_a_connection_prepares_a_bounded_number_of_statements(monkeypatch):
 def test_a_literal_percent_is_refused():
     with connection.cursor(), pytest.raises(ValueError, match="literal %"):
         prepared("SELECT '100%%' WHERE %s")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_the_server_lost_are_prepared_again_after_one_failure(tenant):
+    insert_row(_event(tenant, "msg_prepared_7"))
+    connection.connection.execute("DEALLOCATE ALL")  # a pooler resetting the session behind our back
+    with pytest.raises(DatabaseError, match="does not exist"):
+        insert_row(_event(tenant, "msg_prepared_8"))
+    insert_row(_event(tenant, "msg_prepared_9"))  # prepared again, under a new name
+    assert set(Event.objects.filter(pk__startswith="msg_prepared_").values_list("pk", flat=True)) == {
+        "msg_prepared_7", "msg_prepared_9"}

@@ -101,8 +101,8 @@ def test_a_new_connection_prepares_each_statement_once(client, tenant):
     connection.ensure_connection()
     first = _queries_sent(send, warm=False)
     prepares = [q for q in first if "\tQuery\t \"PREPARE " in q]
-    assert [q.split('"')[1].split(" AS ")[0] for q in prepares] == [
-        "PREPARE streamhook_0", "PREPARE streamhook_1", "PREPARE streamhook_2"]
+    names = [q.split('"')[1].split(" AS ")[0] for q in prepares]
+    assert len(set(names)) == 3 and all(re.fullmatch(r"PREPARE streamhook_\d+", name) for name in names)
     assert len(first) == 2 + 3
     again = _queries_sent(send, warm=False)
     assert len(again) == 2 and not any("PREPARE" in q for q in again)
