@@ -17,7 +17,7 @@ from webhooks import conf
 from webhooks.delivery import delivery_enqueue, engine_atomic, lease_until
 from webhooks.models import Delivery, Endpoint, Event
 from webhooks.subscriptions import subscribes
-from webhooks.wake import second_look_in, wake, wake_claim, wake_release
+from webhooks.wake import wake, wake_claim, wake_release
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +60,6 @@ def fan_out_wake_release() -> float | None:
     """Called by the fan-out task as it starts, before it looks for waiting events; returns when the
     flag was gone (None off Redis, where nobody trusts it)."""
     return wake_release("fan-out")
-
-
-def fan_out_second_look_in(released_at: float | None) -> float | None:
-    """When the fan-out task must look again for events whose emitters trusted its flag (wake.py)."""
-    return second_look_in(released_at, trust_seen_for=FAN_OUT_TRUST_SECONDS)
 
 
 def event_fan_out(*, event_id: str, now: datetime | None = None, wake_when_full: bool = False) -> list[Delivery]:

@@ -14,9 +14,10 @@ from django.utils import timezone
 from webhooks import conf
 from webhooks.delivery import deliveries_send, deliveries_send_claimed, deliveries_send_due
 from webhooks.ephemeral import ephemeral_deliver, parse_created_at
-from webhooks.fanout import event_fan_out, events_fan_out, fan_out_second_look_in, fan_out_wake_release
+from webhooks.fanout import FAN_OUT_TRUST_SECONDS, event_fan_out, events_fan_out
 from webhooks.jobs import job_tenant
 from webhooks.models import Delivery, Event
+from webhooks.wake import released_with_second_look
 
 logger = logging.getLogger(__name__)
 
@@ -29,12 +30,8 @@ def fan_out_event(event_id: str | None, second_look: bool = False) -> None:
     task schedules for events whose emitters trusted its flag (webhooks/wake.py)."""
     if not second_look:
         # Before looking: an event committed from here on sends its own wake-up, or is found by the second look.
-        delay = fan_out_second_look_in(fan_out_wake_release())
-        if delay is not None:
-            try:
-                fan_out_event.apply_async(args=(None,), kwargs={"second_look": True}, countdown=delay)
-            except Exception:  # the broker is gone: the sweep finds what the second look would have
-                logger.warning("could not schedule the fan-out's second look; the sweep will", exc_info=True)
+        released_with_second_look("fan-out", trust_seen_for=FAN_OUT_TRUST_SECONDS, schedule=lambda countdown: (
+            fan_out_event.apply_async(args=(None,), kwargs={"second_look": True}, countdown=countdown)))
     deliveries_send_claimed(deliveries=event_fan_out(event_id=event_id, wake_when_full=True))
 
 

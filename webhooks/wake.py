@@ -84,3 +84,17 @@ def second_look_in(released_at: float | None, *, trust_seen_for: float) -> float
     if released_at is None:
         return None
     return max(0.0, released_at + trust_seen_for - time.monotonic()) + SECOND_LOOK_MARGIN
+
+
+def released_with_second_look(work: str, *, trust_seen_for: float, schedule: Callable[[float], object]) -> None:
+    """For a woken task as it starts, before it looks: clear the flag (`wake_release`) and
+    `schedule(countdown)` its second look for items whose producers trusted the flag. Never raises:
+    with the broker down, the work's sweep finds what the second look would have."""
+    delay = second_look_in(wake_release(work), trust_seen_for=trust_seen_for)
+    if delay is None:
+        return
+    try:
+        schedule(delay)
+    except Exception:
+        logger.warning("could not schedule the %s task's second look; the sweep will find its work", work,
+                       exc_info=True)

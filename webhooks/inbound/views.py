@@ -268,7 +268,7 @@ def inbound_view(
                 _enqueue_retry(original)
                 return Outcome(200, {"status": "accepted", "id": original.pk}, message)
             return duplicate_outcome(original, message)
-        received_wake()
+        received_wake(trust_recent=True)
         return Outcome(200, {"status": "accepted", "id": message.pk}, message)
 
     def _receive_sync(message: InboundMessage, payload: dict) -> Outcome:
