@@ -56,9 +56,9 @@ def fan_out_wake(send: Callable[[], object], *, trust_recent: bool = False) -> N
     wake("fan-out", send, **_flag_options(trust_recent))
 
 
-def fan_out_wake_release() -> float | None:
-    """Called by the fan-out task as it starts, before it looks for waiting events; returns when the
-    flag was gone (None off Redis, where nobody trusts it)."""
+def fan_out_wake_release() -> bool:
+    """Called as a fan-out task starts, before it looks for waiting events (tests; the task itself
+    goes through `wake.released_with_second_look`). Whether there was a flag to clear."""
     return wake_release("fan-out")
 
 

@@ -12,7 +12,7 @@ Under load even asking Redis is a cost per item (a round trip, ~5 % of an ingest
 producer may therefore trust a flag it saw standing less than `trust_seen_for` seconds ago and
 ask nothing. The flag can have been cleared since, by a task that looked before this item was
 committed; so a task whose work has trusting producers looks once more, `trust_seen_for` after
-it cleared the flag (`wake_release()` says when). Every item a trusting producer skipped was
+it cleared the flag (`released_with_second_look()`). Every item a trusting producer skipped was
 committed before that second look: the producer saw the flag standing (so its task had not yet
 cleared it) less than `trust_seen_for` before it decided to skip.
 
@@ -30,7 +30,7 @@ from webhooks.shared_cache import redis_backend, redis_client
 
 logger = logging.getLogger(__name__)
 
-SECOND_LOOK_MARGIN = 0.01  # seconds past the trust window, for the task's own clock reading
+SECOND_LOOK_MARGIN = 0.01  # seconds past the trust window, for the scheduler's clock
 
 _seen_standing: dict[str, float] = {}  # work → when this process last saw its flag standing (monotonic)
 
@@ -67,34 +67,26 @@ def wake(work: str, send: Callable[[], object], *, seconds: int, trust_seen_for:
         logger.warning("could not wake a %s worker; the sweep will pick the work up", work, exc_info=True)
 
 
-def wake_release(work: str) -> float | None:
-    """Called by the task as it starts, before it looks for waiting items. Returns when the flag
-    was gone (monotonic), the start of its trusting producers' window; None off Redis."""
+def wake_release(work: str) -> bool:
+    """Called by the task as it starts, before it looks for waiting items. Whether there was a flag
+    to clear (False off Redis, where every item sends its own task and nobody trusts a flag)."""
     _seen_standing.pop(work, None)
     backend, key = _flag(work)
     if backend is None:
-        return None
+        return False
     backend.delete(key)
-    return time.monotonic()
-
-
-def second_look_in(released_at: float | None, *, trust_seen_for: float) -> float | None:
-    """Seconds from now until the task that cleared the flag at `released_at` must look again for
-    items whose producers trusted it (None: no second look, off Redis where nobody trusts)."""
-    if released_at is None:
-        return None
-    return max(0.0, released_at + trust_seen_for - time.monotonic()) + SECOND_LOOK_MARGIN
+    return True
 
 
 def released_with_second_look(work: str, *, trust_seen_for: float, schedule: Callable[[float], object]) -> None:
     """For a woken task as it starts, before it looks: clear the flag (`wake_release`) and
-    `schedule(countdown)` its second look for items whose producers trusted the flag. Never raises:
-    with the broker down, the work's sweep finds what the second look would have."""
-    delay = second_look_in(wake_release(work), trust_seen_for=trust_seen_for)
-    if delay is None:
+    `schedule(countdown)` its second look, `trust_seen_for` from now, for items whose producers
+    trusted the flag. Never raises: with the broker down, the work's sweep finds what the second
+    look would have."""
+    if not wake_release(work):
         return
     try:
-        schedule(delay)
+        schedule(trust_seen_for + SECOND_LOOK_MARGIN)
     except Exception:
         logger.warning("could not schedule the %s task's second look; the sweep will find its work", work,
                        exc_info=True)
