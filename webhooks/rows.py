@@ -70,7 +70,7 @@ def insert_row(instance: Model, *, unless_conflict_on: tuple[str, ...] = (), def
     savepoint opened since it began (whose rollback must take the row with it), it is written now.
     """
     sql, fields, returns_pk = _insert(type(instance), connection.vendor, unless_conflict_on)
-    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    params = _values(instance, fields, adding=True)
     if defer:
         if unless_conflict_on:
             raise TypeError("a deferred insert can't report a conflict: pass defer or unless_conflict_on")
@@ -89,6 +89,11 @@ def insert_row(instance: Model, *, unless_conflict_on: tuple[str, ...] = (), def
     return True
 
 
+def _values(instance: Model, fields: list[Field], *, adding: bool) -> list:
+    """The fields' values as the ORM's save() sends them (`auto_now`, `auto_now_add` applied)."""
+    return [f.get_db_prep_save(f.pre_save(instance, adding), connection) for f in fields]
+
+
 @functools.cache
 def _update(model: type[Model], vendor: str, names: tuple[str, ...]) -> tuple[str, list[Field]]:
     meta, quote = model._meta, connection.ops.quote_name
@@ -104,7 +109,7 @@ def update_row(instance: Model, fields: list[str] | set[str], *, defer: bool = F
     (the values are taken now).
     """
     sql, model_fields = _update(type(instance), connection.vendor, tuple(sorted(fields)))
-    params = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in model_fields]
+    params = _values(instance, model_fields, adding=False)
     params.append(instance._meta.pk.get_db_prep_value(instance.pk, connection))
     execute(sql, params, defer=defer)
 
@@ -183,15 +188,15 @@ def locked_row_and_insert(
     nothing was inserted, for the caller to create the parent and insert the child itself. A
     conflict (a replay): (row, False). For a child model with a database-assigned pk.
     """
-    lock_sql, lock_params = _locking(model, keys)
-    insert_sql, fields = _insert_under(type(child), connection.vendor, parent, tuple(keys), unless_conflict_on)
-    if not _one_round_trip(connection.vendor):
+    if not _simple_query(connection.vendor):
         row = locked_row(model, **keys)
         if row is None:
             return None, False
         setattr(child, parent, row)
         return row, insert_row(child, unless_conflict_on=unless_conflict_on)
-    values = [f.get_db_prep_save(f.pre_save(child, True), connection) for f in fields]
+    lock_sql, lock_params = _locking(model, keys)
+    insert_sql, fields = _insert_under(type(child), connection.vendor, parent, tuple(keys), unless_conflict_on)
+    values = _values(child, fields, adding=True)
     with connection.cursor() as cursor:
         # The insert's WHERE takes the lock's keys again.
         run(cursor, f"{prepared(lock_sql)}; {prepared(insert_sql)}", [*lock_params, *values, *lock_params])
@@ -246,14 +251,15 @@ _names = itertools.count()
 def prepared(sql: str) -> str:
     """`sql` (a statement with `%s` placeholders whose text never changes) as `EXECUTE name(%s, ...)`
     of a statement prepared on this connection, preparing it the first time (a round trip of its
-    own, once per connection); `sql` itself on SQLite or with prepared statements off.
+    own, once per connection); `sql` itself on SQLite, with server-side binding (whose `$n` values
+can't be an EXECUTE's arguments) or with prepared statements off.
 
     Call it with the connection open (inside `connection.cursor()`). The PREPARE goes straight to
     psycopg, so it is never the statement that carries a pending BEGIN, and it needs no
     transaction: a prepared statement outlives a rollback. PostgreSQL infers the parameters'
     types from where they stand, as it does for a statement sent with its values.
     """
-    if connection.vendor != "postgresql" or not conf.get("WEBHOOKS_PREPARED_STATEMENTS"):
+    if not (_simple_query(connection.vendor) and conf.get("WEBHOOKS_PREPARED_STATEMENTS")):
         return sql
     raw = connection.connection
     statements = _prepared.get(raw)
@@ -317,9 +323,10 @@ def _commits_here() -> bool:
 
 
 @functools.cache
-def _one_round_trip(vendor: str) -> bool:
-    """Several statements in one `execute()`: psycopg's client-side binding cursor (Django's default,
-    unless the `server_side_binding` option is set) sends them as one simple query."""
+def _simple_query(vendor: str) -> bool:
+    """PostgreSQL through psycopg's client-side binding cursor (Django's default, unless the
+    `server_side_binding` option is set): the values go inside the SQL text, as one simple query,
+    so one `execute()` can carry several statements, and `EXECUTE name(values)` of a prepared one."""
     options = connection.settings_dict.get("OPTIONS") or {}
     return vendor == "postgresql" and not options.get("server_side_binding")
 
@@ -352,7 +359,7 @@ def atomic_deferring_writes() -> Iterator[None]:
 
 def _begin_can_wait() -> bool:
     """An outermost block on PostgreSQL that hasn't sent anything yet."""
-    if not (_one_round_trip(connection.vendor) and _commits_here()):
+    if not (_simple_query(connection.vendor) and _commits_here()):
         return False
     raw = connection.connection
     return not raw.autocommit and raw.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
@@ -390,7 +397,7 @@ class _BeginWithFirstStatement:
 def _send_deferred(writes: list) -> None:
     if not writes:
         return
-    if not _one_round_trip(connection.vendor):
+    if not _simple_query(connection.vendor):
         for instance, sql, params, returns_pk in writes:
             with connection.cursor() as cursor:
                 run(cursor, prepared(sql), params)
