@@ -39,10 +39,10 @@ class SendersHandler(WSGIHandler):
             settings.MIDDLEWARE = full
 
 
-def dispatching(application: WSGIApp, *, prefixes: Iterable[str] | None = None) -> WSGIApp:
-    """`application`, except that requests under the senders' path prefixes go to a `SendersHandler`."""
+def dispatching(application: WSGIApp) -> WSGIApp:
+    """`application`, except that requests under `INGEST_PATH_PREFIXES` go to a `SendersHandler`."""
     senders = SendersHandler()
-    starts = tuple(settings.INGEST_PATH_PREFIXES if prefixes is None else prefixes)
+    starts = tuple(settings.INGEST_PATH_PREFIXES)
 
     def dispatch(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith(starts):
