@@ -34,7 +34,8 @@ from contextlib import ExitStack, contextmanager
 from typing import TypeVar
 
 import psycopg
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 
 from webhooks import conf
@@ -42,12 +43,20 @@ from webhooks import conf
 M = TypeVar("M", bound=Model)
 
 
+def _db() -> BaseDatabaseWrapper:
+    # The default database's wrapper itself: every attribute read through `django.db.connection`
+    # (a proxy to the current thread's wrapper) costs a lookup of its own, ~1 µs, and a request
+    # here made some fifty.
+    return connections[DEFAULT_DB_ALIAS]
+
+
 @functools.cache
 def _insert(model: type[Model], vendor: str, conflict_on: tuple[str, ...]) -> tuple[str, list[Field], bool]:
+    db = _db()
     meta = model._meta
     auto_pk = meta.pk if meta.pk.db_returning else None  # an AutoField: the database picks it
     fields = [f for f in meta.concrete_fields if f is not auto_pk]
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(fields))})"
@@ -69,14 +78,15 @@ def insert_row(instance: Model, *, unless_conflict_on: tuple[str, ...] = (), def
     written when the block ends (a pk the database assigns is set then). Outside one, or under a
     savepoint opened since it began (whose rollback must take the row with it), it is written now.
     """
-    sql, fields, returns_pk = _insert(type(instance), connection.vendor, unless_conflict_on)
-    params = _values(instance, fields, adding=True)
+    db = _db()
+    sql, fields, returns_pk = _insert(type(instance), db.vendor, unless_conflict_on)
+    params = _values(instance, fields, db, adding=True)
     if defer:
         if unless_conflict_on:
             raise TypeError("a deferred insert can't report a conflict: pass defer or unless_conflict_on")
-        if _defer(sql, params, instance, returns_pk):
+        if _defer(db, sql, params, instance, returns_pk):
             return True
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         run(cursor, prepared(sql), params)
         if returns_pk:
             row = cursor.fetchone()
@@ -89,14 +99,15 @@ def insert_row(instance: Model, *, unless_conflict_on: tuple[str, ...] = (), def
     return True
 
 
-def _values(instance: Model, fields: list[Field], *, adding: bool) -> list:
+def _values(instance: Model, fields: list[Field], db: BaseDatabaseWrapper, *, adding: bool) -> list:
     """The fields' values as the ORM's save() sends them (`auto_now`, `auto_now_add` applied)."""
-    return [f.get_db_prep_save(f.pre_save(instance, adding), connection) for f in fields]
+    return [f.get_db_prep_save(f.pre_save(instance, adding), db) for f in fields]
 
 
 @functools.cache
 def _update(model: type[Model], vendor: str, names: tuple[str, ...]) -> tuple[str, list[Field]]:
-    meta, quote = model._meta, connection.ops.quote_name
+    db = _db()
+    meta, quote = model._meta, db.ops.quote_name
     fields = [meta.get_field(name) for name in names]
     sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     return f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s", fields  # noqa: S608
@@ -108,37 +119,41 @@ def update_row(instance: Model, fields: list[str] | set[str], *, defer: bool = F
     `auto_now` fields among `fields` get the current time, as with save(). `defer`: as `insert_row()`'s
     (the values are taken now).
     """
-    sql, model_fields = _update(type(instance), connection.vendor, tuple(sorted(fields)))
-    params = _values(instance, model_fields, adding=False)
-    params.append(instance._meta.pk.get_db_prep_value(instance.pk, connection))
+    db = _db()
+    sql, model_fields = _update(type(instance), db.vendor, tuple(sorted(fields)))
+    params = _values(instance, model_fields, db, adding=False)
+    params.append(instance._meta.pk.get_db_prep_value(instance.pk, db))
     execute(sql, params, defer=defer)
 
 
 def execute(sql: str, params: list, *, defer: bool = False) -> None:
     """Run a statement whose result the caller doesn't need; `defer`: as `insert_row()`'s."""
-    if defer and _defer(sql, params):
+    db = _db()
+    if defer and _defer(db, sql, params):
         return
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         run(cursor, prepared(sql), params)
 
 
 @functools.cache
 def _converters(model: type[Model], vendor: str) -> list[tuple]:
     """Per column, what the ORM applies to a fetched value (SQLite's datetimes are text, JSON is text...)."""
+    db = _db()
     out = []
     for f in model._meta.concrete_fields:
         col = f.get_col(model._meta.db_table)
-        out.append((col, [*connection.ops.get_db_converters(col), *f.get_db_converters(connection)]))
+        out.append((col, [*db.ops.get_db_converters(col), *f.get_db_converters(db)]))
     return out
 
 
 @functools.cache
 def _select_for_update(model: type[Model], vendor: str, keys: tuple[str, ...]) -> str:
-    meta, quote = model._meta, connection.ops.quote_name
+    db = _db()
+    meta, quote = model._meta, db.ops.quote_name
     where = " AND ".join(f"{quote(meta.get_field(k).column)} = %s" for k in keys)
     sql = (f"SELECT {', '.join(quote(f.column) for f in meta.concrete_fields)} "  # noqa: S608
            f"FROM {quote(meta.db_table)} WHERE {where}")
-    if connection.features.has_select_for_update:
+    if db.features.has_select_for_update:
         sql += " FOR UPDATE"
     return sql
 
@@ -146,16 +161,17 @@ def _select_for_update(model: type[Model], vendor: str, keys: tuple[str, ...]) -
 def locked_row(model: type[M], **keys) -> M | None:
     """The row with these exact field values, locked until the transaction ends (SQLite: the write lock
     the transaction holds already), or None. For a unique key: at most one row is expected."""
-    sql, params = _locking(model, keys)
-    with connection.cursor() as cursor:
+    db = _db()
+    sql, params = _locking(model, keys, db)
+    with db.cursor() as cursor:
         run(cursor, prepared(sql), params)
         row = cursor.fetchone()
-    return _from_row(model, row)
+    return _from_row(model, row, db)
 
 
-def _locking(model: type[Model], keys: dict) -> tuple[str, list]:
-    sql = _select_for_update(model, connection.vendor, tuple(keys))
-    return sql, [model._meta.get_field(name).get_db_prep_value(value, connection) for name, value in keys.items()]
+def _locking(model: type[Model], keys: dict, db: BaseDatabaseWrapper) -> tuple[str, list]:
+    sql = _select_for_update(model, db.vendor, tuple(keys))
+    return sql, [model._meta.get_field(name).get_db_prep_value(value, db) for name, value in keys.items()]
 
 
 @functools.cache
@@ -163,7 +179,8 @@ def _insert_under(model: type[Model], vendor: str, parent: str, keys: tuple[str,
                   conflict_on: tuple[str, ...]) -> tuple[str, list[Field]]:
     """`INSERT ... SELECT <values>, p.pk FROM <parent's table> p WHERE <keys> ON CONFLICT DO NOTHING
     RETURNING pk`: a child row whose parent is found by the same keys `locked_row()` locks it by."""
-    meta, quote = model._meta, connection.ops.quote_name
+    db = _db()
+    meta, quote = model._meta, db.ops.quote_name
     fk = meta.get_field(parent)
     parent_meta = fk.related_model._meta
     fields = [f for f in meta.concrete_fields if f is not meta.pk and f is not fk]
@@ -188,19 +205,20 @@ def locked_row_and_insert(
     nothing was inserted, for the caller to create the parent and insert the child itself. A
     conflict (a replay): (row, False). For a child model with a database-assigned pk.
     """
-    if not _simple_query(connection.vendor):
+    db = _db()
+    if not _simple_query(db.vendor):
         row = locked_row(model, **keys)
         if row is None:
             return None, False
         setattr(child, parent, row)
         return row, insert_row(child, unless_conflict_on=unless_conflict_on)
-    lock_sql, lock_params = _locking(model, keys)
-    insert_sql, fields = _insert_under(type(child), connection.vendor, parent, tuple(keys), unless_conflict_on)
-    values = _values(child, fields, adding=True)
-    with connection.cursor() as cursor:
+    lock_sql, lock_params = _locking(model, keys, db)
+    insert_sql, fields = _insert_under(type(child), db.vendor, parent, tuple(keys), unless_conflict_on)
+    values = _values(child, fields, db, adding=True)
+    with db.cursor() as cursor:
         # The insert's WHERE takes the lock's keys again.
         run(cursor, f"{prepared(lock_sql)}; {prepared(insert_sql)}", [*lock_params, *values, *lock_params])
-        row = _from_row(model, cursor.fetchone())
+        row = _from_row(model, cursor.fetchone(), db)
         cursor.nextset()
         inserted = cursor.fetchone()
     if row is None:
@@ -212,14 +230,14 @@ def locked_row_and_insert(
     return row, True
 
 
-def _from_row(model: type[M], row: tuple | None) -> M | None:
+def _from_row(model: type[M], row: tuple | None, db: BaseDatabaseWrapper) -> M | None:
     """A model instance from a row of `_select_for_update()`'s columns, converted as the ORM does."""
     if row is None:
         return None
     values = []
-    for value, (col, converters) in zip(row, _converters(model, connection.vendor), strict=True):
+    for value, (col, converters) in zip(row, _converters(model, db.vendor), strict=True):
         for convert in converters:
-            value = convert(value, col, connection)
+            value = convert(value, col, db)
         values.append(value)
     return model.from_db("default", _attnames(model), values)
 
@@ -252,16 +270,17 @@ def prepared(sql: str) -> str:
     """`sql` (a statement with `%s` placeholders whose text never changes) as `EXECUTE name(%s, ...)`
     of a statement prepared on this connection, preparing it the first time (a round trip of its
     own, once per connection); `sql` itself on SQLite, with server-side binding (whose `$n` values
-can't be an EXECUTE's arguments) or with prepared statements off.
+    can't be an EXECUTE's arguments) or with prepared statements off.
 
     Call it with the connection open (inside `connection.cursor()`). The PREPARE goes straight to
     psycopg, so it is never the statement that carries a pending BEGIN, and it needs no
     transaction: a prepared statement outlives a rollback. PostgreSQL infers the parameters'
     types from where they stand, as it does for a statement sent with its values.
     """
-    if not (_simple_query(connection.vendor) and conf.get("WEBHOOKS_PREPARED_STATEMENTS")):
+    db = _db()
+    if not (_simple_query(db.vendor) and conf.get("WEBHOOKS_PREPARED_STATEMENTS")):
         return sql
-    raw = connection.connection
+    raw = db.connection
     statements = _prepared.get(raw)
     if statements is None:
         statements = _prepared[raw] = {}
@@ -274,7 +293,7 @@ can't be an EXECUTE's arguments) or with prepared statements off.
         name = f"streamhook_{next(_names)}"
         parts = sql.split("%s")
         numbered = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
-        with connection.wrap_database_errors:
+        with db.wrap_database_errors:
             raw.execute(f"PREPARE {name} AS {numbered}")
         args = ", ".join(["%s"] * (len(parts) - 1))
         execute = statements[sql] = f"EXECUTE {name}({args})" if args else f"EXECUTE {name}"
@@ -293,7 +312,7 @@ def run(cursor, sql: str, params: list) -> None:
         cursor.execute(sql, params)
     except DatabaseError as exc:
         if isinstance(exc.__cause__, psycopg.errors.InvalidSqlStatementName):
-            _prepared.pop(connection.connection, None)
+            _prepared.pop(cursor.db.connection, None)
         raise
 
 
@@ -302,24 +321,25 @@ def run(cursor, sql: str, params: list) -> None:
 _local = threading.local()  # Django's connections are per thread, so are the batches
 
 
-def _defer(sql: str, params: list, instance: Model | None = None, returns_pk: bool = False) -> bool:
+def _defer(db: BaseDatabaseWrapper, sql: str, params: list, instance: Model | None = None,
+           returns_pk: bool = False) -> bool:
     """Add the statement to the open batch, if it may join it here (not under a savepoint opened
     since the batch began); False: the caller runs it now."""
     batch = getattr(_local, "batch", None)
-    if batch is None or not connection.in_atomic_block:
+    if batch is None or not db.in_atomic_block:
         return False
     writes, savepoints = batch
-    if any(sid is not None for sid in connection.savepoint_ids[savepoints:]):
+    if any(sid is not None for sid in db.savepoint_ids[savepoints:]):
         return False
     writes.append((instance, sql, params, returns_pk))
     return True
 
 
-def _commits_here() -> bool:
+def _commits_here(db: BaseDatabaseWrapper) -> bool:
     """Whether the innermost atomic block is the outermost one and will commit when it ends (not a
     test's wrapping transaction, not a block marked for rollback)."""
-    return (len(connection.atomic_blocks) == 1 and not connection.savepoint_ids and connection.commit_on_exit
-            and not connection.needs_rollback)
+    return (len(db.atomic_blocks) == 1 and not db.savepoint_ids and db.commit_on_exit
+            and not db.needs_rollback)
 
 
 @functools.cache
@@ -327,7 +347,8 @@ def _simple_query(vendor: str) -> bool:
     """PostgreSQL through psycopg's client-side binding cursor (Django's default, unless the
     `server_side_binding` option is set): the values go inside the SQL text, as one simple query,
     so one `execute()` can carry several statements, and `EXECUTE name(values)` of a prepared one."""
-    options = connection.settings_dict.get("OPTIONS") or {}
+    db = _db()
+    options = db.settings_dict.get("OPTIONS") or {}
     return vendor == "postgresql" and not options.get("server_side_binding")
 
 
@@ -341,27 +362,28 @@ def atomic_deferring_writes() -> Iterator[None]:
     (`BEGIN; SELECT ... FOR UPDATE`). An exception in the block sends none of the deferred writes
     and rolls back as `atomic()` does. What they write must not be read back before the block ends.
     """
+    db = _db()
     with transaction.atomic(), ExitStack() as stack:
-        if _begin_can_wait():
+        if _begin_can_wait(db):
             # psycopg would send BEGIN in a round trip of its own before the first statement:
             # leave it in autocommit and let the wrapper put BEGIN in front of that statement.
-            connection.connection.autocommit = True
-            stack.enter_context(connection.execute_wrapper(_BeginWithFirstStatement()))
+            db.connection.autocommit = True
+            stack.enter_context(db.execute_wrapper(_BeginWithFirstStatement(db)))
         previous = getattr(_local, "batch", None)
         writes: list = []
-        _local.batch = (writes, len(connection.savepoint_ids))
+        _local.batch = (writes, len(db.savepoint_ids))
         try:
             yield
         finally:
             _local.batch = previous
-        _send_deferred(writes)  # the first statement, if nothing was sent yet: it carries BEGIN too
+        _send_deferred(writes, db)  # the first statement, if nothing was sent yet: it carries BEGIN too
 
 
-def _begin_can_wait() -> bool:
+def _begin_can_wait(db: BaseDatabaseWrapper) -> bool:
     """An outermost block on PostgreSQL that hasn't sent anything yet."""
-    if not (_simple_query(connection.vendor) and _commits_here()):
+    if not (_simple_query(db.vendor) and _commits_here(db)):
         return False
-    raw = connection.connection
+    raw = db.connection
     return not raw.autocommit and raw.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
 
 
@@ -374,39 +396,40 @@ class _BeginWithFirstStatement:
     a server-side cursor) gets BEGIN on its own just before.
     """
 
-    def __init__(self):
-        self.pending = True
+    def __init__(self, db: BaseDatabaseWrapper):
+        self.db, self.pending = db, True
 
     def __call__(self, execute, sql, params, many, context):
+        db = self.db
         if not self.pending:
             return execute(sql, params, many, context)
         raw = context["cursor"].cursor
         if many or not isinstance(raw, psycopg.ClientCursor):
-            connection.connection.execute("BEGIN")
+            db.connection.execute("BEGIN")
             self.pending = False
             return execute(sql, params, many, context)
         try:
             result = execute(f"BEGIN; {sql}", params, many, context)
         finally:
             # Failed before the server ran BEGIN (a value psycopg couldn't adapt): the next one carries it.
-            self.pending = connection.connection.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            self.pending = db.connection.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
         raw.nextset()  # to the statement's own result
         return result
 
 
-def _send_deferred(writes: list) -> None:
+def _send_deferred(writes: list, db: BaseDatabaseWrapper) -> None:
     if not writes:
         return
-    if not _simple_query(connection.vendor):
+    if not _simple_query(db.vendor):
         for instance, sql, params, returns_pk in writes:
-            with connection.cursor() as cursor:
+            with db.cursor() as cursor:
                 run(cursor, prepared(sql), params)
                 if instance is not None:
                     _inserted(instance, cursor.fetchone()[0] if returns_pk else None)
         return
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         statements = [prepared(sql) for _, sql, _, _ in writes]
-        if _commits_here():
+        if _commits_here(db):
             statements.append("COMMIT")
         run(cursor, "; ".join(statements), [p for _, _, params, _ in writes for p in params])
         for instance, _, _, returns_pk in writes:  # one result per statement, in order
