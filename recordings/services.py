@@ -12,7 +12,7 @@ from accounts.models import Membership, Tenant
 from recordings.inbound import RecorderPayload
 from recordings.models import Recording
 from webhooks.events import emit
-from webhooks.rows import prepared, run
+from webhooks.rows import database, prepared, run
 from webhooks.signing import format_timestamp
 
 
@@ -170,10 +170,11 @@ def _upsert_recorder_row(
     values = {"tenant": tenant.pk, "recording_id": recording_id, "stream_id": "", "created_at": now,
               "updated_at": now, **fields}
     # In the order the placeholders appear: the row's values, the user lookup's, the origin rule's.
-    params = [_field(name).get_db_prep_save(values[name], connection) for name in _RECORDER_INSERT_FIELDS]
+    db = database()
+    params = [_field(name).get_db_prep_save(values[name], db) for name in _RECORDER_INSERT_FIELDS]
     params += [tenant.pk, email, Recording.Origin.REALCAST]
-    with connection.cursor() as cursor:
-        run(cursor, prepared(_recorder_upsert_sql(connection.vendor)), params)
+    with db.cursor() as cursor:
+        run(cursor, prepared(_recorder_upsert_sql(db.vendor)), params)
         row = cursor.fetchone()
     if row is None:
         return None

@@ -24,7 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from accounts.models import Tenant
 from streams.models import ChatInteraction, ChatMessage, StreamError, StreamSession, TrackPlay, ViewerSample
 from webhooks.events import emit
-from webhooks.rows import execute, insert_row, locked_row, locked_row_and_insert, update_row
+from webhooks.rows import database, execute, insert_row, locked_row, locked_row_and_insert, update_row
 from webhooks.signing import format_timestamp
 
 _FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
@@ -154,9 +154,10 @@ def _apply_viewers(session: StreamSession, *, at: datetime, count: int) -> None:
 def _sample_upsert(session: StreamSession, *, at: datetime, count: int) -> None:
     """The sample's key is (session, at): a replayed reading adds nothing, a larger one of the
     same moment replaces it. One statement, like the `ignore_conflicts` insert it replaced."""
-    at_value = ViewerSample._meta.get_field("at").get_db_prep_save(at, connection)
+    db = database()
+    at_value = ViewerSample._meta.get_field("at").get_db_prep_save(at, db)
     # Nothing reads the samples back in the transaction: on the inbound path this goes with the commit.
-    execute(_sample_upsert_sql(connection.vendor), [session.tenant_id, session.pk, at_value, count], defer=True)
+    execute(_sample_upsert_sql(db.vendor), [session.tenant_id, session.pk, at_value, count], defer=True)
 
 
 @functools.cache
@@ -348,9 +349,10 @@ _PLAY_KEY = ("session", "played_at", "artist", "title")  # uniq_trackplay_sessio
 def _link_interactions(play: TrackPlay) -> None:
     """Chat that happened while this play was on (possibly posted before the play arrived) points at it."""
     field = TrackPlay._meta.get_field("played_at")
-    at, forever = (field.get_db_prep_save(moment, connection) for moment in (play.played_at, _FOREVER))
+    db = database()
+    at, forever = (field.get_db_prep_save(moment, db) for moment in (play.played_at, _FOREVER))
     # Nothing reads the chat back in the transaction: on the inbound path this goes with the commit.
-    execute(_link_interactions_sql(connection.vendor), [play.pk, play.session_id, at, play.session_id, at, forever],
+    execute(_link_interactions_sql(db.vendor), [play.pk, play.session_id, at, play.session_id, at, forever],
             defer=True)
 
 
