@@ -174,7 +174,7 @@ def _upsert_recorder_row(
     params = [_field(name).get_db_prep_save(values[name], db) for name in _RECORDER_INSERT_FIELDS]
     params += [tenant.pk, email, Recording.Origin.REALCAST]
     with db.cursor() as cursor:
-        run(cursor, prepared(_recorder_upsert_sql(db.vendor)), params)
+        run(cursor, prepared(_recorder_upsert_sql(db.vendor), db), params)
         row = cursor.fetchone()
     if row is None:
         return None

@@ -89,7 +89,7 @@ def insert_row(instance: Model, *, unless_conflict_on: tuple[str, ...] = (), def
         if _defer(db, sql, params, instance, returns_pk):
             return True
     with db.cursor() as cursor:
-        run(cursor, prepared(sql), params)
+        run(cursor, prepared(sql, db), params)
         if returns_pk:
             row = cursor.fetchone()
             if row is None:
@@ -134,7 +134,7 @@ def execute(sql: str, params: list, *, defer: bool = False) -> None:
     if defer and _defer(db, sql, params):
         return
     with db.cursor() as cursor:
-        run(cursor, prepared(sql), params)
+        run(cursor, prepared(sql, db), params)
 
 
 @functools.cache
@@ -166,7 +166,7 @@ def locked_row(model: type[M], **keys) -> M | None:
     db = database()
     sql, params = _locking(model, keys, db)
     with db.cursor() as cursor:
-        run(cursor, prepared(sql), params)
+        run(cursor, prepared(sql, db), params)
         row = cursor.fetchone()
     return _from_row(model, row, db)
 
@@ -219,7 +219,7 @@ def locked_row_and_insert(
     values = _values(child, fields, db, adding=True)
     with db.cursor() as cursor:
         # The insert's WHERE takes the lock's keys again.
-        run(cursor, f"{prepared(lock_sql)}; {prepared(insert_sql)}", [*lock_params, *values, *lock_params])
+        run(cursor, f"{prepared(lock_sql, db)}; {prepared(insert_sql, db)}", [*lock_params, *values, *lock_params])
         row = _from_row(model, cursor.fetchone(), db)
         cursor.nextset()
         inserted = cursor.fetchone()
@@ -268,7 +268,7 @@ _MAX_PREPARED = 100
 _names = itertools.count()
 
 
-def prepared(sql: str) -> str:
+def prepared(sql: str, db: BaseDatabaseWrapper | None = None) -> str:
     """`sql` (a statement with `%s` placeholders whose text never changes) as `EXECUTE name(%s, ...)`
     of a statement prepared on this connection, preparing it the first time (a round trip of its
     own, once per connection); `sql` itself on SQLite, with server-side binding (whose `$n` values
@@ -277,9 +277,10 @@ def prepared(sql: str) -> str:
     Call it with the connection open (inside `connection.cursor()`). The PREPARE goes straight to
     psycopg, so it is never the statement that carries a pending BEGIN, and it needs no
     transaction: a prepared statement outlives a rollback. PostgreSQL infers the parameters'
-    types from where they stand, as it does for a statement sent with its values.
+    types from where they stand, as it does for a statement sent with its values. `db`: the
+    default database's wrapper, when the caller holds it already.
     """
-    db = database()
+    db = db or database()
     if not (_simple_query(db.vendor) and conf.get("WEBHOOKS_PREPARED_STATEMENTS")):
         return sql
     raw = db.connection
@@ -425,12 +426,12 @@ def _send_deferred(writes: list, db: BaseDatabaseWrapper) -> None:
     if not _simple_query(db.vendor):
         for instance, sql, params, returns_pk in writes:
             with db.cursor() as cursor:
-                run(cursor, prepared(sql), params)
+                run(cursor, prepared(sql, db), params)
                 if instance is not None:
                     _inserted(instance, cursor.fetchone()[0] if returns_pk else None)
         return
     with db.cursor() as cursor:
-        statements = [prepared(sql) for _, sql, _, _ in writes]
+        statements = [prepared(sql, db) for _, sql, _, _ in writes]
         if _commits_here(db):
             statements.append("COMMIT")
         run(cursor, "; ".join(statements), [p for _, _, params, _ in writes for p in params])
