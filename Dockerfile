@@ -27,7 +27,6 @@ RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
 
 USER streamhook
 EXPOSE 8000
-# gthread workers with kept-alive connections, as bench/ingest.py measures them; gunicorn.conf.py (read from
-# /app) shortens the GIL switch interval for them.
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", \
-     "--threads", "4", "--keep-alive", "60", "--access-logfile", "-", "--no-control-socket"]
+# gunicorn.conf.py (read from /app) sets what bench/ingest.py measures: gthread workers, one per core with
+# two threads each (WEB_CONCURRENCY, GUNICORN_THREADS), kept-alive connections, a shorter GIL switch interval.
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--no-control-socket"]

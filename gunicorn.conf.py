@@ -1,16 +1,30 @@
 """gunicorn reads this file from its working directory (the image's /app, a checkout's root).
 
+How many requests run at once: one gthread worker per core, two threads each, so about two
+requests per core are in flight. An ingest request is CPU-bound between two or three short waits
+on PostgreSQL, so two per core keep the cores busy, and more only add contention: on the 2-core
+bench machine, 2 workers x 2 threads against the 3 x 4 before, in alternating runs (median
+rounds, docs/streams.md): seed 000's track path 840 against 755 requests/s, seed 003's updates
+1075 against 958, its creates the same (1010), with a lower p99 (track: 34 against 48 ms). `WEB_CONCURRENCY` (gunicorn's
+own variable) and `GUNICORN_THREADS` change them; command-line flags still win.
+
 Threads hand the GIL to each other every `sys.getswitchinterval()`, 5 ms by default. An ingest
-request waits on PostgreSQL and Redis about ten times; each wake-up behind a busy thread can cost
+request waits on PostgreSQL and Redis several times; each wake-up behind a busy thread can cost
 up to that interval, so under load gthread workers spent their time queueing for the GIL: on the
 2-core bench machine 0.5 ms took `bench/ingest.py`'s recordings path from about 180 to 300
 requests/s and the RealCast acknowledgement's p99 from 12.5 to 7.9 ms (docs/benchmarks.md).
-Workers, threads and binding stay on the command line (Dockerfile, docker-compose.yml).
+Binding and logging stay on the command line (Dockerfile, docker-compose.yml).
 """
 
+import os
 import sys
 
 GIL_SWITCH_INTERVAL = 0.0005  # seconds
+
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 2)
+threads = int(os.environ.get("GUNICORN_THREADS") or 2)
+keepalive = 60  # seconds: senders post in bursts over kept-alive connections
 
 
 def post_worker_init(worker) -> None:

@@ -110,14 +110,19 @@ def test_dockerfile_collectstatic_step_works_under_production_settings(tmp_path)
     assert (static / "rest_framework").is_dir()
 
 
-def test_gunicorn_reads_the_projects_config_and_its_workers_switch_the_gil_sooner():
-    """The image and a checkout start gunicorn in this folder, which loads gunicorn.conf.py from it."""
+def _gunicorn_config(env: dict | None = None) -> dict[str, str]:
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     result = subprocess.run([gunicorn, "--print-config", "config.wsgi:application"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+                            cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
     pairs = (line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
     printed = {key.strip(): value.strip() for key, value in pairs}
-    assert printed["config"] == "./gunicorn.conf.py", result.stderr
+    assert printed.get("config") == "./gunicorn.conf.py", result.stderr
+    return printed
+
+
+def test_gunicorn_reads_the_projects_config_and_its_workers_switch_the_gil_sooner():
+    """The image and a checkout start gunicorn in this folder, which loads gunicorn.conf.py from it."""
+    printed = _gunicorn_config()
     assert printed["post_worker_init"] == "<post_worker_init()>"
     check = ("import runpy, sys; conf = runpy.run_path('gunicorn.conf.py'); conf['post_worker_init'](None); "
              "print(sys.getswitchinterval())")
@@ -125,8 +130,20 @@ def test_gunicorn_reads_the_projects_config_and_its_workers_switch_the_gil_soone
     assert float(interval.stdout) == 0.0005, interval.stderr
 
 
-def test_the_image_and_compose_run_the_gthread_workers_the_benchmark_measures():
+def test_gunicorn_runs_a_gthread_worker_per_core_with_two_threads_unless_told_otherwise():
+    env = {k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY", "GUNICORN_THREADS")}
+    printed = _gunicorn_config(env)
+    assert (printed["worker_class"], printed["workers"], printed["threads"], printed["keepalive"]) == (
+        "gthread", str(os.cpu_count()), "2", "60")
+    printed = _gunicorn_config({**env, "WEB_CONCURRENCY": "5", "GUNICORN_THREADS": "3"})
+    assert (printed["workers"], printed["threads"]) == ("5", "3")
+
+
+def test_the_image_and_compose_leave_workers_and_threads_to_the_config_the_benchmark_measures():
     compose = (ROOT / "docker-compose.yml").read_text()
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "--worker-class gthread --threads 4 --keep-alive 60" in compose
-    assert '"--worker-class", "gthread", \\\n     "--threads", "4", "--keep-alive", "60"' in dockerfile
+    assert "gunicorn config.wsgi:application --bind 0.0.0.0:8000 --access-logfile -" in compose
+    assert '"gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"' in dockerfile
+    for text in (compose, dockerfile):
+        for flag in ("--workers", "--threads", "--worker-class", "--keep-alive", " -w ", " -k "):
+            assert flag not in text, flag
