@@ -1,7 +1,7 @@
 """Inbound webhook throughput: requests/s and latency of inbound paths under gunicorn on PostgreSQL.
 
-    python -m bench.ingest [--duration 10] [--workers 3] [--threads 4] [--clients 2] [--connections 16]
-                           [--scenario recordings-create ...] [--no-write]
+    python -m bench.ingest [--duration 10] [--rounds 3] [--workers N] [--threads N] [--clients 2]
+                           [--connections 16] [--scenario recordings-create ...] [--no-write]
 
 What it does:
 1. (Re)creates its own PostgreSQL database (`bench_ingest` on DATABASE_URL's server, default
@@ -9,10 +9,14 @@ What it does:
    redis://127.0.0.1:6379/0) is the cache and broker, on a queue of its own that no worker
    consumes (the fan-out messages are published, as in production, and deleted afterwards).
 2. Creates a tenant, its member and one inbound source per kind the scenarios need.
-3. Starts gunicorn (production settings, gthread workers with keep-alive) on a free port.
+3. Starts gunicorn on a free port, configured as in production: production settings and
+   gunicorn.conf.py (gthread workers with keep-alive; `--workers`/`--threads` override its counts).
 4. For each scenario: load generator processes (`--clients`), each with threads holding
    kept-alive HTTP/1.1 connections (raw sockets: a Python client heavy enough to need a core
    of its own would measure itself), warm up, then count answers for `--duration` seconds.
+   All scenarios run in turn, `--rounds` times: this machine's speed drifts by 2x within
+   minutes, so one run of a scenario says little; the figure is the median round, with the
+   slowest and fastest beside it, and the latencies are percentiles of all rounds together.
 5. Writes requests/s, latency percentiles and the status mix to docs/benchmarks.md
    (section "ingest") with `bench.report.write_section`.
 
@@ -27,6 +31,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import runpy
 import signal
 import socket
 import statistics
@@ -42,6 +47,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `python bench/ingest.py` as well as `python -m bench.ingest`
 PYTHON = sys.executable
+ROUND_STRIDE = 10_000_000  # request numbers of round r start here: no round replays another's ids
 DB_NAME = os.environ.get("BENCH_INGEST_DB", "bench_ingest")  # another name lets two runs share a server
 
 
@@ -196,11 +202,11 @@ def _read_response(sock: socket.socket, buffer: bytearray) -> int:
         buffer += chunk
 
 
-def _connection_loop(scenario_name, host, port, key, source, start_n, stride, stop_at, warm_until, out):
+def _connection_loop(scenario_name, host, port, key, source, first_n, start_n, stride, stop_at, warm_until, out):
     scenario = next(s for s in SCENARIOS if s.name == scenario_name)
     statuses: dict[int, int] = {}
     latencies: list[float] = []
-    n = start_n
+    n = first_n + start_n  # request numbers are unique across connections, processes and rounds
     sock = None
     buffer = bytearray()
     path = scenario.path.format(id=source.get("id"))
@@ -238,12 +244,12 @@ def _connection_loop(scenario_name, host, port, key, source, start_n, stride, st
     out.append((statuses, latencies))
 
 
-def _client_process(scenario_name, host, port, key, source, index, connections, total_connections, stop_at,
+def _client_process(scenario_name, host, port, key, source, first_n, index, connections, total_connections, stop_at,
                     warm_until, queue):
     results: list = []
     threads = [
         threading.Thread(target=_connection_loop, args=(
-            scenario_name, host, port, key, source, index * connections + c, total_connections, stop_at,
+            scenario_name, host, port, key, source, first_n, index * connections + c, total_connections, stop_at,
             warm_until, results,
         ))
         for c in range(connections)
@@ -269,6 +275,7 @@ class Result:
     latencies: list[float]
 
     cpu_seconds: float = 0.0
+    round_rates: list[float] = field(default_factory=list)  # requests/s (ok) of each round, when merged
 
     @property
     def cpu_ms_per_request(self) -> float:
@@ -281,7 +288,15 @@ class Result:
 
     @property
     def rate(self) -> float:
-        return self.ok / self.seconds
+        """Requests/s answered as the scenario expects: the median round's, when rounds were merged."""
+        return statistics.median(self.round_rates) if self.round_rates else self.ok / self.seconds
+
+    @property
+    def spread(self) -> str:
+        """The slowest and fastest rounds' requests/s ("" for a single round)."""
+        if len(self.round_rates) < 2:
+            return ""
+        return f"{min(self.round_rates):.0f} to {max(self.round_rates):.0f}"
 
     def percentile(self, p: float) -> float:
         if not self.latencies:
@@ -291,7 +306,21 @@ class Result:
         return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(p) - 1] * 1000
 
 
-def run_scenario(scenario: Scenario, *, host, port, key, source, clients, connections, duration, warmup) -> Result:
+def merged(results: list[Result]) -> Result:
+    """One scenario's rounds as one result: statuses, latencies and CPU pooled, each round's rate kept."""
+    statuses: dict[int, int] = {}
+    for r in results:
+        for code, count in r.statuses.items():
+            statuses[code] = statuses.get(code, 0) + count
+    return Result(
+        results[0].scenario, sum(r.seconds for r in results), statuses, [x for r in results for x in r.latencies],
+        cpu_seconds=sum(r.cpu_seconds for r in results), round_rates=[r.ok / r.seconds for r in results],
+    )
+
+
+def run_scenario(
+    scenario: Scenario, *, host, port, key, source, clients, connections, duration, warmup, first_n: int = 0,
+) -> Result:
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     now = time.monotonic()
@@ -299,7 +328,8 @@ def run_scenario(scenario: Scenario, *, host, port, key, source, clients, connec
     per_client = max(1, connections // clients)
     processes = [
         ctx.Process(target=_client_process, args=(
-            scenario.name, host, port, key, source, i, per_client, per_client * clients, stop_at, warm_until, queue,
+            scenario.name, host, port, key, source, first_n, i, per_client, per_client * clients, stop_at, warm_until,
+            queue,
         ))
         for i in range(clients)
     ]
@@ -405,10 +435,11 @@ def _wait_http(port: int, timeout: float = 30) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=10.0, help="Measured seconds per scenario.")
+    parser.add_argument("--duration", type=float, default=10.0, help="Measured seconds per scenario and round.")
+    parser.add_argument("--rounds", type=int, default=3, help="Times every scenario runs, in turn; the median counts.")
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes.")
-    parser.add_argument("--threads", type=int, default=4, help="Threads per gunicorn worker (gthread).")
+    parser.add_argument("--workers", type=int, help="gunicorn worker processes (default: gunicorn.conf.py's).")
+    parser.add_argument("--threads", type=int, help="Threads per gunicorn worker (default: gunicorn.conf.py's).")
     parser.add_argument("--clients", type=int, default=2, help="Load generator processes.")
     parser.add_argument("--connections", type=int, default=16, help="Kept-alive connections in all.")
     parser.add_argument("--scenario", action="append", help="Run only these scenarios (repeatable).")
@@ -432,19 +463,23 @@ def main(argv: list[str] | None = None) -> int:
     sources = json.loads(setup.stdout.split("SETUP", 1)[1])
 
     port = _free_port()
+    # gunicorn.conf.py (read from ROOT) sets the worker class, workers, threads and keep-alive, as in
+    # production; --workers/--threads override it.
+    served = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    args.workers, args.threads = args.workers or served["workers"], args.threads or served["threads"]
     gunicorn = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
-         "-k", "gthread", "--threads", str(args.threads), "--keep-alive", "60", "--log-level", "warning",
-         "--backlog", "2048"],
+         "--threads", str(args.threads), "--log-level", "warning", "--backlog", "2048"],
         cwd=ROOT, env=env,
     )
     args.load_before = os.getloadavg()[0]
-    results: list[Result] = []
+    rounds: dict[str, list[Result]] = {s.name: [] for s in scenarios}
     try:
         _wait_http(port)
-        for scenario in scenarios:
+        for round_index, scenario in ((r, s) for r in range(args.rounds) for s in scenarios):
             source = sources[scenario.kind]
-            print(f"{scenario.name}: {args.duration:.0f}s with {args.connections} connections", flush=True)
+            print(f"round {round_index + 1}/{args.rounds} {scenario.name}: {args.duration:.0f}s with "
+                  f"{args.connections} connections", flush=True)
             # Server-side CPU (gunicorn + this database's PostgreSQL backends) over the measured part:
             # a figure the machine's other load doesn't inflate the way it does requests/s.
             cpu: dict[str, float] = {}
@@ -453,10 +488,11 @@ def main(argv: list[str] | None = None) -> int:
             result = run_scenario(
                 scenario, host="127.0.0.1", port=port, key=source["key"], source=source, clients=args.clients,
                 connections=args.connections, duration=args.duration, warmup=args.warmup,
+                first_n=round_index * ROUND_STRIDE,
             )
             timer.join()
             result.cpu_seconds = _server_cpu(gunicorn.pid) - cpu["start"]
-            results.append(result)
+            rounds[scenario.name].append(result)
             print(f"  server CPU {result.cpu_ms_per_request:.2f} ms/request", flush=True)
             print(f"  {result.rate:.0f} req/s ok, p50 {result.percentile(50):.1f} ms, "
                   f"p95 {result.percentile(95):.1f} ms, p99 {result.percentile(99):.1f} ms, "
@@ -469,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
             gunicorn.kill()
         _drop_queue(args.redis_url, queue)
 
+    results = [merged(rounds[s.name]) for s in scenarios]
     table = _markdown(results, args)
     print(table)
     if not args.no_write:
@@ -491,11 +528,13 @@ def _markdown(results: list[Result], args) -> str:
     lines = [
         "## Inbound ingest (`bench/ingest.py`)",
         "",
-        f"gunicorn {args.workers} workers x {args.threads} threads (gthread, keep-alive), production settings, "
+        f"gunicorn {args.workers} workers x {args.threads} threads (gthread, keep-alive: gunicorn.conf.py), "
+        "production settings, "
         f"PostgreSQL (`{DB_NAME}`) and Redis, on the same {os.cpu_count()}-core machine as the load generator "
         f"({args.clients} processes, {args.connections} kept-alive connections); {args.duration:.0f} s per scenario "
-        "after a warm-up. Targets: ≥ 800 requests/s for the recordings and track-classified endpoints; "
-        "RealCast acknowledgement p99 < 20 ms at 200 requests/s.",
+        f"after a warm-up, all scenarios in turn {args.rounds} time(s): req/s is the median round's (the slowest and "
+        "fastest rounds beside it), latencies are over all rounds. Targets: ≥ 800 requests/s for the recordings and "
+        "track-classified endpoints; RealCast acknowledgement p99 < 20 ms at 200 requests/s.",
         "",
         # Other work on the machine takes cores from both the server and the load generator.
         f"Load average (1 min) before / after the run: {args.load_before:.1f} / {os.getloadavg()[0]:.1f}.",
@@ -504,13 +543,13 @@ def _markdown(results: list[Result], args) -> str:
         f"while measured; {os.cpu_count()} cores / that figure bounds requests/s on this machine without the load "
         "generator and other work.",
         "",
-        "| scenario | what | req/s (ok) | p50 ms | p95 ms | p99 ms | server CPU ms/req | statuses |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
+        "| scenario | what | req/s (ok) | rounds | p50 ms | p95 ms | p99 ms | server CPU ms/req | statuses |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         statuses = ", ".join(f"{code}: {count}" for code, count in sorted(r.statuses.items()))
         what = r.scenario.description + (" — acknowledgement latency" if r.scenario.ack_only else "")
-        lines.append(f"| `{r.scenario.name}` | {what} | {r.rate:.0f} | {r.percentile(50):.1f} | "
+        lines.append(f"| `{r.scenario.name}` | {what} | {r.rate:.0f} | {r.spread} | {r.percentile(50):.1f} | "
                      f"{r.percentile(95):.1f} | {r.percentile(99):.1f} | {r.cpu_ms_per_request:.2f} | {statuses} |")
     verdicts = [_verdict(r) for r in results]
     lines += ["", "Against the targets: " + "; ".join(v for v in verdicts if v) + "."]
