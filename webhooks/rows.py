@@ -205,7 +205,8 @@ def locked_row_and_insert(
 
     `child.<parent>` is set to the locked row (the statement finds it by the same keys). No row:
     nothing was inserted, for the caller to create the parent and insert the child itself. A
-    conflict (a replay): (row, False). For a child model with a database-assigned pk.
+    conflict (a replay): (row, False). For a child model with a database-assigned pk (and a parent
+    that is never deleted while its children are being added).
     """
     db = database()
     if not _simple_query(db.vendor):
@@ -224,7 +225,13 @@ def locked_row_and_insert(
         cursor.nextset()
         inserted = cursor.fetchone()
     if row is None:
-        return None, False
+        if inserted is None:
+            return None, False
+        # Each statement reads the rows committed when it starts (READ COMMITTED): the parent was
+        # committed by another transaction between the two, so the child went in under it. Lock
+        # the parent now and report the insert: a caller creating the parent would find it there,
+        # then see the child as a conflict and take the new row for a replay.
+        row = locked_row(model, **keys)
     setattr(child, parent, row)
     if inserted is None:
         return row, False

@@ -1,10 +1,12 @@
 """`insert_row()` stores exactly what `save(force_insert=True)` would, for the models it is used on."""
 
 import pytest
+from django.db import connection
 from django.db.models.signals import post_save
 from django.utils import timezone
 
 from streams.models import StreamSession, TrackPlay
+from webhooks import rows
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.services import source_create
 from webhooks.models import Event
@@ -110,6 +112,28 @@ def test_locked_row_and_insert_locks_the_parent_and_inserts_the_child_under_it(t
                                           parent="session", unless_conflict_on=_PLAY_KEY)
     assert (row.pk, inserted, again.pk) == (session.pk, False, None)
     assert list(TrackPlay.objects.values_list("pk", "bpm")) == [(first.pk, 120.0)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-round-trip statement pair is PostgreSQL's")
+def test_a_parent_committed_between_the_lock_and_the_insert_is_locked_and_the_insert_reported(tenant, monkeypatch):
+    """READ COMMITTED: the insert's SELECT may see a parent that the lock's SELECT, a statement
+    earlier, did not. The child is then in: the caller must hear so (or it would take the row for a
+    replay and drop its event), and the parent gets locked after all."""
+    session = StreamSession.objects.create(tenant=tenant, session_id="s1")
+    real, calls = rows._select_for_update, []
+
+    def not_yet_committed(model, vendor, keys):  # the lock's first statement finds nothing
+        calls.append(keys)
+        sql = real(model, vendor, keys)
+        return sql.replace(" FOR UPDATE", " AND 1 = 0 FOR UPDATE") if len(calls) == 1 else sql
+
+    monkeypatch.setattr(rows, "_select_for_update", not_yet_committed)
+    play = TrackPlay(tenant=tenant, played_at=timezone.now(), artist="A", title="T")
+    row, inserted = locked_row_and_insert(StreamSession, {"tenant": tenant.pk, "session_id": "s1"}, play,
+                                          parent="session", unless_conflict_on=_PLAY_KEY)
+    assert (row.pk, inserted, play.session_id) == (session.pk, True, session.pk)
+    assert play.pk is not None and list(TrackPlay.objects.values_list("pk", flat=True)) == [play.pk]
+    assert len(calls) == 2  # and the second lock found it
 
 
 def test_locked_row_and_insert_without_a_parent_inserts_nothing(tenant):
