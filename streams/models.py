@@ -24,7 +24,8 @@ class StreamSession(models.Model):
         OFFLINE = "offline", "Offline"
         ERROR = "error", "Error"
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="stream_sessions")
+    # No index of its own: one of the indexes below leads with it (config/tests/test_schema.py).
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="stream_sessions", db_index=False)
     session_id = models.CharField(max_length=200)
     platform = models.CharField(max_length=50, blank=True, default="")
     dj_username = models.CharField(max_length=200, blank=True, default="", help_text="DJ / streamer name or id.")
@@ -69,8 +70,9 @@ class StreamSession(models.Model):
 class ViewerSample(models.Model):
     """A viewer count at a moment: the viewer curve of a session."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    session = models.ForeignKey(StreamSession, on_delete=models.CASCADE, related_name="viewer_samples")
+    # No index of their own: the indexes below lead with them (config/tests/test_schema.py).
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    session = models.ForeignKey(StreamSession, on_delete=models.CASCADE, related_name="viewer_samples", db_index=False)
     at = models.DateTimeField()
     viewer_count = models.PositiveIntegerField()
 
@@ -86,8 +88,9 @@ class ViewerSample(models.Model):
 class TrackPlay(models.Model):
     """A track the DJ played, as the stream assistant classified it."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    session = models.ForeignKey(StreamSession, on_delete=models.CASCADE, related_name="tracks")
+    # No index of their own: the indexes below lead with them (config/tests/test_schema.py).
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    session = models.ForeignKey(StreamSession, on_delete=models.CASCADE, related_name="tracks", db_index=False)
     played_at = models.DateTimeField()
     artist = models.CharField(max_length=300)
     title = models.CharField(max_length=300)
@@ -110,7 +113,7 @@ class TrackPlay(models.Model):
         indexes = [
             models.Index(fields=["tenant", "played_at"], name="trackplay_tenant_played"),
             models.Index(fields=["tenant", "main_genre", "subgenre"], name="trackplay_tenant_genre"),
-            models.Index(fields=["session", "played_at"], name="trackplay_session_played"),
+            # (session, played_at) lookups use the unique constraint's index, which leads with them.
         ]
 
     def __str__(self) -> str:
@@ -120,8 +123,11 @@ class TrackPlay(models.Model):
 class ChatInteraction(models.Model):
     """A message the stream assistant's bot posted to chat, and how the audience reacted."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    session = models.ForeignKey(StreamSession, on_delete=models.CASCADE, related_name="chat_interactions")
+    # No index of their own: the indexes below lead with them (config/tests/test_schema.py).
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    session = models.ForeignKey(
+        StreamSession, on_delete=models.CASCADE, related_name="chat_interactions", db_index=False,
+    )
     at = models.DateTimeField()
     message_sent = models.TextField(blank=True, default="")
     # SHA-256 of `message_sent`: the unique key can't index an unbounded text column everywhere.
@@ -145,7 +151,7 @@ class ChatInteraction(models.Model):
             models.Index(fields=["tenant", "at"], name="chatinter_tenant_at"),
             models.Index(fields=["tenant", "track"], name="chatinter_tenant_track"),
             models.Index(fields=["tenant", "engagement_type"], name="chatinter_tenant_engagement"),
-            models.Index(fields=["session", "at"], name="chatinter_session_at"),
+            # (session, at) lookups use the unique constraint's index, which leads with them.
         ]
 
     def __str__(self) -> str:
@@ -155,8 +161,9 @@ class ChatInteraction(models.Model):
 class ChatMessage(models.Model):
     """A viewer's chat message (RealCast `chat.message.new`), unique per message id."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    session = models.ForeignKey(StreamSession, on_delete=models.CASCADE, related_name="chat_messages")
+    # No index of their own: the indexes below lead with them (config/tests/test_schema.py).
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    session = models.ForeignKey(StreamSession, on_delete=models.CASCADE, related_name="chat_messages", db_index=False)
     message_id = models.CharField(max_length=200)
     user_id = models.CharField(max_length=200, blank=True, default="")
     user_name = models.CharField(max_length=200, blank=True, default="")
@@ -180,8 +187,9 @@ class ChatMessage(models.Model):
 class StreamError(models.Model):
     """An error the platform reported for a session (`stream.error`)."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    session = models.ForeignKey(StreamSession, on_delete=models.CASCADE, related_name="errors")
+    # No index of their own: the indexes below lead with them (config/tests/test_schema.py).
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    session = models.ForeignKey(StreamSession, on_delete=models.CASCADE, related_name="errors", db_index=False)
     at = models.DateTimeField()
     error_code = models.CharField(max_length=100, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
