@@ -25,6 +25,11 @@ worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 2)
 threads = int(os.environ.get("GUNICORN_THREADS") or 2)
 keepalive = 60  # seconds: senders post in bursts over kept-alive connections
+# The app is imported once, in the master, before the workers fork: a configuration error then
+# stops gunicorn with its one line (exit 3), where several workers failing to boot at once could
+# make the master fail with a traceback of its own. Nothing connects at import (the database and
+# Redis connect on first use, in each worker), and the workers share the imported code's memory.
+preload_app = True
 
 
 def post_worker_init(worker) -> None:
