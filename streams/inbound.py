@@ -12,6 +12,8 @@ from streams.services import StreamInfo
 
 
 class Text(serializers.CharField):
+    narrows_drf_base = True  # refuses non-text, else CharField's answer (webhooks/inbound/compiled_validation.py)
+
     def __init__(self, max_length: int, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("allow_blank", True)
@@ -31,6 +33,8 @@ def _is_number(data) -> bool:
 
 
 class StrictInt(serializers.IntegerField):
+    narrows_drf_base = True  # refuses what JSON doesn't write as an integer, else IntegerField's answer
+
     def __init__(self, **kwargs):
         kwargs.setdefault("max_value", 2**31 - 1)  # the columns are 32-bit integers
         kwargs.setdefault("min_value", -(2**31))
@@ -43,6 +47,8 @@ class StrictInt(serializers.IntegerField):
 
 
 class StrictFloat(serializers.FloatField):
+    narrows_drf_base = True  # refuses non-numbers and non-finite ones, else FloatField's answer
+
     def to_internal_value(self, data):
         if not _is_number(data):
             self.fail("invalid")
