@@ -16,6 +16,7 @@ requests/s and the RealCast acknowledgement's p99 from 12.5 to 7.9 ms (docs/benc
 Binding and logging stay on the command line (Dockerfile, docker-compose.yml).
 """
 
+import gc
 import os
 import sys
 
@@ -30,6 +31,14 @@ keepalive = 60  # seconds: senders post in bursts over kept-alive connections
 # make the master fail with a traceback of its own. Nothing connects at import (the database and
 # Redis connect on first use, in each worker), and the workers share the imported code's memory.
 preload_app = True
+
+
+def pre_fork(server, worker) -> None:
+    # Everything the master imported (Django, the apps, their modules: ~all long-lived objects) is
+    # moved out of the garbage collector's sight before each fork. A worker's collections then scan
+    # only what it made itself, instead of the whole heap again and again: 9 % of an ingest request's
+    # instructions (track: 5.02 -> 4.55 M, callgrind), and pages stay shared with the master.
+    gc.freeze()
 
 
 def post_worker_init(worker) -> None:

@@ -130,6 +130,15 @@ def test_gunicorn_reads_the_projects_config_and_its_workers_switch_the_gil_soone
     assert float(interval.stdout) == 0.0005, interval.stderr
 
 
+def test_gunicorn_preloads_the_app_and_hides_it_from_the_workers_garbage_collector():
+    printed = _gunicorn_config()
+    assert (printed["preload_app"], printed["pre_fork"]) == ("True", "<pre_fork()>")
+    check = ("import gc, runpy; conf = runpy.run_path('gunicorn.conf.py'); before = gc.get_freeze_count(); "
+             "conf['pre_fork'](None, None); print(before, gc.get_freeze_count() > 1000)")
+    frozen = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert frozen.stdout.split() == ["0", "True"], frozen.stderr
+
+
 def test_gunicorn_runs_a_gthread_worker_per_core_with_two_threads_unless_told_otherwise():
     env = {k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY", "GUNICORN_THREADS")}
     printed = _gunicorn_config(env)
