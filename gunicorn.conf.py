@@ -20,11 +20,25 @@ import gc
 import os
 import sys
 
+from config.startup import stop
+
 GIL_SWITCH_INTERVAL = 0.0005  # seconds
 
+
+
+def _count(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        stop(f"configuration error: {name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
 worker_class = "gthread"
-workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 2)
-threads = int(os.environ.get("GUNICORN_THREADS") or 2)
+# (gunicorn itself reads WEB_CONCURRENCY first, and stops with a traceback of its own if it isn't a number.)
+workers = _count("WEB_CONCURRENCY", os.cpu_count() or 2)
+threads = _count("GUNICORN_THREADS", 2)
 keepalive = 60  # seconds: senders post in bursts over kept-alive connections
 # The app is imported once, in the master, before the workers fork: a configuration error then
 # stops gunicorn with its one line (exit 3), where several workers failing to boot at once could

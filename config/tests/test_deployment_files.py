@@ -146,6 +146,12 @@ def test_gunicorn_runs_a_gthread_worker_per_core_with_two_threads_unless_told_ot
         "gthread", str(os.cpu_count()), "2", "60")
     printed = _gunicorn_config({**env, "WEB_CONCURRENCY": "5", "GUNICORN_THREADS": "3"})
     assert (printed["workers"], printed["threads"]) == ("5", "3")
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    bad = subprocess.run([gunicorn, "--print-config", "config.wsgi:application"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60, env={**env, "GUNICORN_THREADS": "four"})
+    assert bad.returncode == 3
+    assert bad.stderr.strip() == (
+        "configuration error: GUNICORN_THREADS must be a whole number of at least 1, not 'four'")
 
 
 def test_the_image_and_compose_leave_workers_and_threads_to_the_config_the_benchmark_measures():
