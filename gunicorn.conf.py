@@ -26,8 +26,8 @@ GIL_SWITCH_INTERVAL = 0.0005  # seconds
 
 
 
-def _count(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
+def _count(name: str, raw: str, default: int) -> int:
+    raw = raw.strip()
     if not raw:
         return default
     if not raw.isdigit() or int(raw) < 1:
@@ -37,8 +37,8 @@ def _count(name: str, default: int) -> int:
 
 worker_class = "gthread"
 # (gunicorn itself reads WEB_CONCURRENCY first, and stops with a traceback of its own if it isn't a number.)
-workers = _count("WEB_CONCURRENCY", os.cpu_count() or 2)
-threads = _count("GUNICORN_THREADS", 2)
+workers = _count("WEB_CONCURRENCY", os.environ.get("WEB_CONCURRENCY", ""), os.cpu_count() or 2)
+threads = _count("GUNICORN_THREADS", os.environ.get("GUNICORN_THREADS", ""), 2)
 keepalive = 60  # seconds: senders post in bursts over kept-alive connections
 # The app is imported once, in the master, before the workers fork: a configuration error then
 # stops gunicorn with its one line (exit 3), where several workers failing to boot at once could
