@@ -183,20 +183,12 @@ def _value(field: serializers.Field) -> Check:
 
         return moment
     if kind is serializers.ListField:
-        item = _value(field.child)
-        child_allows_null, allow_empty = field.child.allow_null, field.allow_empty
+        item, allow_empty = _field(field.child), field.allow_empty  # an item is never absent, may be null
 
         def items(value):
             if type(value) is not list or (not allow_empty and not value):
                 raise Unsure
-            out = []
-            for v in value:
-                if v is None:
-                    if not child_allows_null:
-                        raise Unsure
-                    out.append(None)
-                else:
-                    out.append(item(v))
+            out = [item(v) for v in value]
             rules(out)
             return out
 
