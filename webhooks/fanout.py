@@ -34,6 +34,7 @@ def endpoints_subscribed(*, tenant_id: int, event_type: str) -> list[Endpoint]:
 # --- Waking a worker: one fan-out task takes every event waiting (see webhooks/wake.py) ---------
 
 
+FAN_OUT = "fan-out"  # the wake-up flag's name (webhooks/wake.py)
 # An emitting process that saw the flag standing this recently asks Redis nothing (webhooks/wake.py):
 # at ingest rates, one SET per process every 50 ms instead of one per event.
 FAN_OUT_TRUST_SECONDS = 0.05
@@ -48,18 +49,18 @@ def _flag_options(trust_recent: bool) -> dict:
 
 def fan_out_wake_claim(*, trust_recent: bool = False) -> bool:
     """Whether the caller should send a fan-out task (no wake-up is already queued). Always, off Redis."""
-    return wake_claim("fan-out", **_flag_options(trust_recent))
+    return wake_claim(FAN_OUT, **_flag_options(trust_recent))
 
 
 def fan_out_wake(send: Callable[[], object], *, trust_recent: bool = False) -> None:
     """`send()` a fan-out task unless one is queued; never raises (the sweep is the backstop)."""
-    wake("fan-out", send, **_flag_options(trust_recent))
+    wake(FAN_OUT, send, **_flag_options(trust_recent))
 
 
 def fan_out_wake_release() -> bool:
     """Called as a fan-out task starts, before it looks for waiting events (tests; the task itself
     goes through `wake.released_with_second_look`). Whether there was a flag to clear."""
-    return wake_release("fan-out")
+    return wake_release(FAN_OUT)
 
 
 def event_fan_out(*, event_id: str, now: datetime | None = None, wake_when_full: bool = False) -> list[Delivery]:

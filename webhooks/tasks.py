@@ -14,7 +14,7 @@ from django.utils import timezone
 from webhooks import conf
 from webhooks.delivery import deliveries_send, deliveries_send_claimed, deliveries_send_due
 from webhooks.ephemeral import ephemeral_deliver, parse_created_at
-from webhooks.fanout import FAN_OUT_TRUST_SECONDS, event_fan_out, events_fan_out
+from webhooks.fanout import FAN_OUT, FAN_OUT_TRUST_SECONDS, event_fan_out, events_fan_out
 from webhooks.jobs import job_tenant
 from webhooks.models import Delivery, Event
 from webhooks.wake import released_with_second_look
@@ -30,7 +30,7 @@ def fan_out_event(event_id: str | None, second_look: bool = False) -> None:
     task schedules for events whose emitters trusted its flag (webhooks/wake.py)."""
     if not second_look:
         # Before looking: an event committed from here on sends its own wake-up, or is found by the second look.
-        released_with_second_look("fan-out", trust_seen_for=FAN_OUT_TRUST_SECONDS, schedule=lambda countdown: (
+        released_with_second_look(FAN_OUT, trust_seen_for=FAN_OUT_TRUST_SECONDS, schedule=lambda countdown: (
             fan_out_event.apply_async(args=(None,), kwargs={"second_look": True}, countdown=countdown)))
     deliveries_send_claimed(deliveries=event_fan_out(event_id=event_id, wake_when_full=True))
 

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from webhooks import tasks, wake
 from webhooks.events import emit
-from webhooks.fanout import FAN_OUT_TRUST_SECONDS, fan_out_wake_claim, fan_out_wake_release
+from webhooks.fanout import FAN_OUT, FAN_OUT_TRUST_SECONDS, fan_out_wake_claim, fan_out_wake_release
 from webhooks.models import Delivery, Event
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ on_redis_only = pytest.mark.skipif(not _on_redis(), reason="the flag lives on Re
 
 def _flag_cleared_elsewhere() -> None:
     """What a fan-out task in another process does as it starts (this process's memory untouched)."""
-    backend, key = wake._flag("fan-out")
+    backend, key = wake._flag(FAN_OUT)
     backend.delete(key)
 
 
