@@ -5,8 +5,9 @@ requests per core are in flight. An ingest request is CPU-bound between two or t
 on PostgreSQL, so two per core keep the cores busy, and more only add contention: on the 2-core
 bench machine, 2 workers x 2 threads against the 3 x 4 before, in alternating runs (median
 rounds, docs/streams.md): seed 000's track path 840 against 755 requests/s, seed 003's updates
-1075 against 958, its creates the same (1010), with a lower p99 (track: 34 against 48 ms). `WEB_CONCURRENCY` (gunicorn's
-own variable) and `GUNICORN_THREADS` change them; command-line flags still win.
+1075 against 958, its creates the same (1010), with a lower p99 (track: 34 against 48 ms).
+`WEB_CONCURRENCY` (gunicorn's own variable) and `GUNICORN_THREADS` change them; command-line
+flags still win.
 
 Threads hand the GIL to each other every `sys.getswitchinterval()`, 5 ms by default. An ingest
 request waits on PostgreSQL and Redis several times; each wake-up behind a busy thread can cost
@@ -23,7 +24,6 @@ import sys
 from config.startup import stop
 
 GIL_SWITCH_INTERVAL = 0.0005  # seconds
-
 
 
 def _count(name: str, raw: str, default: int) -> int:

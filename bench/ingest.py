@@ -314,7 +314,7 @@ def merged(results: list[Result]) -> Result:
             statuses[code] = statuses.get(code, 0) + count
     return Result(
         results[0].scenario, sum(r.seconds for r in results), statuses, [x for r in results for x in r.latencies],
-        cpu_seconds=sum(r.cpu_seconds for r in results), round_rates=[r.ok / r.seconds for r in results],
+        cpu_seconds=sum(r.cpu_seconds for r in results), round_rates=[r.rate for r in results],
     )
 
 
