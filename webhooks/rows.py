@@ -296,10 +296,10 @@ def prepared(sql: str, db: BaseDatabaseWrapper | None = None) -> str:
         statements = _prepared[raw] = {}
     execute = statements.get(sql)
     if execute is None:
+        if "%%" in sql:  # refused whatever the connection holds, not only while it has room
+            raise ValueError("prepared(): a statement with a literal % is not supported")
         if len(statements) >= _MAX_PREPARED:  # update_row()'s field sets vary: keep the session's memory bounded
             return sql
-        if "%%" in sql:
-            raise ValueError("prepared(): a statement with a literal % is not supported")
         name = f"streamhook_{next(_names)}"
         parts = sql.split("%s")
         numbered = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
