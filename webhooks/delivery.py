@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
-from webhooks import conf, http, ratelimit, signing
+from webhooks import conf, http, payloads, ratelimit, signing
 from webhooks.models import Attempt, Delivery, Endpoint, Event
 from webhooks.ssrf import UnsafeTargetURL
 
@@ -135,25 +135,17 @@ def build_request(*, event: Event, endpoint: Endpoint, now: datetime, body: byte
                   ) -> tuple[bytes, dict[str, str]]:
     """The body and headers of `event` for `endpoint`, signed with every secret still honoured."""
     if body is None:
-        body = encode_event(event, endpoint.payload_style)
-    secrets = [endpoint.secret]
-    if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now:
-        secrets.append(endpoint.previous_secret)
+        body = payloads.body_for(event=event, endpoint=endpoint)
     headers = {
+        **payloads.extra_headers(endpoint),
         "Content-Type": "application/json",
         "User-Agent": http.USER_AGENT,
         **signing.signature_headers(
-            scheme=endpoint.signature_scheme, secrets=secrets, msg_id=event.id,
+            scheme=endpoint.signature_scheme, secrets=endpoint.signing_secrets(now), msg_id=event.id,
             timestamp=int(now.timestamp()), body=body, header=endpoint.signature_header,
         ),
     }
     return body, headers
-
-
-def encode_event(event: Event, style: str) -> bytes:
-    return signing.encode_body(
-        signing.envelope(event_type=event.type, created_at=event.created_at, data=event.data, style=style)
-    )
 
 
 # --- Claiming ---------------------------------------------------------------------------------
@@ -274,7 +266,7 @@ def deliveries_send_claimed(*, deliveries: list[Delivery], now: datetime | None 
     jobs: list[_Job] = []
     finished: list[tuple[Delivery, _Job | None, str]] = []  # failed before or instead of sending
     deferred: list[tuple[Delivery, float]] = []
-    bodies: dict[tuple[str, str], bytes] = {}
+    bodies: dict[tuple, bytes] = {}
     for delivery in deliveries:
         endpoint = delivery.endpoint
         if not endpoint.is_active or endpoint.deleted_at is not None:
@@ -285,9 +277,9 @@ def deliveries_send_claimed(*, deliveries: list[Delivery], now: datetime | None 
             if wait > 0:
                 deferred.append((delivery, wait))
                 continue
-        key = (delivery.event_id, endpoint.payload_style)
+        key = (delivery.event_id, *payloads.body_key(endpoint))
         if key not in bodies:
-            bodies[key] = encode_event(delivery.event, endpoint.payload_style)
+            bodies[key] = payloads.body_for(event=delivery.event, endpoint=endpoint)
         body, headers = build_request(event=delivery.event, endpoint=endpoint, now=now, body=bodies[key])
         try:
             target = http.vetted(endpoint.url)

@@ -48,6 +48,14 @@ class Endpoint(models.Model):
     def __str__(self) -> str:
         return self.url
 
+    def signing_secrets(self, now) -> list[str]:
+        """The secrets a delivery made at `now` is signed with: the current one, and the previous one
+        while its rotation overlap lasts (receivers may still hold it)."""
+        secrets = [self.secret]
+        if self.previous_secret and self.previous_secret_expires_at and self.previous_secret_expires_at > now:
+            secrets.append(self.previous_secret)
+        return secrets
+
 
 class Event(models.Model):
     """The outbox row: written in the emitter's transaction, fanned out after commit."""
