@@ -6,4 +6,4 @@ class WebhooksConfig(AppConfig):
     name = "webhooks"
 
     def ready(self) -> None:
-        from webhooks import event_types, jobs, platform  # noqa: F401 - registers event types and signal receivers
+        from webhooks import checks, event_types, jobs, platform  # noqa: F401 - registers checks, types, receivers

@@ -17,9 +17,20 @@ DEFAULTS = {
     "WEBHOOKS_EPHEMERAL_TTL": 2.0,
     "WEBHOOKS_STRICT_EVENT_TYPES": None,  # None: strict when DEBUG or under tests
     # Delivery engine (webhooks/delivery.py).
-    "WEBHOOKS_SEND_THREADS": 32,  # concurrent HTTP requests per worker process
+    # Requests open at once to one endpoint, per worker process (an endpoint's `max_in_flight` overrides it).
+    "WEBHOOKS_MAX_IN_FLIGHT": 50,
+    # Requests a worker process holds (in flight or queued behind an endpoint's cap) before the sweep stops
+    # claiming more for it.
+    "WEBHOOKS_PROCESS_MAX_PENDING": 5000,
+    # The circuit breaker (webhooks/circuit.py): consecutive failed tries that open it, and the probe
+    # interval's start and cap in seconds (it doubles after every failed probe).
+    "WEBHOOKS_CIRCUIT_THRESHOLD": 20,
+    "WEBHOOKS_CIRCUIT_PROBE_BASE": 10.0,
+    "WEBHOOKS_CIRCUIT_PROBE_MAX": 3600.0,
     "WEBHOOKS_BATCH_SIZE": 100,  # deliveries claimed and sent together
-    "WEBHOOKS_LEASE_SECONDS": 90,  # a claimed delivery is another worker's to retry after this
+    # A claimed delivery is another worker's to send after this; it must outlast WEBHOOKS_TIMEOUT plus
+    # the sender's margin, or a delivery still in flight would be sent again.
+    "WEBHOOKS_LEASE_SECONDS": 90,
     "WEBHOOKS_SWEEP_GRACE": 3.0,  # the sweep leaves fresh rows this long to their own task
     "WEBHOOKS_SWEEP_BUDGET": 20.0,  # seconds one sweep keeps claiming due deliveries
     # Seconds the "a fan-out task is queued" flag outlives a lost task (fanout.py, Redis only).

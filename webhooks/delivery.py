@@ -1,4 +1,4 @@
-"""The delivery engine: claim deliveries, send them concurrently, log attempts, schedule retries.
+"""The delivery engine: claim deliveries, hand them to the sender, record each outcome, schedule retries.
 
 The database is the source of truth. A delivery is `pending` until it succeeds or fails for good;
 a worker works on it only while it holds the lease (`locked_until`), which it takes with a
@@ -6,9 +6,12 @@ race-safe claim: `select_for_update(skip_locked=True)` on PostgreSQL, a conditio
 whose row count is checked elsewhere. A killed worker's lease lapses and the beat sweep claims
 the row again, so every delivery is sent at least once.
 
-Throughput comes from batching: a batch of claimed deliveries is sent by a thread pool over
-kept-alive connections (`webhooks.http`), and its attempt rows and outcomes are written with a
-handful of bulk statements.
+Isolation: claimed deliveries go to this process's sender (`webhooks.sender`), which sends each
+endpoint's within its own in-flight cap on one event loop. Each finished request goes to the
+recorder thread, which writes whatever has finished since its last write (attempt rows,
+outcomes, circuit and health) in a few bulk statements: no outcome waits for a slower send.
+A lease outlasts the request by `sender.LEASE_MARGIN`, so without a crash nothing is in flight
+when the sweep could take it for abandoned.
 
 Outcomes (DESIGN.md section 5): 2xx succeeds; 410 fails and disables the endpoint; 408, 425,
 429, 5xx, timeouts and connection errors are retried on the schedule; any other status
@@ -17,10 +20,11 @@ Outcomes (DESIGN.md section 5): 2xx succeeds; 410 fails and disables the endpoin
 
 import logging
 import os
+import queue
 import random
 import threading
+import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,8 +35,11 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
-from webhooks import conf, http, payloads, ratelimit, signing
-from webhooks.models import Attempt, Delivery, Endpoint, Event
+from webhooks import conf, enqueue, http, payloads, ratelimit, sender, signing
+from webhooks.circuit import circuit_probe_abandon, circuit_record, circuits_to_probe
+from webhooks.events import emit
+from webhooks.models import Attempt, Delivery, Endpoint
+from webhooks.sender import Job
 from webhooks.ssrf import UnsafeTargetURL
 
 logger = logging.getLogger(__name__)
@@ -128,31 +135,13 @@ def lease_until(now: datetime) -> datetime:
     return now + timedelta(seconds=conf.get("WEBHOOKS_LEASE_SECONDS"))
 
 
-# --- Building the request -------------------------------------------------------------------
-
-
-def build_request(*, event: Event, endpoint: Endpoint, now: datetime, body: bytes | None = None
-                  ) -> tuple[bytes, dict[str, str]]:
-    """The body and headers of `event` for `endpoint`, signed with every secret still honoured."""
-    if body is None:
-        body = payloads.body_for(event=event, endpoint=endpoint)
-    headers = {
-        **payloads.extra_headers(endpoint),
-        "Content-Type": "application/json",
-        "User-Agent": http.USER_AGENT,
-        **signing.signature_headers(
-            scheme=endpoint.signature_scheme, secrets=endpoint.signing_secrets(now), msg_id=event.id,
-            timestamp=int(now.timestamp()), body=body, header=endpoint.signature_header,
-        ),
-    }
-    return body, headers
-
-
 # --- Claiming ---------------------------------------------------------------------------------
 
 
 def _claimable(now: datetime) -> Q:
-    return Q(status=Delivery.Status.PENDING) & (Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+    """Pending, not leased to a live worker, and to an endpoint whose circuit lets deliveries through."""
+    return (Q(status=Delivery.Status.PENDING) & (Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+            & Q(endpoint__circuit=Endpoint.Circuit.CLOSED))
 
 
 def _claim(queryset, *, limit: int, now: datetime) -> list[int]:
@@ -160,7 +149,8 @@ def _claim(queryset, *, limit: int, now: datetime) -> list[int]:
     until = lease_until(now)
     with engine_atomic():
         if connection.features.has_select_for_update_skip_locked:
-            ids = list(queryset.select_for_update(skip_locked=True).values_list("id", flat=True)[:limit])
+            ids = list(queryset.select_for_update(skip_locked=True, of=("self",))
+                       .values_list("id", flat=True)[:limit])
             if ids:
                 Delivery.objects.filter(id__in=ids).update(locked_until=until)
             return ids
@@ -177,38 +167,24 @@ def claim_ids(*, delivery_ids: list[int], now: datetime) -> list[int]:
     return _claim(qs.order_by("id"), limit=len(delivery_ids), now=now)
 
 
-def claim_due(*, limit: int, now: datetime, grace: float = 0.0) -> list[int]:
-    """Due rows not in flight; rows younger than `grace` are left to the task enqueued for them."""
+def claim_due(*, limit: int, now: datetime, grace: float = 0.0, skip_endpoints: set[int] | frozenset = frozenset()
+              ) -> list[int]:
+    """Due rows not in flight; rows younger than `grace` are left to the task enqueued for them, and
+    endpoints in `skip_endpoints` (full here) to later or to another worker."""
     qs = Delivery.objects.filter(_claimable(now), next_attempt_at__lte=now - timedelta(seconds=grace))
+    if skip_endpoints:
+        qs = qs.exclude(endpoint_id__in=skip_endpoints)
     return _claim(qs.order_by("next_attempt_at"), limit=limit, now=now)
 
 
-# --- Sending ----------------------------------------------------------------------------------
-
-_executor: ThreadPoolExecutor | None = None
-_executor_pid = 0
-_executor_lock = threading.Lock()
-
-
-def _pool() -> ThreadPoolExecutor:
-    """One thread pool per worker process (created after the fork, never inherited)."""
-    global _executor, _executor_pid
-    if _executor is None or _executor_pid != os.getpid():
-        with _executor_lock:
-            if _executor is None or _executor_pid != os.getpid():
-                _executor = ThreadPoolExecutor(conf.get("WEBHOOKS_SEND_THREADS"), thread_name_prefix="webhook-send")
-                _executor_pid = os.getpid()
-    return _executor
+def claim_probe(*, endpoint_id: int, now: datetime) -> list[int]:
+    """The delivery an open circuit is probed with: its endpoint's oldest pending one, due or not."""
+    qs = Delivery.objects.filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now),
+                                 endpoint_id=endpoint_id, status=Delivery.Status.PENDING)
+    return _claim(qs.order_by("next_attempt_at", "id"), limit=1, now=now)
 
 
-@dataclass
-class _Job:
-    delivery: Delivery
-    target: http.VettedTarget | None
-    body: bytes
-    headers: dict[str, str]
-    started_at: datetime
-    response: http.Response | None = None
+# --- Preparing and sending ----------------------------------------------------------------------
 
 
 @dataclass
@@ -218,20 +194,123 @@ class SendReport:
     retrying: int = 0
     failed: int = 0
     deferred: int = 0  # held back by the endpoint's rate limit
+    released: int = 0  # handed back unsent (circuit open, endpoint busy), to be sent later
+
+    def add(self, other: "SendReport") -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class _Prepared:
+    jobs: list[Job]
+    finished: list[tuple[Delivery, Job | None, str]]  # failed for good before sending (or instead of it)
+    deferred: list[tuple[Delivery, float]]  # held back by the rate limit for this many seconds
+    released: list[Job]  # not sent now (circuit open): back to the database as they were
+
+
+def _load(ids: list[int]) -> list[Delivery]:
+    if not ids:
+        return []
+    return list(Delivery.objects.filter(id__in=ids).select_related("event", "endpoint").order_by("id"))
+
+
+def _prepare(deliveries: list[Delivery], *, now: datetime, probes: frozenset[int] = frozenset()) -> _Prepared:
+    """Jobs for the sender, and what is decided without sending. Blocking (DNS): never on the loop."""
+    prepared = _Prepared([], [], [], [])
+    bodies: dict[tuple, bytes] = {}
+    until = lease_until(now)
+    for delivery in deliveries:
+        endpoint = delivery.endpoint
+        if not endpoint.is_active or endpoint.deleted_at is not None:
+            prepared.finished.append((delivery, None, "endpoint disabled"))
+            continue
+        probe = delivery.pk in probes
+        if endpoint.circuit != Endpoint.Circuit.CLOSED and not probe:
+            prepared.released.append(Job(endpoint=endpoint, event=delivery.event, target=None, on_done=_noop,
+                                         delivery=delivery, lease_until=until, released="circuit open"))
+            continue
+        if endpoint.rate_limit:
+            wait = ratelimit.acquire(endpoint.pk, endpoint.rate_limit)
+            if wait > 0:
+                prepared.deferred.append((delivery, wait))
+                continue
+        key = (delivery.event_id, *payloads.body_key(endpoint))
+        if key not in bodies:
+            bodies[key] = payloads.body_for(event=delivery.event, endpoint=endpoint)
+        try:
+            target = http.vetted(endpoint.url)
+        except UnsafeTargetURL as exc:
+            # Refused at send time (the host now resolves inside our network): never retried.
+            body, headers = payloads.build_request(event=delivery.event, endpoint=endpoint, now=now,
+                                                   body=bodies[key])
+            job = Job(endpoint=endpoint, event=delivery.event, target=None, on_done=_noop, delivery=delivery,
+                      body=body, headers=headers, started_at=timezone.now(),
+                      response=http.Response(None, {}, "", 0, error=f"refused target: {exc}"))
+            prepared.finished.append((delivery, job, job.response.error))
+            continue
+        prepared.jobs.append(Job(endpoint=endpoint, event=delivery.event, target=target, on_done=_noop,
+                                 delivery=delivery, lease_until=until, body=bodies[key], probe=probe))
+    return prepared
+
+
+def _noop(job: Job) -> None:
+    return None
+
+
+def deliveries_dispatch(*, deliveries: list[Delivery], now: datetime | None = None,
+                        probes: frozenset[int] = frozenset()) -> int:
+    """Hand deliveries this worker holds the lease on to the sender and return at once (Celery tasks).
+
+    Each outcome is recorded by the recorder thread when its response arrives. Returns how many
+    requests were handed over.
+    """
+    if not deliveries:
+        return 0
+    now = now or timezone.now()
+    prepared = _prepare(deliveries, now=now, probes=probes)
+    if prepared.finished or prepared.deferred or prepared.released:
+        _record(sent=[], released=prepared.released, finished=prepared.finished, deferred=prepared.deferred,
+                now=timezone.now(), report=SendReport())
+    recorder = _recorder()
+    for job in prepared.jobs:
+        job.on_done = recorder.put
+    sender.get().submit(prepared.jobs)
+    return len(prepared.jobs)
+
+
+def deliveries_send_claimed(*, deliveries: list[Delivery], now: datetime | None = None,
+                            probes: frozenset[int] = frozenset()) -> SendReport:
+    """Send deliveries this worker holds the lease on, wait for them, and record every outcome in this
+    thread (and its transaction): for commands, tests and anything that reports what happened."""
+    now = now or timezone.now()
+    report = SendReport()
+    if not deliveries:
+        return report
+    prepared = _prepare(deliveries, now=now, probes=probes)
+    done = sender.get().send_and_wait(prepared.jobs) if prepared.jobs else []
+    _record(sent=[job for job in done if not job.released and job.response is not None],
+            released=prepared.released + [job for job in done if job.released or job.response is None],
+            finished=prepared.finished, deferred=prepared.deferred, now=timezone.now(), report=report)
+    return report
 
 
 def deliveries_send(*, delivery_ids: list[int], now: datetime | None = None) -> SendReport:
-    """Claim the given deliveries (those still pending, due and not in flight) and send them."""
+    """Claim the given deliveries (those still pending, due and not in flight), send them and wait."""
     now = now or timezone.now()
     claimed = claim_ids(delivery_ids=delivery_ids, now=now)
     return deliveries_send_claimed(deliveries=_load(claimed), now=now)
 
 
+def deliveries_dispatch_ids(*, delivery_ids: list[int], now: datetime | None = None) -> int:
+    """Claim the given deliveries and hand them to the sender (the `deliver` task)."""
+    now = now or timezone.now()
+    return deliveries_dispatch(deliveries=_load(claim_ids(delivery_ids=delivery_ids, now=now)), now=now)
+
+
 def deliveries_send_due(*, now: datetime | None = None, grace: float | None = None,
                         budget: float | None = None) -> SendReport:
-    """The sweep's half: claim due deliveries batch after batch until none are left or time is up."""
-    import time
-
+    """Claim due deliveries batch after batch and send them, waiting for each batch (commands, tests)."""
     grace = conf.get("WEBHOOKS_SWEEP_GRACE") if grace is None else grace
     budget = conf.get("WEBHOOKS_SWEEP_BUDGET") if budget is None else budget
     batch = conf.get("WEBHOOKS_BATCH_SIZE")
@@ -243,65 +322,125 @@ def deliveries_send_due(*, now: datetime | None = None, grace: float | None = No
         claimed = claim_due(limit=batch, now=now, grace=grace)
         if not claimed:
             break
-        report = deliveries_send_claimed(deliveries=_load(claimed), now=now)
-        for field in ("sent", "succeeded", "retrying", "failed", "deferred"):
-            setattr(total, field, getattr(total, field) + getattr(report, field))
+        total.add(deliveries_send_claimed(deliveries=_load(claimed), now=now))
         if len(claimed) < batch:
             break
     return total
 
 
-def _load(ids: list[int]) -> list[Delivery]:
-    if not ids:
-        return []
-    return list(Delivery.objects.filter(id__in=ids).select_related("event", "endpoint").order_by("id"))
-
-
-def deliveries_send_claimed(*, deliveries: list[Delivery], now: datetime | None = None) -> SendReport:
-    """Send deliveries this worker holds the lease on, then record every outcome in bulk."""
+def deliveries_dispatch_due(*, now: datetime | None = None, grace: float | None = None) -> int:
+    """The sweep's half: probe open circuits whose time has come, then hand due deliveries to the
+    sender, as many as this process has room for, skipping endpoints whose lane here is full."""
     now = now or timezone.now()
-    report = SendReport()
-    if not deliveries:
-        return report
-    jobs: list[_Job] = []
-    finished: list[tuple[Delivery, _Job | None, str]] = []  # failed before or instead of sending
-    deferred: list[tuple[Delivery, float]] = []
-    bodies: dict[tuple, bytes] = {}
-    for delivery in deliveries:
-        endpoint = delivery.endpoint
-        if not endpoint.is_active or endpoint.deleted_at is not None:
-            finished.append((delivery, None, "endpoint disabled"))
+    grace = conf.get("WEBHOOKS_SWEEP_GRACE") if grace is None else grace
+    handed = 0
+    for endpoint_id in circuits_to_probe(now=now):
+        ids = claim_probe(endpoint_id=endpoint_id, now=now)
+        if not ids:
+            circuit_probe_abandon(endpoint_id=endpoint_id, now=now)
             continue
-        if endpoint.rate_limit:
-            wait = ratelimit.acquire(endpoint.pk, endpoint.rate_limit)
-            if wait > 0:
-                deferred.append((delivery, wait))
-                continue
-        key = (delivery.event_id, *payloads.body_key(endpoint))
-        if key not in bodies:
-            bodies[key] = payloads.body_for(event=delivery.event, endpoint=endpoint)
-        body, headers = build_request(event=delivery.event, endpoint=endpoint, now=now, body=bodies[key])
-        try:
-            target = http.vetted(endpoint.url)
-        except UnsafeTargetURL as exc:
-            # Refused at send time (the host now resolves inside our network): never retried.
-            job = _Job(delivery, None, body, headers, timezone.now(),
-                       http.Response(None, {}, "", 0, error=f"refused target: {exc}"))
-            finished.append((delivery, job, job.response.error))
-            continue
-        jobs.append(_Job(delivery, target, body, headers, timezone.now()))
-
-    if len(jobs) == 1:
-        jobs[0].response = http.post(jobs[0].target, jobs[0].body, jobs[0].headers)
-    elif jobs:
-        for job, response in zip(jobs, _pool().map(lambda j: http.post(j.target, j.body, j.headers), jobs),
-                                 strict=True):
-            job.response = response
-    _record(jobs=jobs, finished=finished, deferred=deferred, now=timezone.now(), report=report)
-    return report
+        handed += deliveries_dispatch(deliveries=_load(ids), now=now, probes=frozenset(ids))
+    batch = conf.get("WEBHOOKS_BATCH_SIZE")
+    room = conf.get("WEBHOOKS_PROCESS_MAX_PENDING") - sender.get().load()
+    busy = sender.get().busy_endpoints()
+    while room > 0:
+        claimed = claim_due(limit=min(batch, room), now=now, grace=grace, skip_endpoints=busy)
+        if not claimed:
+            break
+        handed += deliveries_dispatch(deliveries=_load(claimed), now=now)
+        room -= len(claimed)
+        if len(claimed) < batch:
+            break
+    return handed
 
 
-def _record(*, jobs: list[_Job], finished, deferred, now: datetime, report: SendReport) -> None:
+# --- The recorder -------------------------------------------------------------------------------
+
+
+class _Recorder:
+    """A thread that writes finished requests: whatever finished since its last write, in one go."""
+
+    MAX_BATCH = 500
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self.idle = threading.Event()
+        self.idle.set()
+        self.thread = threading.Thread(target=self._run, name="webhook-recorder", daemon=True)
+        self.thread.start()
+
+    def put(self, job: Job) -> None:
+        self.idle.clear()
+        self.queue.put(job)
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until everything put so far is written (worker shutdown); whether it was."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.queue.empty() and self.idle.wait(0.05):
+                return True
+        return False
+
+    def _run(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            self.idle.clear()
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._write(batch)
+            if self.queue.empty():
+                self.idle.set()
+
+    def _write(self, batch: list[Job]) -> None:
+        sent = [job for job in batch if not job.released]
+        released = [job for job in batch if job.released]
+        for attempt in range(3):
+            try:
+                _record(sent=sent, released=released, finished=[], deferred=[], now=timezone.now(),
+                        report=SendReport())
+                return
+            except Exception:
+                # Not written: the leases lapse and the sweep sends these again (at least once).
+                logger.exception("could not record %s webhook requests (try %s of 3)", len(batch), attempt + 1)
+                connection.close()  # a broken connection is replaced on the next query
+                time.sleep(0.5 * (attempt + 1))
+
+
+_recorder_instance: _Recorder | None = None
+_recorder_pid = 0
+_recorder_lock = threading.Lock()
+
+
+def _recorder() -> _Recorder:
+    global _recorder_instance, _recorder_pid
+    if _recorder_instance is None or _recorder_pid != os.getpid():
+        with _recorder_lock:
+            if _recorder_instance is None or _recorder_pid != os.getpid():
+                _recorder_instance, _recorder_pid = _Recorder(), os.getpid()
+    return _recorder_instance
+
+
+def engine_shutdown(timeout: float | None = None) -> None:
+    """A worker process is stopping: let what is in flight finish and be recorded, hand back the rest."""
+    running = sender.running()
+    if running is None:
+        return
+    timeout = conf.get("WEBHOOKS_TIMEOUT") + 1 if timeout is None else timeout
+    running.drain(timeout)
+    if _recorder_instance is not None and _recorder_pid == os.getpid():
+        _recorder_instance.flush(timeout)
+
+
+# --- Recording outcomes -------------------------------------------------------------------------
+
+# Operational events never announce their own deliveries' failure (that could go on forever).
+QUIET_TYPES = frozenset({"delivery.exhausted", "endpoint.failing", "endpoint.recovered", "endpoint.disabled"})
+
+
+def _record(*, sent: list[Job], released: list[Job], finished, deferred, now: datetime, report: SendReport) -> None:
     attempts: list[Attempt] = []
     succeeded_by_code: dict[int, list[int]] = defaultdict(list)
     changed: list[Delivery] = []
@@ -309,8 +448,12 @@ def _record(*, jobs: list[_Job], finished, deferred, now: datetime, report: Send
     endpoint_ok: dict[int, Endpoint] = {}
     endpoint_failed: dict[int, Endpoint] = {}
     gone: dict[int, tuple[Endpoint, str]] = {}
+    results: dict[int, list[bool]] = defaultdict(list)
+    endpoints: dict[int, Endpoint] = {}
+    last_errors: dict[int, str] = {}
+    exhausted: list[Delivery] = []
 
-    def attempt(job: _Job, succeeded: bool) -> None:
+    def attempt(job: Job, succeeded: bool) -> None:
         delivery, response = job.delivery, job.response
         attempts.append(Attempt(
             delivery_id=delivery.pk, number=delivery.attempt_count + 1, started_at=job.started_at,
@@ -320,12 +463,14 @@ def _record(*, jobs: list[_Job], finished, deferred, now: datetime, report: Send
             succeeded=succeeded,
         ))
 
-    for job in jobs:
+    for job in sent:
         delivery, response = job.delivery, job.response
         outcome = classify(response.status)
         report.sent += 1
         attempt(job, outcome is Outcome.SUCCEEDED)
         endpoint = delivery.endpoint
+        endpoints[endpoint.pk] = endpoint
+        results[endpoint.pk].append(outcome is Outcome.SUCCEEDED)
         if outcome is Outcome.SUCCEEDED:
             report.succeeded += 1
             succeeded_by_code[response.status].append(delivery.pk)
@@ -333,7 +478,7 @@ def _record(*, jobs: list[_Job], finished, deferred, now: datetime, report: Send
             continue
         delivery.attempt_count += 1
         delivery.last_status_code = response.status
-        delivery.last_error = failure_text(response)
+        delivery.last_error = last_errors[endpoint.pk] = failure_text(response)
         delivery.locked_until = None
         if outcome is Outcome.GONE:
             gone[endpoint.pk] = (endpoint, "HTTP 410 Gone")
@@ -350,6 +495,7 @@ def _record(*, jobs: list[_Job], finished, deferred, now: datetime, report: Send
             delivery.status = Delivery.Status.FAILED
             delivery.completed_at = now
             delivery.next_attempt_at = None
+            exhausted.append(delivery)
         else:
             report.retrying += 1
             delivery.next_attempt_at = now + timedelta(seconds=delay)
@@ -392,9 +538,50 @@ def _record(*, jobs: list[_Job], finished, deferred, now: datetime, report: Send
                 "status", "attempt_count", "last_status_code", "last_error", "completed_at", "next_attempt_at",
                 "locked_until", "updated_at",
             ], batch_size=200)
+        report.released += _release(released, now=now)
         _update_endpoint_health(ok=endpoint_ok, failed=endpoint_failed, gone=gone, now=now)
+        opened = [pk for pk, oks in results.items()
+                  if circuit_record(endpoint=endpoints[pk], results=oks, last_error=last_errors.get(pk, ""),
+                                    now=now) == Endpoint.Circuit.OPEN]
+        for delivery in exhausted:
+            _emit_exhausted(delivery, now=now)
         for delay, ids in countdowns.items():
-            delivery_enqueue(delivery_ids=ids, countdown=delay)
+            enqueue.deliver_after_commit(ids, countdown=delay)
+        if opened:
+            running = sender.running()
+            if running is not None:
+                transaction.on_commit(lambda: [running.release_waiting(pk, "circuit open") for pk in opened])
+
+
+# Released because the endpoint was busy: back after this long, so the sweep doesn't take it again at once.
+BUSY_BACKOFF = timedelta(seconds=1)
+
+
+def _release(jobs: list[Job], *, now: datetime) -> int:
+    """Return unsent deliveries to the database as they were (no attempt counted), if still ours."""
+    by_lease: dict[tuple, list[int]] = defaultdict(list)
+    for job in jobs:
+        busy = job.released.startswith("endpoint busy")
+        by_lease[(job.lease_until, busy)].append(job.delivery.pk)
+    for (lease, busy), ids in by_lease.items():
+        rows = Delivery.objects.filter(id__in=ids, status=Delivery.Status.PENDING, locked_until=lease)
+        if busy:
+            rows.update(locked_until=None, next_attempt_at=now + BUSY_BACKOFF)
+        else:
+            rows.update(locked_until=None)
+    return len(jobs)
+
+
+def _emit_exhausted(delivery: Delivery, *, now: datetime) -> None:
+    event = delivery.event
+    if event.type in QUIET_TYPES:
+        return
+    emit("delivery.exhausted", {
+        "delivery_id": delivery.pk, "event_id": event.pk, "event_type": event.type,
+        "endpoint_id": delivery.endpoint_id, "url": delivery.endpoint.url, "attempts": delivery.attempt_count,
+        "last_status_code": delivery.last_status_code, "last_error": delivery.last_error[:500],
+        "failed_at": signing.format_timestamp(now),
+    }, tenant=delivery.endpoint.tenant)
 
 
 # --- Endpoint health --------------------------------------------------------------------------
@@ -422,8 +609,6 @@ def _update_endpoint_health(*, ok: dict[int, Endpoint], failed: dict[int, Endpoi
 
 def endpoint_disable(*, endpoint: Endpoint, reason: str, now: datetime | None = None) -> bool:
     """Disable `endpoint` and emit `endpoint.disabled`; False when it was already inactive."""
-    from webhooks.events import emit
-
     now = now or timezone.now()
     with transaction.atomic():
         changed = Endpoint.objects.filter(pk=endpoint.pk, is_active=True).update(
@@ -449,21 +634,7 @@ def delivery_enqueue(*, delivery_ids: list[int], countdown: float | None = None)
 
     The message only wakes a worker: if it is lost, the sweep sends the rows anyway.
     """
-    if not delivery_ids:
-        return
-    from webhooks.tasks import deliver
-
-    batch = conf.get("WEBHOOKS_BATCH_SIZE")
-    chunks = [list(delivery_ids[i:i + batch]) for i in range(0, len(delivery_ids), batch)]
-
-    def send() -> None:
-        for chunk in chunks:
-            try:
-                deliver.apply_async((chunk,), countdown=countdown)
-            except Exception:
-                logger.warning("could not enqueue deliveries %s; the sweep will send them", chunk[:5], exc_info=True)
-
-    transaction.on_commit(send)
+    enqueue.deliver_after_commit(delivery_ids, countdown=countdown)
 
 
 def delivery_redeliver(*, delivery: Delivery, now: datetime | None = None) -> Delivery:

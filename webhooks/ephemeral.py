@@ -1,122 +1,93 @@
 """Ephemeral events (`audio.level`, ten a second): sent once, best effort, latest value wins.
 
 No Delivery or Attempt rows and no retries. An event older than WEBHOOKS_EPHEMERAL_TTL is
-dropped. Two cache keys keep a slow endpoint from building a backlog:
-- `latest` per (tenant, type), set at emit time: a task whose event is no longer the latest
-  skips it, because a newer value is already queued behind it;
-- `busy` per (endpoint, type) while a send is in flight: a newer value arriving meanwhile is
-  parked in `pending` (overwriting any older parked one) and sent when the slow send ends.
+dropped. Two rules keep a slow endpoint from building a backlog:
+- a task whose event is no longer the latest of its (tenant, type) skips it (`webhooks.coalesce`);
+- while a send to an endpoint is in flight, a newer value is parked (overwriting any older parked
+  one) and sent when the slow send ends. Parking is per worker process, where the send runs.
+Sends go through the process's sender, so a slow endpoint never holds the task that emitted them.
 """
 
 import logging
-import math
+import threading
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from webhooks import conf, http
-from webhooks.delivery import build_request
+from webhooks import conf, http, sender
+from webhooks.coalesce import ephemeral_mark_latest, ephemeral_superseded, ephemeral_ttl
 from webhooks.fanout import endpoints_subscribed
 from webhooks.models import Endpoint, Event
 from webhooks.ssrf import UnsafeTargetURL
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["ephemeral_deliver", "ephemeral_mark_latest", "parse_created_at"]
 
-def _latest_key(tenant_id: int, type: str) -> str:
-    return f"webhooks:eph:latest:{tenant_id}:{type}"
-
-
-def _ttl() -> float:
-    return float(conf.get("WEBHOOKS_EPHEMERAL_TTL"))
-
-
-def ephemeral_mark_latest(*, tenant_id: int, type: str, event_id: str) -> None:
-    try:
-        cache.set(_latest_key(tenant_id, type), event_id, timeout=math.ceil(_ttl()) + 1)
-    except Exception:
-        logger.debug("ephemeral coalescing unavailable", exc_info=True)
+# (endpoint id, type) → None while a send is in flight, or the newer event parked behind it.
+_in_flight: dict[tuple[int, str], Event | None] = {}
+_lock = threading.Lock()
 
 
 def ephemeral_deliver(*, tenant_id: int, event_id: str, type: str, data: dict, created_at: datetime,
                       now: datetime | None = None) -> int:
-    """Send one ephemeral event to its subscribers; returns how many sends were made."""
+    """Hand one ephemeral event to the sender for each subscriber; returns how many sends were started."""
     now = now or timezone.now()
-    if _stale(created_at, now):
-        return 0
-    try:
-        latest = cache.get(_latest_key(tenant_id, type))
-    except Exception:
-        latest = None
-    if latest and latest > event_id:  # ids sort by time: a newer value is queued
+    if _stale(created_at, now) or ephemeral_superseded(tenant_id=tenant_id, type=type, event_id=event_id):
         return 0
     event = Event(id=event_id, tenant_id=tenant_id, type=type, data=data, created_at=created_at)
-    endpoints = endpoints_subscribed(tenant_id=tenant_id, event_type=type)
-    if not endpoints:
-        return 0
-    from webhooks.delivery import _pool
-
-    return sum(_pool().map(lambda endpoint: _send_latest(endpoint, event), endpoints))
+    return sum(_send_latest(endpoint, event) for endpoint in endpoints_subscribed(tenant_id=tenant_id, event_type=type))
 
 
 def _stale(created_at: datetime, now: datetime) -> bool:
-    return now - created_at > timedelta(seconds=_ttl())
+    return now - created_at > timedelta(seconds=ephemeral_ttl())
 
 
 def _send_latest(endpoint: Endpoint, event: Event) -> int:
-    busy_key = f"webhooks:eph:busy:{endpoint.pk}:{event.type}"
-    pending_key = f"webhooks:eph:pending:{endpoint.pk}:{event.type}"
-    ttl = _ttl()
-    try:
-        if not cache.add(busy_key, event.id, timeout=math.ceil(ttl) + 1):
-            cache.set(pending_key, {"id": event.id, "data": event.data,
-                                    "created_at": event.created_at.isoformat()}, timeout=math.ceil(ttl))
+    key = (endpoint.pk, event.type)
+    with _lock:
+        if key in _in_flight:
+            _in_flight[key] = event  # the newest arrival replaces whatever was parked
             return 0
-    except Exception:
-        return _send(endpoint, event, ttl)  # no cache: send without coalescing
-    sent = 0
-    try:
-        while event is not None:
-            sent += _send(endpoint, event, ttl)
-            event = _pop_pending(pending_key, event)
-    finally:
-        try:
-            cache.delete(busy_key)
-        except Exception:
-            logger.debug("could not clear %s", busy_key, exc_info=True)
-    return sent
+        _in_flight[key] = None
+    if _submit(endpoint, event):
+        return 1
+    with _lock:
+        _in_flight.pop(key, None)
+    return 0
 
 
-def _pop_pending(pending_key: str, sent: Event) -> Event | None:
-    try:
-        parked = cache.get(pending_key)
-        if parked is None:
-            return None
-        cache.delete(pending_key)
-    except Exception:
-        return None
-    created_at = parse_datetime(parked["created_at"])
-    if parked["id"] <= sent.id or _stale(created_at, timezone.now()):
-        return None
-    return Event(id=parked["id"], tenant_id=sent.tenant_id, type=sent.type, data=parked["data"],
-                 created_at=created_at)
-
-
-def _send(endpoint: Endpoint, event: Event, ttl: float) -> int:
+def _submit(endpoint: Endpoint, event: Event) -> bool:
     try:
         target = http.vetted(endpoint.url)
     except UnsafeTargetURL as exc:
         logger.info("ephemeral %s to endpoint %s refused: %s", event.type, endpoint.pk, exc)
-        return 0
-    body, headers = build_request(event=event, endpoint=endpoint, now=timezone.now())
-    response = http.post(target, body, headers, connect_timeout=min(ttl, conf.get("WEBHOOKS_CONNECT_TIMEOUT")),
-                         timeout=ttl)
-    if response.status is None or not 200 <= response.status < 300:
-        logger.debug("ephemeral %s %s to endpoint %s: %s", event.type, event.id, endpoint.pk,
+        return False
+    ttl = ephemeral_ttl()
+    sender.get().submit([sender.Job(
+        endpoint=endpoint, event=event, target=target, on_done=_sent, timeout=ttl,
+        connect_timeout=min(ttl, conf.get("WEBHOOKS_CONNECT_TIMEOUT")),
+    )])
+    return True
+
+
+def _sent(job: sender.Job) -> None:
+    """On the sender's loop: log a failure, then send what was parked behind this one, if still fresh."""
+    response = job.response
+    if response is not None and (response.status is None or not 200 <= response.status < 300):
+        logger.debug("ephemeral %s %s to endpoint %s: %s", job.event.type, job.event.id, job.endpoint.pk,
                      response.error or response.status)
-    return 1
+    key = (job.endpoint.pk, job.event.type)
+    with _lock:
+        parked = _in_flight.get(key)
+        if parked is None or _stale(parked.created_at, timezone.now()):
+            _in_flight.pop(key, None)
+            return
+        _in_flight[key] = None
+    # The target was vetted when the first value was handed in, seconds ago: no DNS on the loop.
+    sender.get().submit([sender.Job(endpoint=job.endpoint, event=parked, target=job.target, on_done=_sent,
+                                    timeout=job.timeout, connect_timeout=job.connect_timeout)])
 
 
 def parse_created_at(value: str) -> datetime:
@@ -124,4 +95,3 @@ def parse_created_at(value: str) -> datetime:
     if moment is None:
         raise ValueError(f"bad created_at {value!r}")
     return moment
-

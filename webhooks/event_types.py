@@ -30,3 +30,24 @@ register_event_type(
     example={"limit_type": "inbound_requests", "source_id": 3, "limit_value": 50, "window_seconds": 1,
              "reset_at": "2026-11-22T10:00:01.000Z"},
 )
+register_event_type(
+    "endpoint.failing",
+    description="An endpoint's circuit opened after a run of failed deliveries: nothing more is sent to it "
+                "until a probe succeeds.",
+    example={"endpoint_id": 1, "url": "https://example.com/hooks", "consecutive_failures": 20,
+             "last_error": "HTTP 503", "opened_at": "2026-11-22T10:00:00.000Z",
+             "next_probe_at": "2026-11-22T10:00:10.000Z"},
+)
+register_event_type(
+    "endpoint.recovered",
+    description="An endpoint's circuit closed: a probe succeeded and the deliveries held back are being sent.",
+    example={"endpoint_id": 1, "url": "https://example.com/hooks", "opened_at": "2026-11-22T10:00:00.000Z",
+             "recovered_at": "2026-11-22T10:05:00.000Z"},
+)
+register_event_type(
+    "delivery.exhausted",
+    description="A delivery failed for good: its retries ran out, or the receiver refused it with a 4xx.",
+    example={"delivery_id": 42, "event_id": "msg_2a4B6c8D0e", "event_type": "stream.live", "endpoint_id": 1,
+             "url": "https://example.com/hooks", "attempts": 8, "last_status_code": 503, "last_error": "HTTP 503",
+             "failed_at": "2026-11-22T10:00:00.000Z"},
+)

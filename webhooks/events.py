@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from accounts.models import Tenant
 from webhooks import conf
+from webhooks.coalesce import ephemeral_mark_latest
+from webhooks.enqueue import ephemeral_soon, fan_out_soon
 from webhooks.models import Event
 from webhooks.registry import UnknownEventType, get_event_type
 from webhooks.rows import insert_row
@@ -53,7 +55,8 @@ def emit(type: str, data: dict, *, tenant: Tenant) -> Event | None:
         # itself failing, and that fails the caller's transaction whatever emit() does.
         event = Event(tenant=tenant, type=type, data=data, created_at=timezone.now())
         insert_row(event, defer=True)  # with the commit, inside atomic_deferring_writes()
-        transaction.on_commit(lambda: _enqueue_fan_out(event.pk))
+        # Unless a fan-out task is queued already: it will find this event (webhooks/wake.py).
+        transaction.on_commit(lambda: fan_out_soon(event.pk))
         return event
     except Exception:
         logger.exception("emit(%r) failed; the caller's operation goes on", type)
@@ -72,25 +75,15 @@ async def aemit(type: str, data: dict, *, tenant: Tenant) -> Event | None:
     return await sync_to_async(emit)(type, data, tenant=tenant)
 
 
-def _enqueue_fan_out(event_id: str | None, *, trust_recent: bool = True) -> None:
-    from webhooks.fanout import fan_out_wake
-    from webhooks.tasks import fan_out_event
-
-    # Unless a fan-out task is queued already: it will find this event (webhooks/wake.py).
-    fan_out_wake(lambda: fan_out_event.delay(event_id), trust_recent=trust_recent)
-
-
 def _emit_ephemeral(type: str, data: dict, tenant: Tenant) -> Event:
-    from webhooks.ephemeral import ephemeral_mark_latest
-    from webhooks.tasks import deliver_ephemeral
-
     event = Event(tenant=tenant, type=type, data=data, created_at=timezone.now())
 
     def send() -> None:
         try:
             # Tasks still queued for older values of this type will see they are superseded.
             ephemeral_mark_latest(tenant_id=tenant.pk, type=type, event_id=event.pk)
-            deliver_ephemeral.delay(tenant.pk, event.pk, type, data, event.created_at.isoformat())
+            ephemeral_soon(tenant_id=tenant.pk, event_id=event.pk, type=type, data=data,
+                           created_at=event.created_at.isoformat())
         except Exception:
             logger.warning("ephemeral %s %s dropped: broker unavailable", type, event.pk)
 

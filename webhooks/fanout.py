@@ -7,17 +7,17 @@ whoever created them (or, once their lease lapses, to the sweep).
 """
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from webhooks import conf
-from webhooks.delivery import delivery_enqueue, engine_atomic, lease_until
+from webhooks.delivery import QUIET_TYPES, delivery_enqueue, engine_atomic, lease_until
+from webhooks.enqueue import FAN_OUT, fan_out_soon
 from webhooks.models import Delivery, Endpoint, Event
 from webhooks.subscriptions import subscribes
-from webhooks.wake import wake, wake_claim, wake_release
+from webhooks.wake import wake_claim, wake_release
 
 logger = logging.getLogger(__name__)
 
@@ -34,32 +34,14 @@ def endpoints_subscribed(*, tenant_id: int, event_type: str) -> list[Endpoint]:
 # --- Waking a worker: one fan-out task takes every event waiting (see webhooks/wake.py) ---------
 
 
-FAN_OUT = "fan-out"  # the wake-up flag's name (webhooks/wake.py)
-# An emitting process that saw the flag standing this recently asks Redis nothing (webhooks/wake.py):
-# at ingest rates, one SET per process every 50 ms instead of one per event.
-FAN_OUT_TRUST_SECONDS = 0.05
-
-
-def _flag_options(trust_recent: bool) -> dict:
-    # `trust_recent` (emit's after-commit hook): trust a flag seen standing in the last
-    # FAN_OUT_TRUST_SECONDS; the fan-out task's second look finds what that skipped.
-    return {"seconds": conf.get("WEBHOOKS_FAN_OUT_WAKE_SECONDS"),
-            "trust_seen_for": FAN_OUT_TRUST_SECONDS if trust_recent else 0.0}
-
-
-def fan_out_wake_claim(*, trust_recent: bool = False) -> bool:
-    """Whether the caller should send a fan-out task (no wake-up is already queued). Always, off Redis."""
-    return wake_claim(FAN_OUT, **_flag_options(trust_recent))
-
-
-def fan_out_wake(send: Callable[[], object], *, trust_recent: bool = False) -> None:
-    """`send()` a fan-out task unless one is queued; never raises (the sweep is the backstop)."""
-    wake(FAN_OUT, send, **_flag_options(trust_recent))
+def fan_out_wake_claim() -> bool:
+    """Whether an emitter should send a fan-out task (none is queued yet). Always, off Redis."""
+    return wake_claim(FAN_OUT, seconds=conf.get("WEBHOOKS_FAN_OUT_WAKE_SECONDS"))
 
 
 def fan_out_wake_release() -> bool:
-    """Called as a fan-out task starts, before it looks for waiting events (tests; the task itself
-    goes through `wake.released_with_second_look`). Whether there was a flag to clear."""
+    """Called as a fan-out task starts, before it looks for waiting events: an event committed from
+    then on sends its own wake-up. Whether there was a flag to clear."""
     return wake_release(FAN_OUT)
 
 
@@ -105,9 +87,7 @@ def events_fan_out(*, first: str | None = None, limit: int | None = None, older_
             created = []
         Event.objects.filter(pk__in=[e.pk for e in events], fanned_out_at__isnull=True).update(fanned_out_at=now)
         if wake_when_full and len(events) >= limit:
-            from webhooks.events import _enqueue_fan_out
-
-            transaction.on_commit(lambda: _enqueue_fan_out(None, trust_recent=False))  # always a task
+            transaction.on_commit(lambda: fan_out_soon(None))
     return created
 
 
@@ -122,6 +102,8 @@ def _delivery_rows(events: list[Event], now: datetime) -> list[Delivery]:
             # An endpoint subscribed after the event happened does not get it (a late sweep would do that).
             if not subscribes(endpoint.events, event.type) or endpoint.created_at > event.created_at:
                 continue
+            if event.type in QUIET_TYPES and event.data.get("endpoint_id") == endpoint.pk:
+                continue  # news of an endpoint's own health goes to the tenant's other endpoints
             rows.append(Delivery(tenant_id=event.tenant_id, event=event, endpoint=endpoint, next_attempt_at=now,
                                  locked_until=lease))
     return rows

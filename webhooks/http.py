@@ -1,17 +1,22 @@
-"""The outbound HTTP client: kept-alive connections to vetted addresses, no redirects.
+"""The outbound HTTP client: non-blocking POSTs to vetted addresses, no redirects.
 
-One urllib3 pool per (scheme, host, port, vetted address), shared by every thread of a worker
-process, so consecutive deliveries to a subscriber reuse their TCP (and TLS) connection. The
-pool connects to the address `ssrf.vet_target` approved, while the Host header and the TLS
-server name stay the URL's host: a DNS answer that changes after the check is never used.
+Requests go out on aiohttp, so one process holds thousands of them open while it waits for slow
+receivers. The SSRF guarantee is kept by the resolver: aiohttp asks `VettedResolver` where a host
+is, and it answers only with the address `ssrf.vet_target` approved for that host and port (vetted
+in the caller's thread, before the request is queued). The Host header and the TLS server name stay
+the URL's host, so a DNS answer that changes after the check is never used.
 """
 
+import os
+import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
 
+import aiohttp
 import certifi
-import urllib3
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from webhooks import conf
 from webhooks.ssrf import VettedTarget, vet_target
@@ -23,9 +28,9 @@ DRAIN_LIMIT = 64 * 1024
 # A host's vetted address is reused this long, so a busy endpoint isn't resolved per request.
 VET_TTL = 30.0
 
-_pools: dict[tuple, urllib3.HTTPConnectionPool] = {}
 _vetted: dict[tuple, tuple[float, VettedTarget]] = {}
 _lock = threading.Lock()
+_generation = 0  # bumped by reset(): senders then open a new session (new CA bundle, no old connections)
 
 
 @dataclass
@@ -45,7 +50,7 @@ class Response:
 
 
 def vetted(url: str) -> VettedTarget:
-    """`ssrf.vet_target(url)`, cached briefly per process."""
+    """`ssrf.vet_target(url)`, cached briefly per process. Blocking (DNS): never call it on the loop."""
     now = time.monotonic()
     # The permissions are part of the key: a changed allow-list takes effect at once.
     key = (url, conf.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS"), tuple(conf.get("WEBHOOKS_ALLOWED_HOSTS")))
@@ -57,82 +62,94 @@ def vetted(url: str) -> VettedTarget:
     return target
 
 
-def _pool(target: VettedTarget, maxsize: int) -> urllib3.HTTPConnectionPool:
-    key = (target.scheme, target.host, target.port, target.address)
-    pool = _pools.get(key)
-    if pool is not None:
-        return pool
-    with _lock:
-        pool = _pools.get(key)
-        if pool is None:
-            common = {"port": target.port, "maxsize": maxsize, "block": False, "retries": False}
-            if target.scheme == "https":
-                pool = urllib3.HTTPSConnectionPool(
-                    target.address, server_hostname=target.host, assert_hostname=target.host,
-                    cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(), **common,
-                )
-            else:
-                pool = urllib3.HTTPConnectionPool(target.address, **common)
-            _pools[key] = pool
-    return pool
+class VettedResolver(AbstractResolver):
+    """Answers aiohttp's lookups with the addresses the SSRF guard approved, and nothing else."""
+
+    def __init__(self) -> None:
+        self._addresses: dict[tuple[str, int], str] = {}
+
+    def remember(self, target: VettedTarget) -> None:
+        self._addresses[(target.host, target.port)] = target.address
+
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[ResolveResult]:
+        address = self._addresses.get((host, port))
+        if address is None:
+            raise OSError(f"{host}:{port} was not vetted")
+        return [ResolveResult(
+            hostname=host, host=address, port=port, proto=0, flags=socket.AI_NUMERICHOST,
+            family=socket.AF_INET6 if ":" in address else socket.AF_INET,
+        )]
+
+    async def close(self) -> None:
+        return None
 
 
-def _host_header(target: VettedTarget) -> str:
+def generation() -> int:
+    return _generation
+
+
+def new_session(resolver: VettedResolver) -> aiohttp.ClientSession:
+    """A session for one event loop: no limit of its own (endpoints have theirs), no proxies from the
+    environment, certifi's CA bundle, a connection kept alive per host for the next delivery."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    connector = aiohttp.TCPConnector(limit=0, resolver=resolver, ssl=context, ttl_dns_cache=int(VET_TTL),
+                                     keepalive_timeout=30)
+    return aiohttp.ClientSession(connector=connector, trust_env=False, auto_decompress=False,
+                                 headers={"User-Agent": USER_AGENT}, skip_auto_headers=("Accept-Encoding",))
+
+
+def url_of(target: VettedTarget) -> str:
     host = f"[{target.host}]" if ":" in target.host else target.host
     default = 443 if target.scheme == "https" else 80
-    return host if target.port == default else f"{host}:{target.port}"
+    netloc = host if target.port == default else f"{host}:{target.port}"
+    return f"{target.scheme}://{netloc}{target.path}"
 
 
-def post(target: VettedTarget, body: bytes, headers: dict[str, str], *, connect_timeout: float | None = None,
-         timeout: float | None = None) -> Response:
+async def post(session: aiohttp.ClientSession, target: VettedTarget, body: bytes, headers: dict[str, str], *,
+               connect_timeout: float | None = None, timeout: float | None = None) -> Response:
     """POST `body` to `target` once. Never raises for network trouble; never follows a redirect."""
     connect_timeout = conf.get("WEBHOOKS_CONNECT_TIMEOUT") if connect_timeout is None else connect_timeout
     total = conf.get("WEBHOOKS_TIMEOUT") if timeout is None else timeout
-    pool = _pool(target, maxsize=conf.get("WEBHOOKS_SEND_THREADS"))
     started = time.monotonic()
+    status, response_headers = None, {}
     try:
-        resp = pool.urlopen(
-            "POST", target.path, body=body, headers={"Host": _host_header(target), **headers},
-            redirect=False, retries=False, preload_content=False, assert_same_host=False,
-            timeout=urllib3.Timeout(connect=connect_timeout, read=total, total=total),
-        )
-    except urllib3.exceptions.NewConnectionError as exc:  # refused, unreachable: urllib3 files it under timeouts
-        return Response(None, {}, "", _ms(started), error=f"connection failed: {exc}")
-    except urllib3.exceptions.TimeoutError as exc:
-        return Response(None, {}, "", _ms(started), error=f"timeout: {exc}", timed_out=True)
-    except urllib3.exceptions.HTTPError as exc:
-        return Response(None, {}, "", _ms(started), error=f"{type(exc).__name__}: {exc}")
-    try:
-        head, keep = _read_body(resp, started + total)
-    except urllib3.exceptions.TimeoutError as exc:
-        resp.drain_conn()
-        return Response(resp.status, dict(resp.headers), "", _ms(started), error=f"timeout reading body: {exc}",
+        async with session.post(
+            url_of(target), data=body, headers=headers, allow_redirects=False,
+            timeout=aiohttp.ClientTimeout(total=total, sock_connect=connect_timeout),
+        ) as resp:
+            status, response_headers = resp.status, dict(resp.headers)
+            head = await _read_head(resp)
+    except TimeoutError as exc:
+        where = "reading body" if status is not None else f"after {total:g} s"
+        return Response(status, response_headers, "", _ms(started), error=f"timeout {where}: {exc}".rstrip(": "),
                         timed_out=True)
-    except urllib3.exceptions.HTTPError as exc:
-        head, keep = b"", False
-        error = f"{type(exc).__name__}: {exc}"
-    else:
-        error = ""
-    if keep:
-        resp.release_conn()
-    else:
-        resp.close()  # unread bytes would poison the next request on this connection
-    return Response(resp.status, dict(resp.headers), head.decode("utf-8", "replace"), _ms(started), error=error)
+    except aiohttp.ClientConnectorCertificateError as exc:
+        return Response(None, {}, "", _ms(started), error=f"TLS certificate refused: {exc.certificate_error}")
+    except aiohttp.ClientSSLError as exc:
+        return Response(None, {}, "", _ms(started), error=f"TLS failed: {exc.os_error or exc}")
+    except aiohttp.ClientConnectorError as exc:
+        cause = exc.os_error
+        reason = os.strerror(cause.errno) if cause is not None and cause.errno else str(cause or exc)
+        return Response(None, {}, "", _ms(started), error=f"connection failed: {target.host}:{target.port}: {reason}")
+    except (aiohttp.ClientError, OSError) as exc:
+        return Response(status, response_headers, "", _ms(started), error=f"{type(exc).__name__}: {exc}")
+    return Response(status, response_headers, head.decode("utf-8", "replace"), _ms(started))
 
 
-def _read_body(resp, deadline: float) -> tuple[bytes, bool]:
-    """The first BODY_LIMIT bytes and whether the connection can be reused."""
+async def _read_head(resp: aiohttp.ClientResponse) -> bytes:
+    """The first BODY_LIMIT bytes; a body past DRAIN_LIMIT closes the connection instead of draining it."""
     head = b""
     total = 0
     while True:
-        chunk = resp.read(8192)
+        chunk = await resp.content.readany()
         if not chunk:
-            return head, True
+            return head
         if len(head) < BODY_LIMIT:
             head += chunk[: BODY_LIMIT - len(head)]
         total += len(chunk)
-        if total > DRAIN_LIMIT or time.monotonic() > deadline:
-            return head, False
+        if total > DRAIN_LIMIT:
+            resp.close()
+            return head
 
 
 def _ms(started: float) -> int:
@@ -140,9 +157,8 @@ def _ms(started: float) -> int:
 
 
 def reset() -> None:
-    """Forget pools and vetted addresses (tests, settings changes)."""
+    """Forget vetted addresses and open new sessions (tests, settings changes)."""
+    global _generation
     with _lock:
-        for pool in _pools.values():
-            pool.close()
-        _pools.clear()
         _vetted.clear()
+        _generation += 1

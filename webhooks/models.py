@@ -29,6 +29,10 @@ class Endpoint(models.Model):
     payload_style = models.CharField(max_length=10, choices=Style.choices, default=Style.STANDARD)
     retry_schedule = models.JSONField(null=True, blank=True, help_text="Seconds between tries; null = default.")
     rate_limit = models.FloatField(null=True, blank=True, help_text="Deliveries per second; null = unlimited.")
+    max_in_flight = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Requests to this endpoint open at once, per worker process; null = WEBHOOKS_MAX_IN_FLIGHT.",
+    )
 
     secret = models.CharField(max_length=200)
     previous_secret = models.CharField(max_length=200, blank=True, default="")
@@ -37,6 +41,19 @@ class Endpoint(models.Model):
     disabled_reason = models.CharField(max_length=200, blank=True, default="")
     disabled_at = models.DateTimeField(null=True, blank=True)
     failing_since = models.DateTimeField(null=True, blank=True)
+
+    # The circuit breaker (webhooks/circuit.py): open after a run of failures, probed, closed on a success.
+    class Circuit(models.TextChoices):
+        CLOSED = "closed", "Closed"
+        OPEN = "open", "Open"
+        HALF_OPEN = "half-open", "Half-open (probing)"
+
+    circuit = models.CharField(max_length=10, choices=Circuit.choices, default=Circuit.CLOSED, editable=False)
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    circuit_opened_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When an open circuit is next probed, and how many probes have failed since it opened.
+    circuit_probe_at = models.DateTimeField(null=True, blank=True, editable=False)
+    circuit_probes = models.PositiveIntegerField(default=0, editable=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

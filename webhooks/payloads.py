@@ -4,7 +4,10 @@ The one place a delivery's content is decided, so that every sender (durable del
 levels, test sends) gives a subscriber the same bytes for the same event.
 """
 
+from datetime import datetime
+
 from webhooks import signing
+from webhooks.http import USER_AGENT
 from webhooks.models import Endpoint, Event
 
 
@@ -24,3 +27,20 @@ def body_key(endpoint: Endpoint) -> tuple:
 def extra_headers(endpoint: Endpoint) -> dict[str, str]:
     """Request headers the endpoint asks for beyond the content type and the signature."""
     return {}
+
+
+def build_request(*, event: Event, endpoint: Endpoint, now: datetime, body: bytes | None = None
+                  ) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of `event` for `endpoint`, signed at `now` with every secret still honoured."""
+    if body is None:
+        body = body_for(event=event, endpoint=endpoint)
+    headers = {
+        **extra_headers(endpoint),
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        **signing.signature_headers(
+            scheme=endpoint.signature_scheme, secrets=endpoint.signing_secrets(now), msg_id=event.id,
+            timestamp=int(now.timestamp()), body=body, header=endpoint.signature_header,
+        ),
+    }
+    return body, headers

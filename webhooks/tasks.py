@@ -2,22 +2,23 @@
 
 Every task is idempotent and re-checks row state (a claim only succeeds on a pending, due,
 unleased row), so a message delivered twice (acks_late after a worker died) sends nothing twice
-that the database says was already sent.
+that the database says was already sent. Sending tasks return as soon as their deliveries are
+handed to the process's sender: no task waits for a receiver.
 """
 
 import logging
 from datetime import timedelta
 
 from celery import shared_task
+from celery.signals import worker_process_shutdown
 from django.utils import timezone
 
 from webhooks import conf
-from webhooks.delivery import deliveries_send, deliveries_send_claimed, deliveries_send_due
+from webhooks.delivery import deliveries_dispatch, deliveries_dispatch_due, deliveries_dispatch_ids, engine_shutdown
 from webhooks.ephemeral import ephemeral_deliver, parse_created_at
-from webhooks.fanout import FAN_OUT, FAN_OUT_TRUST_SECONDS, event_fan_out, events_fan_out
+from webhooks.fanout import event_fan_out, events_fan_out, fan_out_wake_release
 from webhooks.jobs import job_tenant
 from webhooks.models import Delivery, Event
-from webhooks.wake import released_with_second_look
 
 logger = logging.getLogger(__name__)
 
@@ -26,18 +27,17 @@ TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result
 
 @shared_task(name="webhooks.fan_out_event", **TASK_OPTIONS)
 def fan_out_event(event_id: str | None, second_look: bool = False) -> None:
-    """Fan out waiting events, `event_id` first. `second_look`: the look again that every woken
-    task schedules for events whose emitters trusted its flag (webhooks/wake.py)."""
-    if not second_look:
-        # Before looking: an event committed from here on sends its own wake-up, or is found by the second look.
-        released_with_second_look(FAN_OUT, trust_seen_for=FAN_OUT_TRUST_SECONDS, schedule=lambda countdown: (
-            fan_out_event.apply_async(args=(None,), kwargs={"second_look": True}, countdown=countdown)))
-    deliveries_send_claimed(deliveries=event_fan_out(event_id=event_id, wake_when_full=True))
+    """Fan out waiting events, `event_id` first, and hand their deliveries to the sender.
+
+    `second_look` is accepted for messages queued by an older release, which scheduled one."""
+    # Before looking: an event committed from here on sends its own wake-up.
+    fan_out_wake_release()
+    deliveries_dispatch(deliveries=event_fan_out(event_id=event_id, wake_when_full=True))
 
 
 @shared_task(name="webhooks.deliver", **TASK_OPTIONS)
 def deliver(delivery_ids: list[int]) -> None:
-    deliveries_send(delivery_ids=delivery_ids)
+    deliveries_dispatch_ids(delivery_ids=delivery_ids)
 
 
 @shared_task(name="webhooks.deliver_ephemeral", ignore_result=True)
@@ -49,15 +49,25 @@ def deliver_ephemeral(tenant_id: int, event_id: str, type: str, data: dict, crea
 
 @shared_task(name="webhooks.sweep", **TASK_OPTIONS)
 def sweep() -> None:
-    """Beat: fan out events whose fan-out message was lost, then send due or abandoned deliveries."""
+    """Beat: fan out events whose fan-out message was lost, probe open circuits, send due or abandoned
+    deliveries (as many as this process has room for)."""
     cutoff = timezone.now() - timedelta(seconds=conf.get("WEBHOOKS_SWEEP_GRACE"))
     waiting = Event.objects.filter(fanned_out_at__isnull=True, created_at__lte=cutoff)
     for _ in range(20):  # bounded: a larger backlog waits for the next sweep (or another worker's)
         if not waiting.exists():
             break
         # Events without subscribers create no deliveries, so the loop asks the table, not the result.
-        deliveries_send_claimed(deliveries=events_fan_out(older_than=cutoff))
-    deliveries_send_due()
+        deliveries_dispatch(deliveries=events_fan_out(older_than=cutoff))
+    deliveries_dispatch_due()
+
+
+@worker_process_shutdown.connect(dispatch_uid="webhooks.tasks.worker_process_shutdown")
+def _finish_sends(**kwargs) -> None:
+    """A pool process is stopping: what it has in flight is finished and recorded, not sent again later."""
+    try:
+        engine_shutdown()
+    except Exception:
+        logger.exception("webhook sender shutdown failed; leases will lapse and the sweep resends")
 
 
 @job_tenant("webhooks.fan_out_event")

@@ -30,6 +30,15 @@ def _setup(settings):
     http.reset()
 
 
+def received(httpserver, count: int, timeout: float = 5.0) -> list[int]:
+    """The levels the receiver got, once it has `count` of them (sends are asynchronous)."""
+    deadline = time.monotonic() + timeout
+    while len(httpserver.log) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.1)  # and nothing more arrives just after
+    return [r.get_json()["data"]["level"] for r, _ in httpserver.log]
+
+
 def send(tenant, level, *, age=0.0, event_id=None):
     return ephemeral_deliver(tenant_id=tenant.pk, event_id=event_id or new_message_id(), type=TYPE,
                              data={"level": level}, created_at=timezone.now() - timedelta(seconds=age))
@@ -39,6 +48,8 @@ def test_sent_once_without_delivery_or_attempt_rows(tenant, httpserver):
     httpserver.expect_request("/live").respond_with_data("", status=500)
     endpoint_make(tenant, httpserver.url_for("/live"))
     assert send(tenant, 42) == 1
+    assert received(httpserver, 1) == [42]
+    time.sleep(0.3)
     assert len(httpserver.log) == 1  # a 500 is not retried
     assert Delivery.objects.count() == 0 and Attempt.objects.count() == 0
     assert httpserver.log[0][0].get_json()["data"] == {"level": 42}
@@ -59,10 +70,9 @@ def test_a_superseded_value_is_skipped(tenant, httpserver):
     ephemeral_mark_latest(tenant_id=tenant.pk, type=TYPE, event_id=new)
     assert send(tenant, 1, event_id=old) == 0
     assert send(tenant, 2, event_id=new) == 1
-    assert [r.get_json()["data"]["level"] for r, _ in httpserver.log] == [2]
+    assert received(httpserver, 1) == [2]
 
 
-@pytest.mark.django_db(transaction=True)  # the in-flight send runs in another thread, on its own connection
 def test_a_slow_endpoint_gets_the_latest_value_not_a_backlog(tenant, httpserver):
     release = threading.Event()
 
@@ -72,11 +82,9 @@ def test_a_slow_endpoint_gets_the_latest_value_not_a_backlog(tenant, httpserver)
 
     httpserver.expect_request("/live").respond_with_handler(slow)
     endpoint_make(tenant, httpserver.url_for("/live"))
-    first = threading.Thread(target=send, args=(tenant, 0))
-    first.start()
-    time.sleep(0.3)  # the first send is in flight
+    assert send(tenant, 0) == 1  # handed to the sender: the task returns while the send is in flight
+    time.sleep(0.3)
     for level in (1, 2, 3):
         assert send(tenant, level) == 0  # parked, each replacing the one before
     release.set()
-    first.join(5)
-    assert [r.get_json()["data"]["level"] for r, _ in httpserver.log] == [0, 3]
+    assert received(httpserver, 2) == [0, 3]

@@ -105,7 +105,7 @@ def test_every_pair_is_delivered_despite_sigkill_and_broker_restart(
             except Exception as exc:  # broker down: exactly the case the sweep exists for
                 lost.append(exc)
 
-        monkeypatch.setattr(events, "_enqueue_fan_out", enqueue_privately)
+        monkeypatch.setattr(events, "fan_out_soon", enqueue_privately)
 
     for i in range(ENDPOINTS):
         endpoint_make(tenant, receiver.url(f"/e{i}"))

@@ -9,6 +9,7 @@ from webhooks import services
 from webhooks.events import emit
 from webhooks.models import Delivery
 from webhooks.registry import all_event_types
+from webhooks.tests.engine import about_another_endpoint
 from webhooks.tests.receivers import NodeReceiver, PythonReceiver
 from webhooks.tests.receivers.seed004_python import handle
 from webhooks.tests.test_receivers_libraries import deliver_now
@@ -39,7 +40,7 @@ def test_node_receiver_accepts_every_event_type_and_switches_on_event(tenant, no
     endpoint = realcast_endpoint(tenant, "http://127.0.0.1:9/")
     with NodeReceiver(endpoint.secret) as receiver:
         services.endpoint_update(endpoint=endpoint, url=receiver.url)
-        events = [emit(t.name, t.example, tenant=tenant) for t in DURABLE]
+        events = [emit(t.name, about_another_endpoint(t), tenant=tenant) for t in DURABLE]
         events.append(emit("stream.live", TRICKY, tenant=tenant))
         deliver_now(events)
         received = receiver.received
@@ -68,7 +69,7 @@ def test_python_receiver_accepts_every_event_type_and_switches_on_event(tenant):
     with PythonReceiver(lambda request: handle(request, secret[0])) as receiver:
         endpoint = realcast_endpoint(tenant, receiver.url)
         secret.append(endpoint.secret)
-        events = [emit(t.name, t.example, tenant=tenant) for t in DURABLE]
+        events = [emit(t.name, about_another_endpoint(t), tenant=tenant) for t in DURABLE]
         events.append(emit("stream.live", TRICKY, tenant=tenant))
         deliver_now(events)
     got_by_id = {r["headers"]["X-Webhook-Id"]: (r["status"], r["text"]) for r in receiver.received}
