@@ -58,8 +58,8 @@ class EndpointStatusFilter(admin.SimpleListFilter):
 
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
-    list_display = ["url", "tenant", "status_badge", "success_rate", "signature_scheme", "created_at"]
-    list_filter = [EndpointStatusFilter, "signature_scheme", "payload_style", "tenant"]
+    list_display = ["url", "tenant", "status_badge", "circuit", "success_rate", "signature_scheme", "created_at"]
+    list_filter = [EndpointStatusFilter, "circuit", "signature_scheme", "payload_style", "tenant"]
     list_select_related = ["tenant"]
     search_fields = ["url", "description", "tenant__slug"]
     date_hierarchy = "created_at"
@@ -67,14 +67,16 @@ class EndpointAdmin(admin.ModelAdmin):
         (None, {"fields": ["tenant", "url", "description", "events", "status_badge"]}),
         ("Signing", {"fields": ["signature_scheme", "signature_header", "payload_style", "masked_secret",
                                 "masked_previous_secret", "previous_secret_expires_at"]}),
-        ("Delivery", {"fields": ["retry_schedule", "rate_limit", "success_rate"]}),
+        ("Delivery", {"fields": ["retry_schedule", "rate_limit", "max_in_flight", "success_rate", "circuit",
+                                 "consecutive_failures", "circuit_opened_at", "circuit_probe_at"]}),
         ("State", {"fields": ["is_active", "disabled_reason", "disabled_at", "failing_since", "deleted_at",
                               "created_at", "updated_at"]}),
     ]
     readonly_fields = [
         "tenant", "url", "description", "events", "status_badge", "signature_scheme", "signature_header",
         "payload_style", "masked_secret", "masked_previous_secret", "previous_secret_expires_at", "retry_schedule",
-        "rate_limit", "success_rate", "is_active", "disabled_reason", "disabled_at", "failing_since", "deleted_at",
+        "rate_limit", "success_rate", "circuit", "consecutive_failures", "circuit_opened_at", "circuit_probe_at",
+        "is_active", "disabled_reason", "disabled_at", "failing_since", "deleted_at",
         "created_at", "updated_at",
     ]
     actions = ["send_test_event", "enable", "disable", "rotate_secret"]

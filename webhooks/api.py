@@ -34,16 +34,17 @@ from webhooks.serializers import (
 ENDPOINT_EXAMPLE = {
     "url": "https://example.com/hooks", "description": "", "events": ["stream.live"], "is_active": True,
     "signature_scheme": "standard", "signature_header": "X-Webhook-Signature", "payload_style": "standard",
-    "retry_schedule": None, "rate_limit": None,
+    "retry_schedule": None, "rate_limit": None, "max_in_flight": None,
 }
 REALCAST_EXAMPLE = {
     "url": "https://example.com/webhooks/realcast", "description": "RealCast-style receiver",
     "events": ["stream.live", "stream.offline", "viewer.joined"], "is_active": True,
     "signature_scheme": "hmac-sha256-hex", "signature_header": "X-RealCast-Signature", "payload_style": "event",
-    "retry_schedule": [1, 5, 25], "rate_limit": 10,
+    "retry_schedule": [1, 5, 25], "rate_limit": 10, "max_in_flight": 10,
 }
 ENDPOINT_OUT = {
-    "id": 1, **ENDPOINT_EXAMPLE, "created_at": "2026-11-22T10:00:00Z", "updated_at": "2026-11-22T10:00:00Z",
+    "id": 1, **ENDPOINT_EXAMPLE, "circuit": "closed", "created_at": "2026-11-22T10:00:00Z",
+    "updated_at": "2026-11-22T10:00:00Z",
     "disabled_reason": "", "disabled_at": None,
 }
 SECRET_EXAMPLE = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -236,7 +237,7 @@ class EndpointViewSet(
         responses={200: EndpointStatsSerializer, 404: NOT_FOUND},
         examples=[OpenApiExample("stats", response_only=True, value={
             "total": 120, "succeeded": 110, "failed": 6, "pending": 4, "success_rate": 0.9483,
-            "avg_latency_ms": 84.2, "p95_latency_ms": 210})],
+            "avg_latency_ms": 84.2, "p95_latency_ms": 210, "circuit": "closed", "consecutive_failures": 0})],
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def stats(self, request, pk=None):

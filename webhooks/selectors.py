@@ -60,6 +60,8 @@ class EndpointStats:
     success_rate: float | None  # succeeded / (succeeded + failed); None until something completed
     avg_latency_ms: float | None
     p95_latency_ms: int | None
+    circuit: str = Endpoint.Circuit.CLOSED
+    consecutive_failures: int = 0
 
 
 def endpoint_stats(*, endpoint: Endpoint) -> EndpointStats:
@@ -86,6 +88,8 @@ def endpoint_stats(*, endpoint: Endpoint) -> EndpointStats:
         success_rate=round(counts["succeeded"] / completed, 4) if completed else None,
         avg_latency_ms=round(latency["avg"], 1) if latency["avg"] is not None else None,
         p95_latency_ms=p95,
+        circuit=endpoint.circuit,
+        consecutive_failures=endpoint.consecutive_failures,
     )
 
 

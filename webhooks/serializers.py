@@ -46,15 +46,24 @@ class EndpointSerializer(serializers.ModelSerializer):
     rate_limit = NumberField(
         required=False, allow_null=True, help_text="Maximum deliveries per second, or null for no limit."
     )
+    max_in_flight = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=1000,
+        help_text="Requests open at once to this endpoint, per worker process; null for the deployment's "
+                  "default (WEBHOOKS_MAX_IN_FLIGHT). A slow receiver never holds more than this.",
+    )
+    circuit = serializers.CharField(
+        read_only=True, help_text="`closed` (delivering), `open` (failing: deliveries wait, probed at growing "
+                                  "intervals) or `half-open` (a probe is out).",
+    )
 
     class Meta:
         model = Endpoint
         fields = [
             "id", "url", "description", "events", "is_active", "signature_scheme", "signature_header",
-            "payload_style", "retry_schedule", "rate_limit", "created_at", "updated_at",
+            "payload_style", "retry_schedule", "rate_limit", "max_in_flight", "circuit", "created_at", "updated_at",
             "disabled_reason", "disabled_at",
         ]
-        read_only_fields = ["id", "created_at", "updated_at", "disabled_reason", "disabled_at"]
+        read_only_fields = ["id", "circuit", "created_at", "updated_at", "disabled_reason", "disabled_at"]
 
     def validate_url(self, value: str) -> str:
         if not value.lower().startswith(("http://", "https://")):
@@ -177,3 +186,5 @@ class EndpointStatsSerializer(serializers.Serializer):
     )
     avg_latency_ms = serializers.FloatField(allow_null=True, help_text="Mean duration of successful attempts.")
     p95_latency_ms = serializers.IntegerField(allow_null=True, help_text="95th percentile (nearest rank).")
+    circuit = serializers.CharField(help_text="The endpoint's circuit breaker: `closed`, `open` or `half-open`.")
+    consecutive_failures = serializers.IntegerField(help_text="Failed tries in a row since the last success.")

@@ -14,13 +14,14 @@ from django.utils import timezone
 
 from accounts.models import Tenant
 from webhooks import conf, signing
+from webhooks.circuit import circuit_reset
 from webhooks.models import Delivery, Endpoint, Event
 from webhooks.registry import UnknownEventType, get_event_type
 
 # Fields an integrator may set; everything else (secrets, disabled_*, deleted_at) changes only through a service.
 EDITABLE_FIELDS = (
     "url", "description", "events", "is_active", "signature_scheme", "signature_header",
-    "payload_style", "retry_schedule", "rate_limit",
+    "payload_style", "retry_schedule", "rate_limit", "max_in_flight",
 )
 TEST_EVENT_TYPE = "webhook.test"
 
@@ -82,6 +83,8 @@ def endpoint_enable(*, endpoint: Endpoint) -> Endpoint:
     # A fresh start: the auto-disable clock counts failures from now on, not from before the pause.
     endpoint.failing_since = None
     endpoint.save(update_fields=["is_active", "disabled_reason", "disabled_at", "failing_since", "updated_at"])
+    circuit_reset(endpoint=endpoint)  # and the circuit breaker: the next delivery goes out
+    endpoint.refresh_from_db()
     return endpoint
 
 

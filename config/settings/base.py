@@ -148,7 +148,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict = {
     # Sends deliveries that are due (long retries) or abandoned (a killed worker's lapsed lease)
     # and fans out events whose fan-out message was lost. Overlapping runs claim disjoint rows.
-    "webhooks-sweep": {"task": "webhooks.sweep", "schedule": env.float("WEBHOOKS_SWEEP_INTERVAL", default=5.0)},
+    "webhooks-sweep": {"task": "webhooks.sweep", "schedule": env.float("WEBHOOKS_SWEEP_INTERVAL", default=2.0)},
     # Folds committed plays into analytics' per-day rollups; queries stay exact between runs.
     "analytics-rollups": {"task": "analytics.refresh_rollups",
                           "schedule": env.float("ANALYTICS_ROLLUP_INTERVAL", default=300.0)},
@@ -159,7 +159,8 @@ CELERY_BEAT_SCHEDULE: dict = {
 ANALYTICS_ROLLUP_MARGIN = env.int("ANALYTICS_ROLLUP_MARGIN", default=300)
 # Webhook delivery engine knobs (defaults and the rest in webhooks/conf.py).
 WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=90)
-WEBHOOKS_SEND_THREADS = env.int("WEBHOOKS_SEND_THREADS", default=32)
+WEBHOOKS_MAX_IN_FLIGHT = env.int("WEBHOOKS_MAX_IN_FLIGHT", default=50)
+WEBHOOKS_CIRCUIT_THRESHOLD = env.int("WEBHOOKS_CIRCUIT_THRESHOLD", default=20)
 WEBHOOKS_BATCH_SIZE = env.int("WEBHOOKS_BATCH_SIZE", default=100)
 # Host names whose private addresses subscriber URLs may still target (an internal receiver).
 WEBHOOKS_ALLOWED_HOSTS = env.list("WEBHOOKS_ALLOWED_HOSTS", default=[])

@@ -167,6 +167,7 @@ def test_stats_add_up_and_latencies_come_from_successful_attempts(api_client, en
     assert stats == {
         "total": 24, "succeeded": 20, "failed": 3, "pending": 1,
         "success_rate": round(20 / 23, 4), "avg_latency_ms": 105.0, "p95_latency_ms": 190,
+        "circuit": "closed", "consecutive_failures": 0,
     }
     assert stats["total"] == stats["succeeded"] + stats["failed"] + stats["pending"]
 
@@ -174,7 +175,8 @@ def test_stats_add_up_and_latencies_come_from_successful_attempts(api_client, en
 def test_stats_of_a_new_endpoint_are_zero_and_null(api_client, endpoint):
     assert api_client.get(f"/api/v1/webhooks/{endpoint.pk}/stats").json() == {
         "total": 0, "succeeded": 0, "failed": 0, "pending": 0,
-        "success_rate": None, "avg_latency_ms": None, "p95_latency_ms": None,
+        "success_rate": None, "avg_latency_ms": None, "p95_latency_ms": None, "circuit": "closed",
+        "consecutive_failures": 0,
     }
 
 

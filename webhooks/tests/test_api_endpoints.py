@@ -42,14 +42,15 @@ def test_create_answers_201_with_the_fixed_fields_and_a_secret(api_client, tenan
     body = response.json()
     assert set(body) == {
         "id", "url", "description", "events", "is_active", "signature_scheme", "signature_header",
-        "payload_style", "retry_schedule", "rate_limit", "created_at", "updated_at", "disabled_reason",
-        "disabled_at", "secret",
+        "payload_style", "retry_schedule", "rate_limit", "max_in_flight", "circuit", "created_at", "updated_at",
+        "disabled_reason", "disabled_at", "secret",
     }
     assert body["secret"].startswith("whsec_")
     assert body | {"id": 0, "created_at": "", "updated_at": "", "secret": ""} == {
         "id": 0, "url": URL, "description": "mine", "events": ["stream.live"], "is_active": True,
         "signature_scheme": "standard", "signature_header": "X-Webhook-Signature", "payload_style": "standard",
-        "retry_schedule": None, "rate_limit": None, "created_at": "", "updated_at": "", "disabled_reason": "",
+        "retry_schedule": None, "rate_limit": None, "max_in_flight": None, "circuit": "closed",
+        "created_at": "", "updated_at": "", "disabled_reason": "",
         "disabled_at": None, "secret": "",
     }
     endpoint = Endpoint.objects.get(pk=body["id"])
