@@ -1,4 +1,5 @@
-"""`make run`'s process runner: the Procfile's web, worker and beat together; Ctrl-C stops all three.
+"""`make run`'s process runner: the Procfile's web, worker and beat together; a program that dies is
+started again; Ctrl-C stops all three.
 
 Why not honcho: it sends SIGTERM to each whole process group, so Celery's pool children die
 under the running tasks (the worker logs "exited with signal 15"), and it SIGKILLs whatever
@@ -24,6 +25,11 @@ from pathlib import Path
 
 STOP_TIMEOUT = 30.0  # seconds a program may take to stop before it is killed
 _POLL = 0.1
+# A program that dies is started again, like systemd's Restart=always and compose's restart policy;
+# one that dies this many times within RESTART_WINDOW seconds is broken (a bad setting, a port in
+# use), and the runner stops everything with its exit code instead of looping.
+RESTART_LIMIT = 5
+RESTART_WINDOW = 60.0
 
 
 @dataclass
@@ -32,6 +38,7 @@ class Program:
     command: str
     proc: subprocess.Popen | None = None
     pumps: list[threading.Thread] = field(default_factory=list)
+    exits: list[float] = field(default_factory=list)  # when it died, for the crash-loop limit
 
 
 def parse_procfile(text: str) -> list[Program]:
@@ -70,16 +77,33 @@ class Runner:
 
     def start(self) -> None:
         for program in self.programs:
-            # exec: the program itself gets our signals, not a shell in front of it.
-            # start_new_session: the terminal's Ctrl-C reaches only us; we stop them in order.
-            program.proc = subprocess.Popen(
-                ["/bin/sh", "-c", f"exec {program.command}"], stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-            )
-            pump = threading.Thread(target=self._pump, args=(program,), daemon=True)
-            pump.start()
-            program.pumps.append(pump)
-            self.say("system", f"{program.name} started (pid={program.proc.pid}): {program.command}")
+            self._launch(program)
+
+    def _launch(self, program: Program) -> None:
+        # exec: the program itself gets our signals, not a shell in front of it.
+        # start_new_session: the terminal's Ctrl-C reaches only us; we stop them in order.
+        program.proc = subprocess.Popen(
+            ["/bin/sh", "-c", f"exec {program.command}"], stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        pump = threading.Thread(target=self._pump, args=(program,), daemon=True)
+        pump.start()
+        program.pumps.append(pump)
+        self.say("system", f"{program.name} started (pid={program.proc.pid}): {program.command}")
+
+    def _restart_or_give_up(self, program: Program) -> int | None:
+        """Start a program that died again; its exit code when it keeps dying (then everything stops)."""
+        now = time.monotonic()
+        program.exits = [t for t in program.exits if now - t < RESTART_WINDOW] + [now]
+        code = program.proc.returncode
+        _reap_group(program)
+        if len(program.exits) >= RESTART_LIMIT:
+            self.say("system", f"{program.name} exited with code {code} {len(program.exits)} times in "
+                               f"{RESTART_WINDOW:.0f}s; stopping the others")
+            return code or 1
+        self.say("system", f"{program.name} exited with code {code}; restarting it")
+        self._launch(program)
+        return None
 
     def request_stop(self, signum, frame) -> None:
         self.stop_requests += 1
@@ -97,13 +121,11 @@ class Runner:
         try:
             self.start()
             code = 0
-            while not self.stop_requests:
-                exited = [p for p in self.programs if p.proc.poll() is not None]
-                if exited:
-                    first = exited[0]
-                    code = first.proc.returncode or 1
-                    self.say("system", f"{first.name} exited with code {first.proc.returncode}; stopping the others")
-                    break
+            while not self.stop_requests and not code:
+                for program in [p for p in self.programs if p.proc.poll() is not None]:
+                    code = self._restart_or_give_up(program) or 0
+                    if code:
+                        break
                 time.sleep(_POLL)
             self.stop()
         finally:

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -27,7 +28,7 @@ def test_procfile_lines_are_parsed_and_junk_is_refused():
         parse_procfile("# nothing\n")
 
 
-def test_a_program_that_dies_stops_the_others_with_its_exit_code(tmp_path):
+def test_a_program_that_keeps_dying_stops_the_others_with_its_exit_code(tmp_path):
     out = tmp_path / "out.log"
     with out.open("w") as fh:
         code = Runner([Program("crash", "sh -c 'echo boom; exit 7'"), Program("sleeper", "sleep 60")],
@@ -35,8 +36,24 @@ def test_a_program_that_dies_stops_the_others_with_its_exit_code(tmp_path):
     log = out.read_text()
     assert code == 7
     assert re.search(r"crash +\| boom", log)
-    assert "crash exited with code 7; stopping the others" in log
+    assert log.count("crash exited with code 7; restarting it") == 4
+    assert "crash exited with code 7 5 times in 60s; stopping the others" in log
     assert "sleeper stopped (rc=-15)" in log
+
+
+def test_a_program_that_dies_once_is_started_again_and_the_others_keep_running(tmp_path):
+    """A worker killed by the OOM killer, or one that lost its broker, comes back without a person."""
+    out, marker = tmp_path / "out.log", tmp_path / "died-once"
+    script = f"if [ -e {marker} ]; then echo second life; sleep 60; else touch {marker}; exit 3; fi"
+    runner = Runner([Program("flaky", f"sh -c '{script}'"), Program("sleeper", "sleep 60")],
+                    out=out.open("w"), stop_timeout=5)
+    stopper = threading.Timer(3.0, runner.request_stop, args=(signal.SIGTERM, None))
+    stopper.start()
+    code = runner.run()
+    log = out.read_text()
+    assert "flaky exited with code 3; restarting it" in log
+    assert re.search(r"flaky +\| second life", log)
+    assert code == 0 and "sleeper stopped (rc=-15)" in log
 
 
 def _free_port() -> int:
