@@ -39,6 +39,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.health.HealthzMiddleware",  # first: load-balancer probes skip the Host check
+    "core.client_address.TrustedProxyMiddleware",  # before anything reads REMOTE_ADDR
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -54,6 +55,7 @@ MIDDLEWARE = [
 # must be added here too unless it is inert for a key-authenticated, csrf-exempt JSON POST:
 # config/tests/test_senders_handler.py fails until it is placed.
 INGEST_MIDDLEWARE = [
+    "core.client_address.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -196,6 +198,8 @@ REST_FRAMEWORK = {
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "EXCEPTION_HANDLER": "config.exception_handlers.api_exception_handler",
+    # REMOTE_ADDR already is the client (core/client_address.py): never believe X-Forwarded-For again.
+    "NUM_PROXIES": 0,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -224,6 +228,11 @@ SPECTACULAR_SETTINGS = {
         "RecordingStatusEnum": "recordings.models.Recording.Status",
     },
 }
+
+# --- Behind a proxy ---------------------------------------------------------------
+# Peers whose X-Forwarded-For is believed (core/client_address.py): IPs or networks, and `unix` for
+# gunicorn's Unix socket, which only the proxy reaches (deploy/nginx/streamhook.conf).
+STREAMHOOK_TRUSTED_PROXIES = env.list("STREAMHOOK_TRUSTED_PROXIES", default=["unix"])
 
 # --- Request limits -------------------------------------------------------------
 # Inbound webhooks are checked against their own cap before the body is read.
