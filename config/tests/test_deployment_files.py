@@ -176,3 +176,19 @@ def test_gunicorn_listens_only_behind_the_proxy():
     assert "COPY streamhook.conf /etc/nginx/conf.d/streamhook.conf" in proxy_image
     assert "libnginx-mod-http-headers-more-filter" in proxy_image
     assert "EXPOSE 8000" not in (ROOT / "Dockerfile").read_text()
+
+
+def _pins(name: str) -> set[str]:
+    lines = (ROOT / name).read_text().splitlines()
+    return {line.split("==")[0].split("[")[0].lower() for line in lines if "==" in line}
+
+
+def test_the_image_installs_runtime_only_and_the_tooling_sits_in_requirements_dev():
+    tooling = {"pytest", "pytest-django", "hypothesis", "playwright", "ruff", "svix", "factory-boy"}
+    assert not tooling & _pins("requirements.txt")
+    assert tooling <= _pins("requirements-dev.txt")
+    assert (ROOT / "requirements-dev.txt").read_text().splitlines()[1] == "-r requirements.txt"
+    assert "requirements-dev" not in (ROOT / "Dockerfile").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^lint: install-dev$", makefile, re.M)
+    assert re.search(r"^migrate: install$", makefile, re.M)  # `make run` goes through migrate
