@@ -234,6 +234,11 @@ SPECTACULAR_SETTINGS = {
 # gunicorn's Unix socket, which only the proxy reaches (deploy/nginx/streamhook.conf).
 STREAMHOOK_TRUSTED_PROXIES = env.list("STREAMHOOK_TRUSTED_PROXIES", default=["unix"])
 
+# --- Guessing -------------------------------------------------------------------
+# Wrong API tokens or inbound keys a client address may present per window before 429 (core/guessing.py).
+STREAMHOOK_BAD_CREDENTIALS_LIMIT = env.int("STREAMHOOK_BAD_CREDENTIALS_LIMIT", default=20)
+STREAMHOOK_BAD_CREDENTIALS_WINDOW = env.int("STREAMHOOK_BAD_CREDENTIALS_WINDOW", default=60)
+
 # --- Request limits -------------------------------------------------------------
 # Inbound webhooks are checked against their own cap before the body is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
