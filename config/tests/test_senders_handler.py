@@ -31,6 +31,7 @@ INERT_FOR_SENDERS = {
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "axes.middleware.AxesMiddleware",  # acts only on a login that axes refused
 }
 
 TRACK = {
