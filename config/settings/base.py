@@ -6,6 +6,8 @@ See README.md, "Configuration", for the table of variables.
 from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+
 from config.env import env, env_bool
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -29,6 +31,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
     "core",
     "accounts",
     "webhooks",
@@ -43,6 +46,7 @@ MIDDLEWARE = [
     "config.health.HealthzMiddleware",  # first: load-balancer probes skip the Host check
     "core.client_address.TrustedProxyMiddleware",  # before anything reads REMOTE_ADDR
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -244,6 +248,25 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Content-Security-Policy (django-csp) --------------------------------------------
+# Every page's scripts come from our own static files (no inline script, no CDN): an injected
+# <script> or on*= attribute doesn't run. Styles may be inline: Swagger UI and the admin set style
+# attributes, and a style can't run code. The API docs fetch the schema from us (connect-src).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 # --- Behind a proxy ---------------------------------------------------------------
 # Peers whose X-Forwarded-For is believed (core/client_address.py): IPs or networks, and `unix` for
 # gunicorn's Unix socket, which only the proxy reaches (deploy/nginx/streamhook.conf).
@@ -280,5 +303,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # urllib3 logs each request line at DEBUG, query strings (a subscriber's URL token) included.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+    # axes logs every login at INFO; its lockouts are WARNING.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "urllib3": {"level": "WARNING"},
+                "axes": {"level": "WARNING"}},
 }
