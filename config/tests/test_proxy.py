@@ -11,6 +11,7 @@ import getpass
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -104,7 +105,9 @@ def _get(port: int, path: str, headers: dict | None = None, method: str = "GET",
 
 @pytest.fixture
 def proxied(tmp_path):
-    """(nginx's port, its folder): gunicorn on a Unix socket with gunicorn.conf.py, 2 workers x 2 threads."""
+    """(nginx's port, its folder, the gunicorn process).
+
+    gunicorn runs with gunicorn.conf.py on a Unix socket, 2 workers x 2 threads: the issue's setup."""
     if not Path(NGINX).exists():
         pytest.fail("nginx not found; install Debian's nginx and libnginx-mod-http-headers-more-filter (see .ci/run)")
     tmp_path.chmod(0o755)  # nginx's workers (another user when started as root) connect to the socket in it
@@ -123,7 +126,7 @@ def proxied(tmp_path):
     try:
         _wait_until(lambda: (tmp_path / "gunicorn.sock").exists(), 60, "gunicorn", gunicorn, gunicorn_log)
         _wait_until(lambda: _get(port, "/healthz")[0] == 200, 30, "nginx", nginx, nginx_log)
-        yield port, tmp_path
+        yield port, tmp_path, gunicorn
     finally:
         _stop(nginx)
         _stop(gunicorn)
@@ -140,7 +143,7 @@ def _stall(port: int, half_body: bool) -> socket.socket:
 
 
 def test_stalled_connections_leave_healthz_and_inbound_posts_answering_in_under_a_second(tenant, proxied):
-    port, _ = proxied
+    port, _, _ = proxied
     add_member(tenant, "souvik@fyelabs.com")
     _, key = make_source(tenant, kind="recorder")
     stalled = [_stall(port, half_body=n % 2 == 1) for n in range(STALLED)]
@@ -177,14 +180,44 @@ def _closed(sock: socket.socket) -> bool:
 
 
 def test_no_server_header_reaches_the_client(proxied):
-    port, _ = proxied
-    status, headers, _ = _get(port, "/healthz")
-    assert status == 200
-    assert "server" not in {name.lower() for name in headers}
+    port, _, _ = proxied
+    for path in ("/healthz", "/admin/login/", "/no-such-page"):
+        status, headers, _ = _get(port, path)
+        assert status in (200, 404)
+        assert "server" not in {name.lower() for name in headers}, path
+
+
+def test_a_client_cannot_choose_its_forwarded_address(proxied):
+    """nginx replaces X-Forwarded-For, so a lockout is counted against the address nginx saw."""
+    from axes.models import AccessAttempt
+    from django.contrib.auth import get_user_model
+
+    port, _, _ = proxied
+    get_user_model().objects.create_user("ops", "ops@example.test", "pw-ops-12345")
+    _, headers, page = _get(port, "/api-auth/login/")
+    cookie = headers["Set-Cookie"].split(";", 1)[0]
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
+    statuses = [_get(port, "/api-auth/login/", method="POST",
+                     body=f"username=ops&password=wrong&csrfmiddlewaretoken={token}".encode(),
+                     headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
+                              "X-Forwarded-For": f"192.0.2.{n}"})[0] for n in range(5)]
+    assert statuses == [200] * 4 + [429]  # the form again with its error, then locked out
+    assert list(AccessAttempt.objects.values_list("ip_address", "failures_since_start")) == [("127.0.0.1", 5)]
+
+
+def test_gunicorn_gone_is_a_json_503(proxied):
+    port, folder, gunicorn = proxied
+    _stop(gunicorn)
+    status, headers, body = _get(port, "/healthz")
+    assert status == 503 and headers["Retry-After"] == "5"
+    assert json.loads(body)["status"] == "error"
+    assert _get(port, "/s/sk-very-secret-123/recordings/webhook/", method="POST", body=b"{}")[0] == 503
+    errors = (folder / "streamhook-error.log").read_text()
+    assert "/healthz" in errors and "sk-very-secret" not in errors
 
 
 def test_the_access_log_masks_the_secret_of_a_source_url(proxied):
-    port, folder = proxied
+    port, folder, _ = proxied
     for path in ("/s/sk-very-secret-123/recordings/webhook/", "/%73/sk-very-secret-123/api/listen/start",
                  "/s/sk-very-secret-123"):
         _get(port, path, method="POST", body=b"{}", headers={"Content-Type": "application/json"})
@@ -195,8 +228,10 @@ def test_the_access_log_masks_the_secret_of_a_source_url(proxied):
     assert "/healthz" in log
 
 
-def test_a_body_over_the_limit_is_refused_by_the_proxy(proxied):
-    port, _ = proxied
-    status, _, _ = _get(port, "/recordings/webhook/", method="POST", body=b"x" * (3 * 1024 * 1024),
-                        headers={"Content-Type": "application/json"})
+def test_a_body_over_the_limit_is_refused_by_the_proxy_in_json(proxied):
+    port, _, _ = proxied
+    status, headers, body = _get(port, "/recordings/webhook/", method="POST", body=b"x" * (3 * 1024 * 1024),
+                                 headers={"Content-Type": "application/json"})
     assert status == 413
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"status": "error", "message": "Request body too large: the limit is 2 MiB."}
