@@ -3,10 +3,12 @@
 See README.md, "Configuration", for the table of variables.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env, env_bool
 
@@ -271,6 +273,13 @@ CONTENT_SECURITY_POLICY = {
 # Peers whose X-Forwarded-For is believed (core/client_address.py): IPs or networks, and `unix` for
 # gunicorn's Unix socket, which only the proxy reaches (deploy/nginx/streamhook.conf).
 STREAMHOOK_TRUSTED_PROXIES = env.list("STREAMHOOK_TRUSTED_PROXIES", default=["unix"])
+for _proxy in STREAMHOOK_TRUSTED_PROXIES:
+    try:
+        if _proxy != "unix":
+            ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"STREAMHOOK_TRUSTED_PROXIES: {_proxy!r} is not an IP address, a network (10.0.0.0/8) or unix") from None
 
 # --- Guessing -------------------------------------------------------------------
 # Wrong API tokens or inbound keys a client address may present per window before 429 (core/guessing.py).
