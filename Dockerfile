@@ -23,10 +23,11 @@ RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
     DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput -v0 \
  && useradd --system --uid 1000 --home /app streamhook \
- && mkdir -p /app/var && chown -R streamhook /app/var
+ && mkdir -p /app/var /run/streamhook && chown -R streamhook /app/var /run/streamhook
 
 USER streamhook
-EXPOSE 8000
 # gunicorn.conf.py (read from /app) sets what bench/ingest.py measures: gthread workers, one per core with
 # two threads each (WEB_CONCURRENCY, GUNICORN_THREADS), kept-alive connections, a shorter GIL switch interval.
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--no-control-socket"]
+# It listens only on a Unix socket that nginx (deploy/nginx/) proxies to: stalled clients meet nginx, never a
+# gunicorn thread. nginx writes the access log, with source URLs' secrets masked.
+CMD ["gunicorn", "config.wsgi:application", "--bind", "unix:/run/streamhook/gunicorn.sock", "--no-control-socket"]

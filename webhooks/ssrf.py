@@ -14,6 +14,8 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
+
 from webhooks import conf
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -78,11 +80,36 @@ def refusal_reason(address: IPAddress) -> str | None:
     return None
 
 
-def _private_allowed(host: str) -> bool:
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _allowed_entry(entry: str) -> tuple[str, int | None]:
+    """`host:port`, `[v6]:port`, or a bare host (None: the scheme's default port only)."""
+    entry = entry.strip().lower()
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else None
+        if rest and port is None:
+            raise ImproperlyConfigured(f"WEBHOOKS_ALLOWED_HOSTS: {entry!r} is not host:port")
+    elif entry.count(":") == 1:
+        host, port = entry.split(":")
+    else:  # a bare name, IPv4 or unbracketed IPv6 address
+        host, port = entry, None
+    if port is not None and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+        raise ImproperlyConfigured(f"WEBHOOKS_ALLOWED_HOSTS: {entry!r} has no valid port (1-65535)")
+    return host.rstrip("."), None if port is None else int(port)
+
+
+def _private_allowed(scheme: str, host: str, port: int) -> bool:
+    """Whether the allow-list names this host on this port. An internal receiver allowed on one port must
+    not open the host's other services (Redis on 6379, PostgreSQL on 5432) to subscriber URLs."""
     if conf.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS"):
         return True
-    allowed = {h.lower().rstrip(".") for h in conf.get("WEBHOOKS_ALLOWED_HOSTS")}
-    return host.lower().rstrip(".") in allowed
+    host = host.lower().rstrip(".")
+    for allowed_host, allowed_port in map(_allowed_entry, conf.get("WEBHOOKS_ALLOWED_HOSTS")):
+        if allowed_host == host and (allowed_port or DEFAULT_PORTS[scheme]) == port:
+            return True
+    return False
 
 
 def _split(url: str) -> tuple[str, str, int, str]:
@@ -111,7 +138,7 @@ def vet_target(url: str) -> VettedTarget:
     addresses = resolve(host, port)
     if not addresses:
         raise UnsafeTargetURL(f"host {host!r} does not resolve")
-    if not _private_allowed(host):
+    if not _private_allowed(scheme, host, port):
         # Every address must be public: a client is free to pick any of them.
         for raw in addresses:
             reason = refusal_reason(ipaddress.ip_address(raw.split("%", 1)[0]))

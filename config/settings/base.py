@@ -3,7 +3,12 @@
 See README.md, "Configuration", for the table of variables.
 """
 
+import ipaddress
+from datetime import timedelta
 from pathlib import Path
+
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env, env_bool
 
@@ -27,6 +32,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "core",
     "accounts",
     "webhooks",
@@ -39,7 +46,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.health.HealthzMiddleware",  # first: load-balancer probes skip the Host check
+    "core.client_address.TrustedProxyMiddleware",  # before anything reads REMOTE_ADDR
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -47,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its 429 page
 ]
 
 # The webhook senders' endpoints (seeds 000, 003, 004) are served by a handler with only the
@@ -54,6 +64,7 @@ MIDDLEWARE = [
 # must be added here too unless it is inert for a key-authenticated, csrf-exempt JSON POST:
 # config/tests/test_senders_handler.py fails until it is placed.
 INGEST_MIDDLEWARE = [
+    "core.client_address.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -172,6 +183,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Wrong passwords lock out one username from one address for a while (django-axes): guessing one
+# account's password is slowed without letting anyone lock a user out from everywhere.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.client_address.request_client_address"  # the trusted proxy's X-Forwarded-For
+AXES_VERBOSE = False
 LOGIN_URL = "/api-auth/login/"
 LOGIN_REDIRECT_URL = "/api/v1/"
 
@@ -197,6 +220,8 @@ REST_FRAMEWORK = {
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "EXCEPTION_HANDLER": "config.exception_handlers.api_exception_handler",
+    # REMOTE_ADDR already is the client (core/client_address.py): never believe X-Forwarded-For again.
+    "NUM_PROXIES": 0,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -226,6 +251,42 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Content-Security-Policy (django-csp) --------------------------------------------
+# Every page's scripts come from our own static files (no inline script, no CDN): an injected
+# <script> or on*= attribute doesn't run. Styles may be inline: Swagger UI and the admin set style
+# attributes, and a style can't run code. The API docs fetch the schema from us (connect-src).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# --- Behind a proxy ---------------------------------------------------------------
+# Peers whose X-Forwarded-For is believed (core/client_address.py): IPs or networks, and `unix` for
+# gunicorn's Unix socket, which only the proxy reaches (deploy/nginx/streamhook.conf).
+STREAMHOOK_TRUSTED_PROXIES = env.list("STREAMHOOK_TRUSTED_PROXIES", default=["unix"])
+for _proxy in STREAMHOOK_TRUSTED_PROXIES:
+    try:
+        if _proxy != "unix":
+            ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"STREAMHOOK_TRUSTED_PROXIES: {_proxy!r} is not an IP address, a network (10.0.0.0/8) or unix") from None
+
+# --- Guessing -------------------------------------------------------------------
+# Wrong API tokens or inbound keys a client address may present per window before 429 (core/guessing.py).
+STREAMHOOK_BAD_CREDENTIALS_LIMIT = env.int("STREAMHOOK_BAD_CREDENTIALS_LIMIT", default=20)
+STREAMHOOK_BAD_CREDENTIALS_WINDOW = env.int("STREAMHOOK_BAD_CREDENTIALS_WINDOW", default=60)
+
 # --- Request limits -------------------------------------------------------------
 # Inbound webhooks are checked against their own cap before the body is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
@@ -252,5 +313,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # urllib3 logs each request line at DEBUG, query strings (a subscriber's URL token) included.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+    # axes logs every login at INFO; its lockouts are WARNING.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "urllib3": {"level": "WARNING"},
+                "axes": {"level": "WARNING"}},
 }

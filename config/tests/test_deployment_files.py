@@ -16,9 +16,9 @@ def _compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
-def test_compose_has_the_five_services_sharing_one_image():
+def test_compose_has_the_app_services_sharing_one_image_behind_the_proxy():
     services = _compose()["services"]
-    assert set(services) == {"db", "redis", "web", "worker", "beat"}
+    assert set(services) == {"db", "redis", "web", "worker", "beat", "proxy"}
     app_images = {services[name]["image"] for name in ("web", "worker", "beat")}
     assert app_images == {"streamhook:latest"}
     assert all(services[name]["build"] == "." for name in ("web", "worker", "beat"))
@@ -157,8 +157,38 @@ def test_gunicorn_runs_a_gthread_worker_per_core_with_two_threads_unless_told_ot
 def test_the_image_and_compose_leave_workers_and_threads_to_the_config_the_benchmark_measures():
     compose = (ROOT / "docker-compose.yml").read_text()
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "gunicorn config.wsgi:application --bind 0.0.0.0:8000 --access-logfile -" in compose
-    assert '"gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"' in dockerfile
+    assert "gunicorn config.wsgi:application --bind unix:/run/streamhook/gunicorn.sock" in compose
+    assert '"gunicorn", "config.wsgi:application", "--bind", "unix:/run/streamhook/gunicorn.sock"' in dockerfile
     for text in (compose, dockerfile):
         for flag in ("--workers", "--threads", "--worker-class", "--keep-alive", " -w ", " -k "):
             assert flag not in text, flag
+
+
+def test_gunicorn_listens_only_behind_the_proxy():
+    """No port for web: nginx (the only published port) reaches gunicorn through the socket volume."""
+    services = _compose()["services"]
+    assert "ports" not in services["web"] and "expose" not in services["web"]
+    assert services["proxy"]["ports"] == ["80:80"]
+    socket_volume = "gunicorn-socket:/run/streamhook"
+    assert socket_volume in services["web"]["volumes"] and socket_volume in services["proxy"]["volumes"]
+    assert "--access-logfile" not in services["web"]["command"]  # its request line would hold source URLs' secrets
+    proxy_image = (ROOT / services["proxy"]["build"] / "Dockerfile").read_text()
+    assert "COPY streamhook.conf /etc/nginx/conf.d/streamhook.conf" in proxy_image
+    assert "libnginx-mod-http-headers-more-filter" in proxy_image
+    assert "EXPOSE 8000" not in (ROOT / "Dockerfile").read_text()
+
+
+def _pins(name: str) -> set[str]:
+    lines = (ROOT / name).read_text().splitlines()
+    return {line.split("==")[0].split("[")[0].lower() for line in lines if "==" in line}
+
+
+def test_the_image_installs_runtime_only_and_the_tooling_sits_in_requirements_dev():
+    tooling = {"pytest", "pytest-django", "hypothesis", "playwright", "ruff", "svix", "factory-boy"}
+    assert not tooling & _pins("requirements.txt")
+    assert tooling <= _pins("requirements-dev.txt")
+    assert (ROOT / "requirements-dev.txt").read_text().splitlines()[1] == "-r requirements.txt"
+    assert "requirements-dev" not in (ROOT / "Dockerfile").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^lint: install-dev$", makefile, re.M)
+    assert re.search(r"^migrate: install$", makefile, re.M)  # `make run` goes through migrate

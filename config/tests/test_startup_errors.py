@@ -131,3 +131,9 @@ def test_wsgi_and_asgi_default_to_production_settings(tmp_path, module):
     assert _one_line(_run([sys.executable, "-c", f"import {module}"], {}, tmp_path)) == (
         "configuration error: DJANGO_SECRET_KEY must be set in the environment"
     )
+
+
+def test_a_trusted_proxy_that_is_no_address_fails_with_one_line(tmp_path):
+    result = _manage(tmp_path, "check", STREAMHOOK_TRUSTED_PROXIES="unix,nginx.internal")
+    assert _one_line(result) == ("configuration error: STREAMHOOK_TRUSTED_PROXIES: 'nginx.internal' is not an IP "
+                                 "address, a network (10.0.0.0/8) or unix")

@@ -15,6 +15,7 @@ from django.db import DatabaseError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from core.guessing import credential_failure_record
 from webhooks.inbound import conf
 from webhooks.inbound.handlers import get_handler
 from webhooks.inbound.models import InboundMessage, InboundSource
@@ -127,6 +128,14 @@ def _check_signature(request: HttpRequest, source: InboundSource, body: bytes) -
                         body=body)
 
 
+def _invalid_key(request: HttpRequest) -> Refused:
+    """401, or 429 once this address has presented too many wrong keys (core/guessing.py)."""
+    wait = credential_failure_record(scope="inbound-key", address=request.META.get("REMOTE_ADDR", ""))
+    if wait is not None:
+        return Refused(429, "Too many invalid source keys from this address; try again later.", retry_after=wait)
+    return Refused(401, "Invalid source key.")
+
+
 def authenticate(request: HttpRequest, body: bytes, *, auth: str, url_source_id) -> InboundSource:
     if auth == "signature":
         # Unknown id, another tenant's id, no secret, bad signature: one answer, so ids can't be probed.
@@ -148,12 +157,10 @@ def authenticate(request: HttpRequest, body: bytes, *, auth: str, url_source_id)
     try:
         key.encode("ascii")
     except UnicodeEncodeError:
-        raise Refused(401, "Invalid source key.") from None
+        raise _invalid_key(request) from None
     source = source_by_key(key)
-    if source is None:
-        raise Refused(401, "Invalid source key.")
-    if url_source_id is not None and str(source.pk) != str(url_source_id):
-        raise Refused(401, "Invalid source key.")
+    if source is None or (url_source_id is not None and str(source.pk) != str(url_source_id)):
+        raise _invalid_key(request)
     if source.signing_secrets:  # signing on top of the key, when the source has secrets
         try:
             _check_signature(request, source, body)

@@ -180,8 +180,11 @@ def test_private_targets_are_refused_when_the_deployment_does_not_allow_them(api
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
     response = create(api_client, url="http://127.0.0.1:8000/hook")
     assert response.status_code == 400 and "url" in response.json()
-    settings.WEBHOOKS_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.WEBHOOKS_ALLOWED_HOSTS = ["127.0.0.1"]  # port 80 only
+    assert create(api_client, url="http://127.0.0.1:8000/hook").status_code == 400
+    settings.WEBHOOKS_ALLOWED_HOSTS = ["127.0.0.1:8000"]
     assert create(api_client, url="http://127.0.0.1:8000/hook").status_code == 201
+    assert create(api_client, url="http://127.0.0.1:6379/hook").status_code == 400
 
 
 @pytest.mark.parametrize("body", ["[1, 2]", '"text"', "null", "{", "", "\x00"])

@@ -52,11 +52,11 @@ def tls_server(certificates):
 
 
 @pytest.fixture(autouse=True)
-def _trust_the_test_ca_and_stub_dns(certificates, monkeypatch, settings):
+def _trust_the_test_ca_and_stub_dns(certificates, tls_server, monkeypatch, settings):
     monkeypatch.setattr(http.certifi, "where", lambda: str(certificates / "ca.pem"))
     monkeypatch.setattr(ssrf, "resolve", lambda host, port: ["127.0.0.1"])  # every name: our TLS server
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
-    settings.WEBHOOKS_ALLOWED_HOSTS = [HOST, "other.internal.test"]
+    settings.WEBHOOKS_ALLOWED_HOSTS = [f"{HOST}:{tls_server.port}", f"other.internal.test:{tls_server.port}"]
     http.reset()
     yield
     http.reset()

@@ -4,6 +4,7 @@ no traffic ever goes to a private or public address; the only real requests go t
 import re
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from webhooks import http, ssrf
 from webhooks.models import Delivery
@@ -96,6 +97,30 @@ def test_allowance_and_allow_list_permit_private_targets(dns, settings):
     validate_target_url("http://127.0.0.1/hook")
 
 
+def test_allowed_hosts_are_host_port_pairs_and_a_bare_host_is_its_default_port_only(dns, settings):
+    dns["intranet.corp"] = ["10.1.2.3"]
+    settings.WEBHOOKS_ALLOWED_HOSTS = ["intranet.corp:8080", "localhost", "[::1]:9000", "10.9.9.9:443"]
+    dns["localhost"] = ["127.0.0.1"]
+    validate_target_url("http://intranet.corp:8080/hook")
+    validate_target_url("http://localhost/hook")
+    validate_target_url("https://localhost/hook")
+    validate_target_url("http://[::1]:9000/hook")
+    validate_target_url("https://10.9.9.9/hook")
+    for refused in ("http://intranet.corp/hook", "http://intranet.corp:8081/hook", "http://localhost:6379/",
+                    "http://localhost:5432/", "http://localhost:443/", "https://localhost:80/",
+                    "http://[::1]:9001/", "http://10.9.9.9/hook"):
+        with pytest.raises(UnsafeTargetURL, match="resolves to a"):
+            validate_target_url(refused)
+
+
+@pytest.mark.parametrize("entry", ["host:", "host:0", "host:70000", "host:port", "[::1]x"])
+def test_a_malformed_allowed_host_entry_is_a_configuration_error(dns, settings, entry):
+    dns["host"] = ["10.1.2.3"]
+    settings.WEBHOOKS_ALLOWED_HOSTS = [entry]
+    with pytest.raises(ImproperlyConfigured, match="WEBHOOKS_ALLOWED_HOSTS"):
+        validate_target_url("http://host/hook")
+
+
 @pytest.mark.django_db
 def test_loopback_refused_at_send_time_when_the_allowance_is_off(tenant, httpserver, dns):
     httpserver.expect_request("/hook").respond_with_data("ok")
@@ -123,7 +148,7 @@ def test_dns_rebinding_after_create_is_caught_at_send_time(tenant, httpserver, d
 def test_the_sender_connects_to_the_vetted_address_not_a_fresh_lookup(tenant, httpserver, dns, settings):
     """The stub answers 127.0.0.1 for a name no real DNS knows; the request arrives with that name
     as Host, so the connection went to the vetted address and nothing resolved the name again."""
-    settings.WEBHOOKS_ALLOWED_HOSTS = ["hooks.internal.test"]
+    settings.WEBHOOKS_ALLOWED_HOSTS = [f"hooks.internal.test:{httpserver.port}"]
     dns["hooks.internal.test"] = ["127.0.0.1"]
     httpserver.expect_request("/hook").respond_with_data("ok")
     endpoint_make(tenant, f"http://hooks.internal.test:{httpserver.port}/hook")
