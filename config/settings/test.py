@@ -38,3 +38,8 @@ WEBHOOKS_STRICT_EVENT_TYPES = True
 
 # Tests post to pytest-httpserver on 127.0.0.1.
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+
+# The suite posts the source systems' own example payloads, dated 2025 (DJ stream assistant,
+# recorder, RealCast documents): ten years back keeps them acceptable and still refuses year 1
+# and the epoch. The window's own tests (`core/tests/test_eventtime.py`, the senders' tests) set it.
+STREAMHOOK_EVENT_TIME_WINDOW = env("STREAMHOOK_EVENT_TIME_WINDOW", default="3650d,1d")

@@ -30,6 +30,7 @@ from webhooks.inbound.services import (
     run_handler,
     source_by_id,
     source_by_key,
+    source_by_url_secret,
 )
 from webhooks.inbound.throttling import throttle_check
 from webhooks.inbound.verification import VerificationFailed, verify_hmac_hex, verify_standard
@@ -127,7 +128,24 @@ def _check_signature(request: HttpRequest, source: InboundSource, body: bytes) -
                         body=body)
 
 
-def authenticate(request: HttpRequest, body: bytes, *, auth: str, url_source_id) -> InboundSource:
+def _authenticate_by_url(request: HttpRequest, body: bytes, url_secret: str, url_source_id) -> InboundSource:
+    """The source URL stands in for the key; a source with signing secrets still needs its signature."""
+    source = source_by_url_secret(url_secret)
+    if source is None or (url_source_id is not None and str(source.pk) != str(url_source_id)):
+        raise Refused(404, "No such source URL.")
+    if source.signing_secrets:
+        try:
+            _check_signature(request, source, body)
+        except VerificationFailed as exc:
+            raise Refused(401, exc.reason) from None
+    return source
+
+
+def authenticate(
+    request: HttpRequest, body: bytes, *, auth: str, url_source_id, url_secret: str | None = None,
+) -> InboundSource:
+    if url_secret is not None:
+        return _authenticate_by_url(request, body, url_secret, url_source_id)
     if auth == "signature":
         # Unknown id, another tenant's id, no secret, bad signature: one answer, so ids can't be probed.
         try:
@@ -204,8 +222,10 @@ def inbound_view(
 
     auth="key": the source's key (`Authorization: Bearer` or `X-API-Key`), plus its signature if it
     has signing secrets. auth="signature": the signature alone, for the source in the URL's
-    `source_id` (needs source_from_url=True). asynchronous=True stores and answers 200 at once,
-    a Celery task runs the handler.
+    `source_id` (needs source_from_url=True). Under a source URL (a `source_secret` in the URL,
+    webhooks/inbound/source_url.py) the URL replaces the key or the source id, whatever `auth`
+    says, and a source with signing secrets still needs its signature. asynchronous=True stores
+    and answers 200 at once, a Celery task runs the handler.
     """
     if auth not in ("key", "signature"):
         raise ImproperlyConfigured(f"inbound_view auth must be 'key' or 'signature', not {auth!r}")
@@ -223,7 +243,8 @@ def inbound_view(
             response["Allow"] = "POST"
             return response
         try:
-            outcome = _receive(request, kwargs.get("source_id") if source_from_url else None)
+            outcome = _receive(request, kwargs.get("source_id") if source_from_url else None,
+                               kwargs.get("source_secret"))
         except Refused as exc:
             return _error(exc.status, exc.message, exc.retry_after)
         except DatabaseError:
@@ -234,10 +255,10 @@ def inbound_view(
             return _error(400, "The request could not be processed.")
         return _json(outcome.status, outcome.body, outcome.retry_after)
 
-    def _receive(request: HttpRequest, url_source_id) -> Outcome:
+    def _receive(request: HttpRequest, url_source_id, url_secret: str | None) -> Outcome:
         get_handler(handler)  # a typo in a URL conf fails loudly in tests, not silently per message
         body = read_body(request, conf.get("WEBHOOKS_INBOUND_MAX_BODY"))
-        source = authenticate(request, body, auth=auth, url_source_id=url_source_id)
+        source = authenticate(request, body, auth=auth, url_source_id=url_source_id, url_secret=url_secret)
         if source.kind not in allowed_kinds:
             raise Refused(403, f"A {source.kind!r} source cannot post to this endpoint.")
         retry_after = throttle_check(source)
@@ -252,7 +273,7 @@ def inbound_view(
             payload = parse_payload(body)
         except PayloadError as exc:
             # It authenticated, so the raw bytes are kept (failed) for inspection.
-            outcome = message_fail(message, status=400, reason=str(exc))
+            outcome = message_fail(message, status=400, reason=str(exc), errors=exc.errors)
             original = message_insert(message)
             return duplicate_outcome(original, message) if original is not None else outcome
         if asynchronous:
