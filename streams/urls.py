@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from accounts.routers import OptionalSlashRouter
 from streams.api import ChatInteractionViewSet, ChatMessageViewSet, StreamSessionViewSet, TrackPlayViewSet
+from streams.handlers import realcast_check_on_receipt
 from webhooks.inbound.views import inbound_view
 
 router = OptionalSlashRouter()
@@ -15,7 +16,7 @@ track_classified = inbound_view(handler="streams.track_classified", **_ASSISTANT
 chat_interaction = inbound_view(handler="streams.chat_interaction", **_ASSISTANT)
 stream_stats = inbound_view(handler="streams.stream_stats", **_ASSISTANT)
 realcast = inbound_view(handler="streams.realcast", kinds={"realcast"}, auth="signature", asynchronous=True,
-                        source_from_url=True)
+                        source_from_url=True, check_on_receipt=realcast_check_on_receipt)
 
 urlpatterns = [
     # The DJ stream assistant's paths, exactly (no trailing slash).

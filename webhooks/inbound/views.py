@@ -8,12 +8,14 @@ a sender can send makes a 500.
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework.exceptions import ValidationError
 
 from webhooks.inbound import conf
 from webhooks.inbound.handlers import get_handler
@@ -22,6 +24,7 @@ from webhooks.inbound.services import (
     Outcome,
     PayloadError,
     duplicate_outcome,
+    error_paths,
     handle_then_insert,
     message_build,
     message_fail,
@@ -216,7 +219,7 @@ def _stored_headers(request: HttpRequest, source: InboundSource) -> dict[str, st
 
 def inbound_view(
     *, handler: str, kinds: Iterable[str], auth: str = "key", asynchronous: bool = False,
-    source_from_url: bool = False,
+    source_from_url: bool = False, check_on_receipt: Callable[[dict, datetime], None] | None = None,
 ):
     """A csrf-exempt view receiving webhooks for `handler` from sources of `kinds`.
 
@@ -225,7 +228,8 @@ def inbound_view(
     `source_id` (needs source_from_url=True). Under a source URL (a `source_secret` in the URL,
     webhooks/inbound/source_url.py) the URL replaces the key or the source id, whatever `auth`
     says, and a source with signing secrets still needs its signature. asynchronous=True stores
-    and answers 200 at once, a Celery task runs the handler.
+    and answers 200 at once, a Celery task runs the handler. `check_on_receipt(payload, received_at)`
+    may refuse what must not even be acknowledged (a DRF ValidationError: 400 naming the fields).
     """
     if auth not in ("key", "signature"):
         raise ImproperlyConfigured(f"inbound_view auth must be 'key' or 'signature', not {auth!r}")
@@ -276,6 +280,14 @@ def inbound_view(
             outcome = message_fail(message, status=400, reason=str(exc), errors=exc.errors)
             original = message_insert(message)
             return duplicate_outcome(original, message) if original is not None else outcome
+        if check_on_receipt is not None:
+            try:
+                check_on_receipt(payload, message.received_at)
+            except ValidationError as exc:
+                fields = ", ".join(error_paths(exc.detail))
+                outcome = message_fail(message, status=400, reason=f"Invalid payload: {fields}", errors=exc.detail)
+                original = message_insert(message)
+                return duplicate_outcome(original, message) if original is not None else outcome
         if asynchronous:
             return _receive_async(message)
         return _receive_sync(message, payload)
