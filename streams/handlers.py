@@ -181,8 +181,12 @@ def realcast_times(payload: dict) -> dict:
 
 
 def realcast_check_on_receipt(payload: dict, received_at) -> None:
-    """RealCast is answered before its event is processed: its times are refused (400) on receipt."""
-    problems = event_times_problems(realcast_times(payload), received_at=received_at)
+    """RealCast is answered before its event is processed: its times are refused (400) on receipt,
+    an unreadable `timestamp` (such as `0`) too, so RealCast doesn't retry what can never be processed."""
+    times = realcast_times(payload)
+    problems = event_times_problems(times, received_at=received_at)
+    if payload.get("timestamp") is not None and "timestamp" not in times:
+        problems["timestamp"] = ["Not a date-time; expected ISO 8601 such as 2026-11-22T10:00:00Z."]
     if problems:
         raise serializers.ValidationError(problems)
 

@@ -104,6 +104,7 @@ def _realcast_post(client, source, event: dict, webhook_id: str):
 
 @pytest.mark.parametrize(("field", "event"), [
     ("timestamp", {"event": "stream.live", "timestamp": "0001-01-01T00:00:00Z", "data": {"stream_id": "stream_1"}}),
+    ("timestamp", {"event": "stream.live", "timestamp": 0, "data": {"stream_id": "stream_1"}}),
     ("data.started_at", {"event": "stream.live", "timestamp": "now",
                          "data": {"stream_id": "stream_1", "started_at": "0001-01-01T00:00:00Z"}}),
 ])

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
+from rest_framework.renderers import JSONRenderer
 
 from webhooks.inbound.models import InboundSource
 from webhooks.inbound.services import source_by_url_secret
@@ -86,7 +87,9 @@ def source_url_view(view_class, *, kinds: Iterable[str]):
     unknown = allowed - set(InboundSource.Kind.values)
     if unknown:
         raise ImproperlyConfigured(f"unknown inbound source kinds: {sorted(unknown)}")
-    view = view_class.as_view(authentication_classes=[SourceUrlAuthentication], permission_classes=[FromSourceUrl])
+    # JSON only: the browsable API's pages and forms are for signed-in people, not for senders.
+    view = view_class.as_view(authentication_classes=[SourceUrlAuthentication], permission_classes=[FromSourceUrl],
+                              renderer_classes=[JSONRenderer])
 
     @csrf_exempt
     def wrapped(request: HttpRequest, source_secret: str, **kwargs):

@@ -17,6 +17,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import ValidationError
 
+from core.logredact import redact_source_urls
 from webhooks.inbound import conf
 from webhooks.inbound.handlers import get_handler
 from webhooks.inbound.models import InboundMessage, InboundSource
@@ -208,7 +209,8 @@ def _stored_headers(request: HttpRequest, source: InboundSource) -> dict[str, st
         lowered = name.lower()
         if lowered == hidden or any(word in lowered for word in _SECRET_HEADER_WORDS):
             continue
-        value = value if isinstance(value, str) else str(value)
+        # A Referer may carry a source URL, a credential: kept, but with its secret redacted.
+        value = redact_source_urls(value if isinstance(value, str) else str(value))
         # jsonb can't hold NUL either: keep the header, marked, rather than fail the request with a 503.
         headers[name] = value.replace("\x00", "\ufffd") if "\x00" in value else value
     return headers

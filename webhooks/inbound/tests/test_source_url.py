@@ -154,3 +154,18 @@ def test_the_secret_is_stored_hashed_for_lookup(recorder):
     assert recorder.url_secret_hash == hashlib.sha256(recorder.url_secret.encode()).hexdigest()
     new = source_rotate_url(source=recorder)
     assert InboundSource.objects.get(pk=recorder.pk).url_secret_hash == hashlib.sha256(new.encode()).hexdigest()
+
+
+def test_a_source_url_in_a_stored_header_is_redacted(client, recorder):
+    referer = f"https://app.example.com/s/{recorder.url_secret}/recordings/webhook/"
+    _post(client, _path(recorder, "/recordings/webhook/"), RECORDING, HTTP_REFERER=referer)
+    headers = InboundMessage.objects.get().headers
+    assert headers["Referer"] == "https://app.example.com/s/***/recordings/webhook/"
+    assert recorder.url_secret not in json.dumps(headers)
+
+
+def test_the_apis_under_a_source_url_answer_json_only(client, tenant):
+    source = source_create(tenant=tenant, name="frontend", kind="audio-frontend")[0]
+    response = client.get(_path(source, "/api/listen/status"), HTTP_ACCEPT="text/html")
+    assert response.status_code in (200, 406)
+    assert not response["Content-Type"].startswith("text/html")
