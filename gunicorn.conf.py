@@ -36,6 +36,8 @@ def _count(name: str, raw: str, default: int) -> int:
 
 
 worker_class = "gthread"
+# Source URLs carry a secret in the path: the access log shows `/s/***/...` instead.
+logger_class = "config.gunicorn_logging.RedactingLogger"
 # (gunicorn itself reads WEB_CONCURRENCY first, and stops with a traceback of its own if it isn't a number.)
 workers = _count("WEB_CONCURRENCY", os.environ.get("WEB_CONCURRENCY", ""), os.cpu_count() or 2)
 threads = _count("GUNICORN_THREADS", os.environ.get("GUNICORN_THREADS", ""), 2)

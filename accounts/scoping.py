@@ -12,13 +12,16 @@ _CACHE_ATTR = "_streamhook_tenant"
 
 
 def request_tenant(request) -> Tenant | None:
-    """The tenant of the API token, or of the signed-in user's first membership."""
+    """The tenant of the API token (or source URL), or of the signed-in user's first membership."""
     raw = getattr(request, "_request", request)  # DRF Request wraps Django's
     if hasattr(raw, _CACHE_ATTR):
         return getattr(raw, _CACHE_ATTR)
     auth = getattr(request, "auth", None)
     tenant = None
     if isinstance(auth, ApiToken):
+        tenant = auth.tenant
+    elif isinstance(getattr(auth, "tenant", None), Tenant):
+        # A credential that stands for a tenant without a user: an inbound source's URL.
         tenant = auth.tenant
     elif request.user.is_authenticated:
         membership = (

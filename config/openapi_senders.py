@@ -17,7 +17,9 @@ from streams import inbound
 KEY_AUTH = (
     "Authenticated with the inbound source's key (`/api/v1/inbound-sources`): `X-API-Key: <key>` or "
     "`Authorization: Bearer <key>`; a source with signing secrets also needs its signature. Sources of "
-    "another kind get 403. Every answer is JSON; a malformed request gets a 4xx naming what is wrong, "
+    "another kind get 403. Senders that can't send a header use the source's URL instead (its `url` field): "
+    "the same path under it, with no key (`{url}/recordings/webhook/`). Every answer is JSON; a malformed "
+    "request gets a 4xx naming what is wrong, "
     "never a 500. Without a sender message id (`Idempotency-Key`, `Webhook-Id`) each request is handled."
 )
 _ERROR = inline_serializer("SenderError", {"status": serializers.CharField(), "message": serializers.CharField()})

@@ -3,8 +3,13 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from analytics.urls import source_urlpatterns as analytics_source_urls
+from audio.urls import source_urlpatterns as audio_source_urls
 from config.api_root import ApiRootView
 from config.health import healthz
+from recordings.urls import source_urlpatterns as recordings_source_urls
+from streams.urls import source_urlpatterns as streams_source_urls
+from webhooks.inbound.source_url import source_root
 
 admin.site.site_header = "Streamhook"
 admin.site.site_title = "Streamhook"
@@ -15,6 +20,10 @@ urlpatterns = [
     # pattern tried in vain costs a regex match (the API's router patterns are many).
     path("", include("streams.urls")),
     path("", include("recordings.urls")),
+    # Source URLs: a sender's own paths behind a secret prefix (webhooks/inbound/source_url.py).
+    path("s/<str:source_secret>", source_root, name="source-url"),
+    path("s/<str:source_secret>/", include(
+        [*streams_source_urls, *recordings_source_urls, *audio_source_urls, *analytics_source_urls])),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),

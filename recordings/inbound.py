@@ -36,6 +36,9 @@ class RecorderPayload:
     upload_source: str
     bucket_name: str
     region: str
+    # The Recording columns this post said something about (the key present, not null): on an
+    # update, the others keep their stored values (`recording_upsert_from_recorder`).
+    given: frozenset[str] = frozenset()
 
 
 def _number(value, name: str, errors: dict) -> float | None:
@@ -86,6 +89,26 @@ def _datetime(value, name: str, errors: dict) -> datetime | None:
         errors[name] = ["Not a date-time; expected e.g. '2025-10-25 01:55:59.374860'."]
         return None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+# Recording column → where the recorder's payload says it.
+_SOURCES = {
+    "username": ("user_info", "username"), "title": ("title",), "recorded_at": ("created_at",),
+    "duration_seconds": ("duration_seconds",), "duration_database": ("duration_database",),
+    "total_size_mb": ("file_info", "total_size_mb"), "uploaded_at": ("upload_timestamp",),
+    "upload_source": ("upload_source",), "bucket_name": ("bucket_name",), "region": ("region",),
+}
+
+
+def _given(payload: dict, file_info: dict, user_info: dict) -> frozenset[str]:
+    parents = {"user_info": user_info, "file_info": file_info}
+    given = set()
+    for column, where in _SOURCES.items():
+        container = parents[where[0]] if len(where) == 2 else payload
+        value = container.get(where[-1])
+        if value is not None and not (column in ("recorded_at", "uploaded_at") and value == ""):
+            given.add(column)
+    return frozenset(given)
 
 
 def parse_recorder_payload(payload: dict) -> RecorderPayload:
@@ -148,6 +171,7 @@ def parse_recorder_payload(payload: dict) -> RecorderPayload:
         bucket_name=_text(payload.get("bucket_name"), "bucket_name", errors, 200),
         region=_text(payload.get("region"), "region", errors, 100),
     )
+    data["given"] = _given(payload, file_info, user_info if isinstance(user_info, dict) else {})
     if missing:
         # The seed's message, word for word (a sender may match on it); `errors` names what is missing.
         all_errors = {name: ["This field is required."] for name in missing} | errors

@@ -78,8 +78,11 @@ def _lock_or_create(*, tenant: Tenant, recording_id: str, defaults: dict) -> tup
 
 
 def recording_upsert_from_recorder(*, tenant: Tenant, data: RecorderPayload, payload: dict) -> tuple[Recording, bool]:
-    """Seed 003's upsert: create or update by (tenant, recording_id); emits recording.ready / recording.updated.
+    """The recorder's upsert: create or update by (tenant, recording_id); emits recording.ready / recording.updated.
 
+    An update merges (docs/sources/recorder.md): a field the re-post leaves out (or sends as null)
+    keeps its stored value; `uploaded_files` and `file_info.individual_sizes_mb` merge by name, a
+    name sent again replacing its URL or size; `raw_payload` merges by top-level key.
     Raises UserNotFound (404) or OwnedByAnotherUser (409).
     """
     fields = {
@@ -92,12 +95,14 @@ def recording_upsert_from_recorder(*, tenant: Tenant, data: RecorderPayload, pay
     }
     with transaction.atomic(savepoint=False):
         upserted = _upsert_recorder_row(tenant=tenant, recording_id=data.recording_id, email=data.email,
-                                        fields=fields)
+                                        fields=fields, given=data.given)
         if upserted is None:  # the rare answers: find out which it is
             if tenant_user_by_email(tenant=tenant, email=data.email) is None:
                 raise UserNotFound(data.email)
             raise OwnedByAnotherUser(Recording.objects.get(tenant=tenant, recording_id=data.recording_id))
         recording, created, user_email = upserted
+        if not created:  # what the merge kept is in the row, not in this post
+            recording = Recording.objects.get(pk=recording.pk)
         emit("recording.ready" if created else "recording.updated",
              recording_event_data(recording, user_email=user_email), tenant=tenant)
     return recording, created
@@ -105,10 +110,14 @@ def recording_upsert_from_recorder(*, tenant: Tenant, data: RecorderPayload, pay
 
 # Columns the recorder's upsert writes; `origin` is special-cased, `stream_id` and the RealCast
 # figures (`file_size_bytes`, `last_event_at`) belong to RealCast and are left alone on update.
-_RECORDER_UPDATE_COLUMNS = [
-    "status", "user", "username", "title", "recorded_at", "duration_seconds", "duration_database", "total_size_mb",
-    "file_sizes_mb", "files", "uploaded_at", "upload_source", "bucket_name", "region", "raw_payload", "updated_at",
+_RECORDER_UPDATE_COLUMNS = ["status", "user", "updated_at"]
+# Written on update only when the post says them (a parameter per column: `RecorderPayload.given`).
+_RECORDER_MERGED_COLUMNS = [
+    "username", "title", "recorded_at", "duration_seconds", "duration_database", "total_size_mb", "uploaded_at",
+    "upload_source", "bucket_name", "region",
 ]
+# JSON objects merged key by key, the post's keys winning.
+_RECORDER_JSON_MERGED = ["file_sizes_mb", "files", "raw_payload"]
 # The INSERT's values, in order; `user` comes from the statement's own lookup by email.
 _RECORDER_INSERT_FIELDS = ["tenant", "recording_id", "stream_id", "created_at", "updated_at", "origin", "status",
                            "username", "title", "recorded_at", "duration_seconds", "duration_database",
@@ -141,6 +150,11 @@ def _recorder_upsert_sql(vendor: str) -> str:
     values = ["%s"] * len(_RECORDER_INSERT_FIELDS) + ["matched.id"]
     c = functools.partial(col, Recording)
     updates = [f"{c(n)} = EXCLUDED.{c(n)}" for n in _RECORDER_UPDATE_COLUMNS]
+    updates += [f"{c(n)} = CASE WHEN %s THEN EXCLUDED.{c(n)} ELSE {table}.{c(n)} END"
+                for n in _RECORDER_MERGED_COLUMNS]
+    # jsonb's `||` and SQLite's json_patch() both merge two objects by key, the right one winning.
+    merge = "{old} || EXCLUDED.{new}" if vendor == "postgresql" else "json_patch({old}, EXCLUDED.{new})"
+    updates += [f"{c(n)} = " + merge.format(old=f"{table}.{c(n)}", new=c(n)) for n in _RECORDER_JSON_MERGED]
     # A RealCast recording the recorder now describes keeps its origin (and its stream id).
     updates.append(f"{c('origin')} = CASE WHEN {table}.{c('origin')} = %s THEN {table}.{c('origin')} "
                    f"ELSE EXCLUDED.{c('origin')} END")
@@ -158,7 +172,7 @@ def _recorder_upsert_sql(vendor: str) -> str:
 
 
 def _upsert_recorder_row(
-    *, tenant: Tenant, recording_id: str, email: str, fields: dict,
+    *, tenant: Tenant, recording_id: str, email: str, fields: dict, given: frozenset[str] = frozenset(),
 ) -> tuple[Recording, bool, str] | None:
     """One `INSERT ... SELECT ... ON CONFLICT DO UPDATE ... RETURNING` that also matches the user by
     email: the hot path of seed 003 in one round trip, race-free.
@@ -169,10 +183,10 @@ def _upsert_recorder_row(
     now = timezone.now()
     values = {"tenant": tenant.pk, "recording_id": recording_id, "stream_id": "", "created_at": now,
               "updated_at": now, **fields}
-    # In the order the placeholders appear: the row's values, the user lookup's, the origin rule's.
+    # In the order the placeholders appear: the row's values, the user lookup's, the merge flags, the origin rule's.
     db = database()
     params = [_field(name).get_db_prep_save(values[name], db) for name in _RECORDER_INSERT_FIELDS]
-    params += [tenant.pk, email, Recording.Origin.REALCAST]
+    params += [tenant.pk, email, *[name in given for name in _RECORDER_MERGED_COLUMNS], Recording.Origin.REALCAST]
     with db.cursor() as cursor:
         run(cursor, prepared(_recorder_upsert_sql(db.vendor), db), params)
         row = cursor.fetchone()

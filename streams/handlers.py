@@ -10,6 +10,7 @@ from functools import partial
 
 from rest_framework import serializers
 
+from core.eventtime import event_times_problems
 from streams import inbound, services
 from streams.inbound import stream_info
 from webhooks.inbound.compiled_validation import Unsure, compiled
@@ -47,6 +48,13 @@ def _valid(serializer_class, payload) -> dict:
     return serializer.run_validation(payload)  # errors come as {field: [...]}, as from is_valid()
 
 
+def _check_times(message, **times) -> None:
+    """Refuse (400 naming the field) event times outside the window around the message's arrival."""
+    problems = event_times_problems(times, received_at=message.received_at)
+    if problems:
+        raise serializers.ValidationError(problems)
+
+
 def _created(session_id: str, **ids) -> HandlerResult:
     return HandlerResult(201, {"status": "success", "session_id": session_id, **ids})
 
@@ -54,6 +62,7 @@ def _created(session_id: str, **ids) -> HandlerResult:
 @inbound_handler("streams.track_classified")
 def track_classified(message, payload) -> HandlerResult:
     data = _valid(inbound.TrackClassified, payload)
+    _check_times(message, timestamp=data["timestamp"])
     track = data["track_data"]
     cls = track.get("classification") or {}
     play = services.track_play_record(
@@ -68,6 +77,7 @@ def track_classified(message, payload) -> HandlerResult:
 @inbound_handler("streams.chat_interaction")
 def chat_interaction(message, payload) -> HandlerResult:
     data = _valid(inbound.ChatInteractionIn, payload)
+    _check_times(message, timestamp=data["timestamp"])
     chat = data["chat_interaction"]
     interaction = services.chat_interaction_record(
         tenant=message.tenant, session_id=data["session_id"], at=data["timestamp"], info=stream_info(data),
@@ -81,6 +91,7 @@ def chat_interaction(message, payload) -> HandlerResult:
 @inbound_handler("streams.stream_stats")
 def stream_stats(message, payload) -> HandlerResult:
     data = _valid(inbound.StreamStats, payload)
+    _check_times(message, timestamp=data["timestamp"])
     kwargs = {"tenant": message.tenant, "session_id": data["session_id"], "at": data["timestamp"],
               "info": stream_info(data)}
     action = {"stream_start": services.session_start, "stream_update": services.session_update,
@@ -150,10 +161,41 @@ REALCAST_EVENTS = {
 }
 
 
+_REALCAST_DATA_TIMES = ("started_at", "ended_at", "created_at")
+
+
+def realcast_times(payload: dict) -> dict:
+    """The event's `timestamp` and the times in its `data` that Streamhook keeps, where readable
+    (an unreadable one is the event's own validation's to refuse)."""
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    candidates = [("timestamp", payload.get("timestamp")),
+                  *((f"data.{name}", data.get(name)) for name in _REALCAST_DATA_TIMES)]
+    times = {}
+    for field, value in candidates:
+        if value is not None:
+            try:
+                times[field] = serializers.DateTimeField().run_validation(value)
+            except serializers.ValidationError:
+                pass
+    return times
+
+
+def realcast_check_on_receipt(payload: dict, received_at) -> None:
+    """RealCast is answered before its event is processed: its times are refused (400) on receipt,
+    an unreadable `timestamp` (such as `0`) too, so RealCast doesn't retry what can never be processed."""
+    times = realcast_times(payload)
+    problems = event_times_problems(times, received_at=received_at)
+    if payload.get("timestamp") is not None and "timestamp" not in times:
+        problems["timestamp"] = ["Not a date-time; expected ISO 8601 such as 2026-11-22T10:00:00Z."]
+    if problems:
+        raise serializers.ValidationError(problems)
+
+
 @inbound_handler("streams.realcast")
 def realcast(message, payload) -> HandlerResult:
     """One RealCast event (`{"event", "timestamp", "data"}`); unknown events are acknowledged and ignored."""
     envelope = _valid(inbound.RealCastEnvelope, payload)
+    _check_times(message, **realcast_times(payload))
     process = REALCAST_EVENTS.get(envelope["event"])
     if process is None:
         logger.info("RealCast event %r ignored (message %s)", envelope["event"], message.pk)

@@ -11,6 +11,7 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env, env_bool
+from core.eventtime import parse_window
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env("STREAMHOOK_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -69,7 +70,7 @@ INGEST_MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
-INGEST_PATH_PREFIXES = ("/recordings/webhook", "/api/webhook/", "/webhooks/realcast/")
+INGEST_PATH_PREFIXES = ("/recordings/webhook", "/api/webhook/", "/webhooks/realcast/", "/s/")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -305,15 +306,41 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# --- What senders may send -------------------------------------------------------
+# Event times further than this from the message's arrival are refused ("back,ahead"; core/eventtime.py).
+STREAMHOOK_EVENT_TIME_WINDOW = env("STREAMHOOK_EVENT_TIME_WINDOW", default="7d,1d")
+parse_window(STREAMHOOK_EVENT_TIME_WINDOW)  # a malformed value stops start-up, naming the variable
+# Where Streamhook is reached from outside (e.g. https://hooks.example.com), for the absolute source
+# URLs shown to owners; empty: built from the request's own host.
+STREAMHOOK_PUBLIC_URL = env("STREAMHOOK_PUBLIC_URL", default="")
+
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Source URLs (`/s/<secret>/`) are credentials: every path Django logs goes through this filter.
+    "filters": {"redact_source_urls": {"()": "core.logredact.RedactSourceUrls"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
+                          "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_source_urls"]},
+        # Django's own runserver handler, declared again to carry the filter.
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server",
+                          "filters": ["redact_source_urls"]},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # urllib3 logs each request line at DEBUG, query strings (a subscriber's URL token) included.
-    # axes logs every login at INFO; its lockouts are WARNING.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "urllib3": {"level": "WARNING"},
-                "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # urllib3 logs each request line at DEBUG, query strings (a subscriber's URL token) included.
+        "urllib3": {"level": "WARNING"},
+        # axes logs every login at INFO; its lockouts are WARNING.
+        "axes": {"level": "WARNING"},
+        # "Not Found: /s/<secret>/..." and the like, before any handler (Django's own included) sees them.
+        "django.request": {"filters": ["redact_source_urls"]},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False,
+                          "filters": ["redact_source_urls"]},
+    },
 }

@@ -41,3 +41,8 @@ WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
 
 # Tests present wrong keys and tokens from 127.0.0.1 all run long; the limit's own tests lower it.
 STREAMHOOK_BAD_CREDENTIALS_LIMIT = 1_000_000
+
+# The suite posts the source systems' own example payloads, dated 2025 (DJ stream assistant,
+# recorder, RealCast documents): ten years back keeps them acceptable and still refuses year 1
+# and the epoch. The window's own tests (`core/tests/test_eventtime.py`, the senders' tests) set it.
+STREAMHOOK_EVENT_TIME_WINDOW = env("STREAMHOOK_EVENT_TIME_WINDOW", default="3650d,1d")

@@ -3,7 +3,8 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from webhooks.inbound.models import InboundMessage, InboundSource
-from webhooks.inbound.services import messages_replay, source_create, source_rotate_key
+from webhooks.inbound.services import messages_replay, source_create, source_rotate_key, source_rotate_url
+from webhooks.inbound.source_url import source_url
 from webhooks.inbound.verification import REALCAST_NEEDS_SECRET, signature_header_problem, signing_secret_problem
 
 _STATUS_COLOURS = {"received": "#777", "processed": "#2e7d32", "failed": "#c62828", "duplicate": "#999"}
@@ -47,12 +48,19 @@ class InboundSourceAdmin(admin.ModelAdmin):
     list_select_related = ["tenant"]
     search_fields = ["name", "key_prefix", "tenant__slug"]
     raw_id_fields = ["tenant"]
-    readonly_fields = ["key_prefix", "secrets", "created_at", "updated_at"]
-    actions = ["rotate_key", "drop_previous_secrets"]
+    readonly_fields = ["key_prefix", "secrets", "source_url", "created_at", "updated_at"]
+    actions = ["rotate_key", "rotate_url", "drop_previous_secrets"]
 
     def get_fields(self, request, obj=None):
-        return [*InboundSourceForm.Meta.fields, "new_signing_secret", "secrets", "key_prefix", "created_at",
-                "updated_at"]
+        return [*InboundSourceForm.Meta.fields, "new_signing_secret", "secrets", "key_prefix", "source_url",
+                "created_at", "updated_at"]
+
+    @admin.display(description="Source URL")
+    def source_url(self, source: InboundSource) -> str:
+        if not source.pk:
+            return "(made when the source is saved)"
+        # Absolute when STREAMHOOK_PUBLIC_URL is set; else the path, to put after this site's address.
+        return source_url(source)
 
     @admin.display(description="Signing secrets")
     def secrets(self, source: InboundSource) -> str:
@@ -84,6 +92,13 @@ class InboundSourceAdmin(admin.ModelAdmin):
         for source in queryset:
             key = source_rotate_key(source=source)
             self.message_user(request, f"{source}: new key {key} (copy it now)", messages.WARNING)
+
+    @admin.action(description="Rotate the source URL of the selected sources (the old URL stops working)")
+    def rotate_url(self, request, queryset):
+        for source in queryset:
+            source_rotate_url(source=source)
+        self.message_user(request, f"{queryset.count()} source URL(s) replaced; open a source to copy its new URL.",
+                          messages.WARNING)
 
     @admin.action(description="Accept only the current signing secret (end a rotation)")
     def drop_previous_secrets(self, request, queryset):

@@ -1,9 +1,10 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from accounts.scoping import TenantScopedMixin
+from accounts.scoping import TenantScopedMixin, request_is_tenant_admin
 from webhooks.inbound.filters import InboundMessageFilter
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.serializers import (
@@ -18,6 +19,7 @@ from webhooks.inbound.services import (
     source_delete,
     source_drop_previous_secrets,
     source_rotate_key,
+    source_rotate_url,
     source_set_signing_secret,
 )
 
@@ -73,6 +75,17 @@ class InboundSourceViewSet(
         source = self.get_object()
         source.api_key = source_rotate_key(source=source)
         return Response(InboundSourceCreatedSerializer(source, context={"request": request}).data)
+
+
+    @extend_schema(request=None, responses={200: InboundSourceSerializer, 403: None})
+    @action(detail=True, methods=["post"], url_path="rotate-url")
+    def rotate_url(self, request, pk=None):
+        """Give the source a new URL at once; the old one answers 404. Owners and admins only."""
+        source = self.get_object()
+        if not request_is_tenant_admin(request):
+            raise PermissionDenied("Only the tenant's owners and admins can rotate a source URL.")
+        source_rotate_url(source=source)
+        return Response(InboundSourceSerializer(source, context={"request": request}).data)
 
 
 class InboundMessageViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):

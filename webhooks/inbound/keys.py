@@ -1,4 +1,4 @@
-"""Source API keys: random, shown once, stored as SHA-256 and found by that hash."""
+"""Source API keys (random, shown once, stored as SHA-256) and source URL secrets (found by their SHA-256)."""
 
 import hashlib
 import secrets
@@ -12,3 +12,12 @@ def new_key() -> str:
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_url_secret() -> str:
+    """The secret part of a source URL: 256 bits, URL-safe, so it can sit in a path segment as is."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_url_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -12,12 +12,18 @@ class InboundSource(models.Model):
     The API key is stored as a SHA-256 only (shown once). Signing secrets are kept in clear:
     an HMAC can't be checked against a hash. Several secrets are honoured at once so a sender
     can rotate: the first is current, the rest are still accepted until removed.
+
+    The source URL (`/s/<url_secret>/`) is a credential in the path, for senders that can't send a
+    header: requests find the source by `url_secret_hash`; `url_secret` itself is kept so owners can
+    be shown the URL again (unlike the key, it is pasted into tools, not into code).
     """
 
     class Kind(models.TextChoices):
-        STREAM_ASSISTANT = "stream-assistant", "Stream assistant (seed 000)"
-        RECORDER = "recorder", "Recorder (seed 003)"
-        REALCAST = "realcast", "RealCast (seed 004)"
+        STREAM_ASSISTANT = "stream-assistant", "DJ stream assistant"
+        RECORDER = "recorder", "Recorder"
+        REALCAST = "realcast", "RealCast"
+        AUDIO_FRONTEND = "audio-frontend", "Audio frontend"
+        ANALYTICS = "analytics", "Analytics reader (read-only)"
 
     class Scheme(models.TextChoices):
         HMAC_SHA256_HEX = "hmac-sha256-hex", "sha256=<hex HMAC-SHA256(secret, body)> in one header"
@@ -29,6 +35,8 @@ class InboundSource(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     key_prefix = models.CharField(max_length=16, editable=False, help_text="First characters of the key.")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    url_secret = models.CharField(max_length=64, editable=False, help_text="The source URL's secret part.")
+    url_secret_hash = models.CharField(max_length=64, unique=True, editable=False)
     signing_secrets = models.JSONField(
         default=list, blank=True, help_text="Accepted signing secrets, current first. Empty: no signature required."
     )

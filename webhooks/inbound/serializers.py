@@ -1,7 +1,9 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from accounts.scoping import request_is_tenant_admin
 from webhooks.inbound.models import InboundMessage, InboundSource
+from webhooks.inbound.source_url import source_url
 from webhooks.inbound.verification import REALCAST_NEEDS_SECRET, signature_header_problem, signing_secret_problem
 
 
@@ -16,12 +18,16 @@ class InboundSourceSerializer(serializers.ModelSerializer):
     signing_secret_count = serializers.SerializerMethodField()
     webhook_url = serializers.SerializerMethodField(help_text="Where a RealCast source posts (its dashboard URL).")
     drop_previous_secrets = serializers.BooleanField(write_only=True, required=False, default=False)
+    url = serializers.SerializerMethodField(help_text=(
+        "The source URL: the sender's own paths work under it with no key (`{url}/recordings/webhook/`). "
+        "A credential: shown to the tenant's owners and admins only (null for members); rotate it with "
+        "`rotate-url`."))
 
     class Meta:
         model = InboundSource
         fields = [
             "id", "name", "kind", "signing_secret", "signing_secret_count", "signature_scheme", "signature_header",
-            "timestamp_tolerance", "rate_limit", "is_active", "key_prefix", "webhook_url", "created_at",
+            "timestamp_tolerance", "rate_limit", "is_active", "key_prefix", "webhook_url", "url", "created_at",
             "updated_at", "drop_previous_secrets",
         ]
         read_only_fields = ["id", "key_prefix", "created_at", "updated_at"]
@@ -33,6 +39,14 @@ class InboundSourceSerializer(serializers.ModelSerializer):
 
     def get_signing_secret_count(self, source: InboundSource) -> int:
         return len(source.signing_secrets)
+
+    def get_url(self, source: InboundSource) -> str | None:
+        request = self.context.get("request")
+        if request is None:
+            return None
+        if "is_tenant_admin" not in self.context:  # once per response, not once per source of a list
+            self.context["is_tenant_admin"] = request_is_tenant_admin(request)
+        return source_url(source, request) if self.context["is_tenant_admin"] else None
 
     def get_webhook_url(self, source: InboundSource) -> str | None:
         if source.kind != InboundSource.Kind.REALCAST:

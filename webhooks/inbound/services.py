@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
@@ -16,7 +17,7 @@ from rest_framework.exceptions import ValidationError
 from accounts.models import Tenant
 from webhooks.inbound import conf
 from webhooks.inbound.handlers import HandlerResult, InboundRejected, get_handler
-from webhooks.inbound.keys import hash_key, new_key
+from webhooks.inbound.keys import hash_key, hash_url_secret, new_key, new_url_secret
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.source_cache import cached_source, forget_sources
 from webhooks.rows import atomic_deferring_writes, insert_row
@@ -39,9 +40,10 @@ def source_create(
     timestamp_tolerance: int | None = None, rate_limit: int | None = None, is_active: bool = True,
 ) -> tuple[InboundSource, str]:
     """Create a source; returns it and its API key (not stored, shown once)."""
-    key = new_key()
+    key, url_secret = new_key(), new_url_secret()
     source = InboundSource.objects.create(
         tenant=tenant, name=name, kind=kind, key_prefix=key[:12], key_hash=hash_key(key),
+        url_secret=url_secret, url_secret_hash=hash_url_secret(url_secret),
         signing_secrets=[signing_secret] if signing_secret else [],
         signature_scheme=signature_scheme,
         signature_header=signature_header or DEFAULT_SIGNATURE_HEADERS.get(kind, "X-Webhook-Signature"),
@@ -61,6 +63,16 @@ def source_rotate_key(*, source: InboundSource) -> str:
     forget_sources()  # an UPDATE sends no post_save: the old key must stop working here at once
     source.key_prefix, source.key_hash = key[:12], hash_key(key)
     return key
+
+
+def source_rotate_url(*, source: InboundSource) -> str:
+    """Give the source a new URL at once (the old one answers 404 from now on); returns the new secret."""
+    secret = new_url_secret()
+    InboundSource.objects.filter(pk=source.pk).update(url_secret=secret, url_secret_hash=hash_url_secret(secret),
+                                                       updated_at=timezone.now())
+    forget_sources()  # as for a rotated key: the old URL must stop working in this process at once
+    source.url_secret, source.url_secret_hash = secret, hash_url_secret(secret)
+    return secret
 
 
 def source_delete(*, source: InboundSource) -> None:
@@ -97,6 +109,15 @@ def source_by_key(key: str) -> InboundSource | None:
     return cached_source(("key", key_hash), lambda: _active_sources().filter(key_hash=key_hash).first())
 
 
+def source_by_url_secret(secret: str) -> InboundSource | None:
+    """The active source whose URL carries this secret (remembered like `source_by_key`'s)."""
+    if not secret.isascii():
+        return None
+    secret_hash = hash_url_secret(secret)
+    return cached_source(("url", secret_hash),
+                         lambda: _active_sources().filter(url_secret_hash=secret_hash).first())
+
+
 def source_by_id(source_id: int) -> InboundSource | None:
     """The active source with this id (the RealCast URL's), remembered like `source_by_key`'s."""
     return cached_source(("id", source_id), lambda: _active_sources().filter(pk=source_id).first())
@@ -110,7 +131,12 @@ def _active_sources():
 
 
 class PayloadError(ValueError):
-    """The body is not a JSON object; `str(exc)` is the reason shown to the sender."""
+    """The body is not a JSON object; `str(exc)` is the reason shown to the sender, `errors` (when
+    one field is to blame) names it the way DRF does: `{"chat_interaction": {"emoji_reactions": [...]}}`."""
+
+    def __init__(self, message: str, errors: dict | None = None):
+        super().__init__(message)
+        self.errors = errors
 
 
 def _reject_constant(name: str):
@@ -132,24 +158,54 @@ def parse_payload(body: bytes) -> dict:
         raise PayloadError(f"Body is not valid JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise PayloadError("JSON body must be an object.")
-    # PostgreSQL can't store NUL in text or jsonb; refuse it here rather than fail in a handler.
-    try:
-        has_nul = "\\u0000" in text and _has_nul(payload)
-    except RecursionError:
-        raise PayloadError("Body is not valid JSON: nested too deeply.") from None
-    if has_nul:
-        raise PayloadError("JSON strings must not contain NUL (\\u0000) characters.")
+    # PostgreSQL can't store NUL or a lone UTF-16 surrogate ("\ud800", which JSON can spell but UTF-8
+    # can't) in text or jsonb: refuse them here, naming where, rather than fail in a handler.
+    if _ESCAPED_UNSTORABLE.search(text):  # only escapes can spell them: most bodies skip the walk
+        try:
+            problem = _unstorable(payload, ())
+        except RecursionError:
+            raise PayloadError("Body is not valid JSON: nested too deeply.") from None
+        if problem:
+            reason, path = problem
+            errors: dict | list = [reason]
+            for key in reversed(path):
+                errors = {key: errors}
+            raise PayloadError(reason, errors if isinstance(errors, dict) else None)
     return payload
 
 
-def _has_nul(value) -> bool:
+_ESCAPED_UNSTORABLE = re.compile(r"\\u(?:0000|d[89a-f])", re.IGNORECASE)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text_problem(value: str, where: str) -> str | None:
+    if "\x00" in value:
+        return f"JSON strings must not contain NUL (\\u0000) characters ({where})."
+    if _SURROGATE.search(value):
+        return f"JSON strings must not contain lone UTF-16 surrogates such as \\ud800 ({where})."
+    return None
+
+
+def _unstorable(value, path: tuple) -> tuple[str, tuple] | None:
+    """Why `value` can't be stored and where (the keys and indexes down to it), or None."""
+    where = ".".join(str(part) for part in path) or "the body"
     if isinstance(value, str):
-        return "\x00" in value
+        problem = _text_problem(value, where)
+        return (problem, path) if problem else None
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+        for key, item in value.items():
+            problem = _text_problem(key, f"a key in {where}")
+            if problem:
+                return problem, path
+            found = _unstorable(item, (*path, key))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _unstorable(item, (*path, index))
+            if found:
+                return found
+    return None
 
 
 # --- Messages ------------------------------------------------------------------------------
@@ -321,9 +377,9 @@ def handle_then_insert(message: InboundMessage, payload: dict) -> Outcome:
         return outcome
 
 
-def message_fail(message: InboundMessage, *, status: int, reason: str) -> Outcome:
+def message_fail(message: InboundMessage, *, status: int, reason: str, errors: dict | None = None) -> Outcome:
     """Record a message that authenticated but can't be handled (bad JSON...)."""
-    body = _error_body(reason)
+    body = _error_body(reason, errors=errors) if errors else _error_body(reason)
     message.status, message.error = InboundMessage.Status.FAILED, reason
     message.response_status, message.response_body = status, body
     message.processed_at = timezone.now()
@@ -350,7 +406,7 @@ def message_process(*, message_pk: int, force: bool = False, skip_locked: bool =
         try:
             payload = parse_payload(bytes(message.body))
         except PayloadError as exc:
-            outcome = message_fail(message, status=400, reason=str(exc))
+            outcome = message_fail(message, status=400, reason=str(exc), errors=exc.errors)
             message.attempts += 1
             message.save(update_fields=["status", "error", "attempts", "processed_at", "response_status",
                                         "response_body"])

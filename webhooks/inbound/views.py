@@ -8,14 +8,17 @@ a sender can send makes a 500.
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework.exceptions import ValidationError
 
 from core.guessing import credential_failure_record
+from core.logredact import redact_source_urls
 from webhooks.inbound import conf
 from webhooks.inbound.handlers import get_handler
 from webhooks.inbound.models import InboundMessage, InboundSource
@@ -23,6 +26,7 @@ from webhooks.inbound.services import (
     Outcome,
     PayloadError,
     duplicate_outcome,
+    error_paths,
     handle_then_insert,
     message_build,
     message_fail,
@@ -31,6 +35,7 @@ from webhooks.inbound.services import (
     run_handler,
     source_by_id,
     source_by_key,
+    source_by_url_secret,
 )
 from webhooks.inbound.throttling import throttle_check
 from webhooks.inbound.verification import VerificationFailed, verify_hmac_hex, verify_standard
@@ -136,7 +141,28 @@ def _invalid_key(request: HttpRequest) -> Refused:
     return Refused(401, "Invalid source key.")
 
 
-def authenticate(request: HttpRequest, body: bytes, *, auth: str, url_source_id) -> InboundSource:
+def _authenticate_by_url(request: HttpRequest, body: bytes, url_secret: str, url_source_id) -> InboundSource:
+    """The source URL stands in for the key; a source with signing secrets still needs its signature."""
+    source = source_by_url_secret(url_secret)
+    if source is None or (url_source_id is not None and str(source.pk) != str(url_source_id)):
+        # A source URL is a key in the path: guessing it is throttled like guessing a key.
+        wait = credential_failure_record(scope="source-url", address=request.META.get("REMOTE_ADDR", ""))
+        if wait is not None:
+            raise Refused(429, "Too many unknown source URLs from this address; try again later.", retry_after=wait)
+        raise Refused(404, "No such source URL.")
+    if source.signing_secrets:
+        try:
+            _check_signature(request, source, body)
+        except VerificationFailed as exc:
+            raise Refused(401, exc.reason) from None
+    return source
+
+
+def authenticate(
+    request: HttpRequest, body: bytes, *, auth: str, url_source_id, url_secret: str | None = None,
+) -> InboundSource:
+    if url_secret is not None:
+        return _authenticate_by_url(request, body, url_secret, url_source_id)
     if auth == "signature":
         # Unknown id, another tenant's id, no secret, bad signature: one answer, so ids can't be probed.
         try:
@@ -194,7 +220,8 @@ def _stored_headers(request: HttpRequest, source: InboundSource) -> dict[str, st
         lowered = name.lower()
         if lowered == hidden or any(word in lowered for word in _SECRET_HEADER_WORDS):
             continue
-        value = value if isinstance(value, str) else str(value)
+        # A Referer may carry a source URL, a credential: kept, but with its secret redacted.
+        value = redact_source_urls(value if isinstance(value, str) else str(value))
         # jsonb can't hold NUL either: keep the header, marked, rather than fail the request with a 503.
         headers[name] = value.replace("\x00", "\ufffd") if "\x00" in value else value
     return headers
@@ -205,14 +232,17 @@ def _stored_headers(request: HttpRequest, source: InboundSource) -> dict[str, st
 
 def inbound_view(
     *, handler: str, kinds: Iterable[str], auth: str = "key", asynchronous: bool = False,
-    source_from_url: bool = False,
+    source_from_url: bool = False, check_on_receipt: Callable[[dict, datetime], None] | None = None,
 ):
     """A csrf-exempt view receiving webhooks for `handler` from sources of `kinds`.
 
     auth="key": the source's key (`Authorization: Bearer` or `X-API-Key`), plus its signature if it
     has signing secrets. auth="signature": the signature alone, for the source in the URL's
-    `source_id` (needs source_from_url=True). asynchronous=True stores and answers 200 at once,
-    a Celery task runs the handler.
+    `source_id` (needs source_from_url=True). Under a source URL (a `source_secret` in the URL,
+    webhooks/inbound/source_url.py) the URL replaces the key or the source id, whatever `auth`
+    says, and a source with signing secrets still needs its signature. asynchronous=True stores
+    and answers 200 at once, a Celery task runs the handler. `check_on_receipt(payload, received_at)`
+    may refuse what must not even be acknowledged (a DRF ValidationError: 400 naming the fields).
     """
     if auth not in ("key", "signature"):
         raise ImproperlyConfigured(f"inbound_view auth must be 'key' or 'signature', not {auth!r}")
@@ -230,7 +260,8 @@ def inbound_view(
             response["Allow"] = "POST"
             return response
         try:
-            outcome = _receive(request, kwargs.get("source_id") if source_from_url else None)
+            outcome = _receive(request, kwargs.get("source_id") if source_from_url else None,
+                               kwargs.get("source_secret"))
         except Refused as exc:
             return _error(exc.status, exc.message, exc.retry_after)
         except DatabaseError:
@@ -241,10 +272,10 @@ def inbound_view(
             return _error(400, "The request could not be processed.")
         return _json(outcome.status, outcome.body, outcome.retry_after)
 
-    def _receive(request: HttpRequest, url_source_id) -> Outcome:
+    def _receive(request: HttpRequest, url_source_id, url_secret: str | None) -> Outcome:
         get_handler(handler)  # a typo in a URL conf fails loudly in tests, not silently per message
         body = read_body(request, conf.get("WEBHOOKS_INBOUND_MAX_BODY"))
-        source = authenticate(request, body, auth=auth, url_source_id=url_source_id)
+        source = authenticate(request, body, auth=auth, url_source_id=url_source_id, url_secret=url_secret)
         if source.kind not in allowed_kinds:
             raise Refused(403, f"A {source.kind!r} source cannot post to this endpoint.")
         retry_after = throttle_check(source)
@@ -259,9 +290,17 @@ def inbound_view(
             payload = parse_payload(body)
         except PayloadError as exc:
             # It authenticated, so the raw bytes are kept (failed) for inspection.
-            outcome = message_fail(message, status=400, reason=str(exc))
+            outcome = message_fail(message, status=400, reason=str(exc), errors=exc.errors)
             original = message_insert(message)
             return duplicate_outcome(original, message) if original is not None else outcome
+        if check_on_receipt is not None:
+            try:
+                check_on_receipt(payload, message.received_at)
+            except ValidationError as exc:
+                fields = ", ".join(error_paths(exc.detail))
+                outcome = message_fail(message, status=400, reason=f"Invalid payload: {fields}", errors=exc.detail)
+                original = message_insert(message)
+                return duplicate_outcome(original, message) if original is not None else outcome
         if asynchronous:
             return _receive_async(message)
         return _receive_sync(message, payload)

@@ -17,7 +17,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--url", required=True, help="Base URL of the server, e.g. http://127.0.0.1:8000")
-        parser.add_argument("--api-key", required=True, help="A stream-assistant inbound source key.")
+        parser.add_argument("--api-key", default=None,
+                            help="A stream-assistant inbound source key (not needed when --url is its source URL).")
         parser.add_argument("--tracks", type=int, default=12, help="Tracks in the set (default 12).")
         parser.add_argument("--speed", type=float, default=60.0,
                             help="Time compression: 60 plays a 4-minute track in 4 s; 0 sends without pauses.")

@@ -35,8 +35,15 @@ PATHS = sorted(_inbound_paths(), key=lambda item: item[0])
 
 def test_the_seeds_paths_are_all_found():
     found = {route for route, _ in PATHS}
-    assert {"recordings/webhook/", "api/webhook/track-classified", "api/webhook/chat-interaction",
-            "api/webhook/stream-stats", "webhooks/realcast/<str:source_id>"} <= found, found
+    paths = {"recordings/webhook/", "api/webhook/track-classified", "api/webhook/chat-interaction",
+             "api/webhook/stream-stats", "webhooks/realcast/<str:source_id>"}
+    assert paths <= found, found
+    assert {f"s/<str:source_secret>/{path}" for path in paths} <= found, found  # the same under source URLs
+
+
+def _url(route: str, source) -> str:
+    url = re.sub(r"<[^>]*source_id>", str(source.pk), route)
+    return "/" + re.sub(r"<[^>]*source_secret>", source.url_secret, url)
 
 
 def _domain_state() -> dict:
@@ -84,7 +91,7 @@ def test_junk_never_5xx_and_changes_nothing_unless_accepted(client, sources, rou
                                                             content_type, sign):
     kind = sorted(view.inbound_kinds)[0]
     source, key = sources[kind]
-    url = "/" + re.sub(r"<[^>]*source_id>", str(source.pk), route)
+    url = _url(route, source)
     request_headers = dict(extra)
     if view.inbound_auth == "key":
         request_headers["HTTP_X_API_KEY"] = key
@@ -107,7 +114,7 @@ def test_junk_never_5xx_and_changes_nothing_unless_accepted(client, sources, rou
 def test_nul_in_a_header_is_never_a_5xx(client, sources, route, view, header):
     # gunicorn refuses NUL in headers, other servers may pass it on; PostgreSQL can store it nowhere.
     source, key = sources[sorted(view.inbound_kinds)[0]]
-    url = "/" + re.sub(r"<[^>]*source_id>", str(source.pk), route)
+    url = _url(route, source)
     body = b'{"event": "stream.live", "data": {}}'
     auth = {"HTTP_X_API_KEY": key} if view.inbound_auth == "key" else {
         "HTTP_" + source.signature_header.upper().replace("-", "_"): hmac_hex_header(SECRET, body)}
