@@ -42,15 +42,15 @@ def test_create_answers_201_with_the_fixed_fields_and_a_secret(api_client, tenan
     body = response.json()
     assert set(body) == {
         "id", "url", "description", "events", "is_active", "signature_scheme", "signature_header",
-        "payload_style", "retry_schedule", "rate_limit", "created_at", "updated_at", "disabled_reason",
-        "disabled_at", "secret",
+        "payload_style", "retry_schedule", "rate_limit", "profile", "template", "headers", "created_at",
+        "updated_at", "disabled_reason", "disabled_at", "secret",
     }
     assert body["secret"].startswith("whsec_")
     assert body | {"id": 0, "created_at": "", "updated_at": "", "secret": ""} == {
         "id": 0, "url": URL, "description": "mine", "events": ["stream.live"], "is_active": True,
         "signature_scheme": "standard", "signature_header": "X-Webhook-Signature", "payload_style": "standard",
-        "retry_schedule": None, "rate_limit": None, "created_at": "", "updated_at": "", "disabled_reason": "",
-        "disabled_at": None, "secret": "",
+        "retry_schedule": None, "rate_limit": None, "profile": None, "template": None, "headers": {},
+        "created_at": "", "updated_at": "", "disabled_reason": "", "disabled_at": None, "secret": "",
     }
     endpoint = Endpoint.objects.get(pk=body["id"])
     assert endpoint.tenant == tenant and endpoint.secret == body["secret"]
@@ -274,7 +274,7 @@ def test_event_catalogue_lists_every_registered_type_with_an_example(api_client)
     assert response.status_code == 200
     by_name = {t["name"]: t for t in response.json()}
     assert {"webhook.test", "endpoint.disabled", "user.created", "stream.live"} <= set(by_name)
-    assert set(by_name["webhook.test"]) == {"name", "description", "durable", "example"}
+    assert set(by_name["webhook.test"]) == {"name", "description", "durable", "declared", "schema", "example"}
     assert by_name["webhook.test"]["durable"] is True and by_name["webhook.test"]["example"]
     if "audio.level" in by_name:
         assert by_name["audio.level"]["durable"] is False
