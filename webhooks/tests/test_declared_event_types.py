@@ -3,6 +3,7 @@
 
 import asyncio
 import json
+import subprocess
 import time
 
 import pytest
@@ -153,3 +154,27 @@ def test_the_applications_events_are_declared_subscribed_test_sent_and_emitted(
     assert by_id[emitted[0].pk]["data"] == VIDEO_PROCESSED["example"]
     assert by_id[emitted[1].pk]["type"] == "subscription.updated"
     assert by_id[emitted[2].pk]["data"]["match_id"] == 2
+
+
+def curl(*args: str) -> dict:
+    """curl as the guide writes it: `-d` with JSON and no content type (so curl labels it a form)."""
+    done = subprocess.run(["curl", "-sS", "--max-time", "30", *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_guides_own_curl_calls_subscribe_and_test_send_a_declared_type(live_server, tenant_ctx, httpserver):
+    token, base = tenant_ctx.token_key, live_server.url
+    declared = curl("-X", "POST", f"{base}/api/v1/event-types", "-H", f"Authorization: Bearer {token}",
+                    "-d", json.dumps(MATCH_FOUND))
+    assert declared["name"] == "match.found", declared
+    # The guide's "Integration Testing" block; only the URLs (ours, and the receiver's) changed.
+    created = curl("-X", "POST", f"{base}/api/v1/webhooks", "-H", f"Authorization: Bearer {token}", "-d", f'''{{
+    "url": "{httpserver.url_for('/hooks')}",
+    "events": ["match.found"]
+  }}''')
+    assert created["events"] == ["match.found"], created
+    sent = curl("-X", "POST", f"{base}/api/v1/webhooks/{created['id']}/test", "-H", f"Authorization: Bearer {token}",
+                "-d", '{"event_type": "match.found"}')
+    assert Event.objects.get(pk=sent["event_id"]).type == "match.found"
