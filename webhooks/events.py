@@ -15,6 +15,7 @@ should `await aemit(...)`, which doesn't hold up the loop.
 import asyncio
 import json
 import logging
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -95,6 +96,9 @@ async def aemit(type: str, data: dict, *, tenant: Tenant) -> Event | None:
 
 
 def _in_event_loop() -> bool:
+    """True on an event loop's thread, where Django refuses the ORM (unless its own switch allows it there)."""
+    if os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE"):
+        return False
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -110,8 +110,9 @@ def test_emit_checks_a_declared_types_schema_and_its_tenant(tenant, other_tenant
 
 
 @pytest.mark.django_db(transaction=True)
-def test_emit_inside_a_running_event_loop_records_the_event(tenant):
+def test_emit_inside_a_running_event_loop_records_the_event(tenant, monkeypatch):
     """The outbound-webhook application calls its emit_* helpers from `async def` too ("Still works!")."""
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)  # conftest's, for Playwright; not production's
 
     async def process_video_async():
         return emit("user.created", {"user_id": 1, "username": "a", "email": "a@example.com"}, tenant=tenant)
