@@ -85,8 +85,14 @@ def test_an_invalid_schema_or_an_example_it_refuses_is_a_400_naming_the_field(ap
     response = declare(api_client, {**MATCH_FOUND, "example": {**MATCH_FOUND["example"], "confidence": "high"}})
     assert response.status_code == 400 and set(response.json()) == {"example"}
     assert "$.confidence" in response.json()["example"][0]
+    # Nothing fetched for a remote $ref, and no pattern a backtracking engine would spin on.
     response = declare(api_client, {**MATCH_FOUND, "schema": {"$ref": "https://example.com/s.json"}})
+    assert response.status_code == 400 and set(response.json()) == {"schema"}
+    redos = {"type": "object", "properties": {"name": {"type": "string", "pattern": "^(a+)+$"}}}
+    started = time.monotonic()
+    response = declare(api_client, {**MATCH_FOUND, "schema": redos, "example": {"name": "a" * 5000 + "!"}})
     assert response.status_code == 400 and set(response.json()) == {"example"}
+    assert time.monotonic() - started < 5
 
 
 def test_declared_types_are_listed_beside_the_built_in_catalogue(api_client):
