@@ -136,9 +136,11 @@ def _expression_problems(expression: str, path: str) -> list[str]:
         return [f"{path}: an expression may be at most {MAX_EXPRESSION_LENGTH} characters."]
     try:
         parsed = jmespath.compile(expression)
+        return [f"{path}: {problem}" for problem in _function_problems(parsed.parsed)]
     except jmespath_errors.JMESPathError as exc:
         return [f"{path}: not a valid JMESPath expression ({_first_line(exc)})."]
-    return [f"{path}: {problem}" for problem in _function_problems(parsed.parsed)]
+    except RecursionError:
+        return [f"{path}: the expression is nested too deeply."]
 
 
 def _function_problems(node: dict) -> list[str]:
@@ -218,7 +220,7 @@ def _build(spec: dict, data, options) -> dict:
 def _evaluate(expression: str, data, options, *, default):
     try:
         return jmespath.compile(expression).search(data, options=options)
-    except (jmespath_errors.JMESPathError, ArithmeticError, TypeError, ValueError) as exc:
+    except (jmespath_errors.JMESPathError, ArithmeticError, TypeError, ValueError, RecursionError) as exc:
         # A template checked on save can still meet data of another shape (a string where it
         # expected a number): the receiver gets null there, the operator a log line.
         logger.warning("template expression %r failed: %s", expression, _first_line(exc))

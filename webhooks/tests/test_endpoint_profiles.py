@@ -98,6 +98,8 @@ def test_an_explicit_template_replaces_the_profiles(api_client, tenant):
     ({"stream.live": {"deep": {"list": [1, 2]}}}, '["stream.live"].deep.list: a list is not a field rule'),
     ({"stream.live": 5}, '["stream.live"]: a rule is an object of fields or one JMESPath expression string'),
     (["stream.live"], "A template is an object"),
+    ({"stream.live": {"n": "(" * 499 + "a" + ")" * 499}}, '["stream.live"].n: the expression is nested too deeply'),
+    ({"stream.live": {"n": "!" * 999 + "a"}}, '["stream.live"].n: the expression is nested too deeply'),
 ])
 def test_a_template_that_cant_work_is_a_400_naming_its_path(api_client, template, expected):
     response = create(api_client, template=template)
