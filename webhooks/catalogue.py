@@ -100,17 +100,19 @@ def _json_path(path) -> str:
     return "$" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)
 
 
-def _message(exc: jsonschema_rs.ValidationError) -> str:
-    return exc.message.strip().splitlines()[0]
+def _message(exc: ValueError) -> str:
+    """The first line of a jsonschema-rs error (or of its plain ValueError for a schema nested too deeply)."""
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return text.strip().splitlines()[0]
 
 
 def schema_problems(schema, data) -> list[str]:
     """`data`'s violations of `schema`, each with the path into `data` (`$.items[0].id: ...`)."""
     try:
         validator = _validator(schema)
-    except jsonschema_rs.ValidationError as exc:
+        errors = sorted(validator.iter_errors(data), key=lambda e: [str(part) for part in e.instance_path])
+    except ValueError as exc:  # jsonschema_rs.ValidationError is one, and so is its recursion limit
         return [f"the schema can't be used: {_message(exc)}"]
-    errors = sorted(validator.iter_errors(data), key=lambda e: [str(part) for part in e.instance_path])
     return [f"{_json_path(e.instance_path)}: {_message(e)}" for e in errors[:10]]
 
 
@@ -126,6 +128,8 @@ def _schema_check(schema) -> list[str]:
     except jsonschema_rs.ValidationError as exc:
         return [f"Not a valid JSON Schema at {_json_path(exc.instance_path)}: {_message(exc)} (refs resolve inside "
                 "the schema only; patterns may not use look-around or back-references)."]
+    except ValueError as exc:
+        return [f"Not a usable JSON Schema: {_message(exc)}."]
     return []
 
 

@@ -93,6 +93,11 @@ def test_an_invalid_schema_or_an_example_it_refuses_is_a_400_naming_the_field(ap
     response = declare(api_client, {**MATCH_FOUND, "schema": redos, "example": {"name": "a" * 5000 + "!"}})
     assert response.status_code == 400 and set(response.json()) == {"example"}
     assert time.monotonic() - started < 5
+    deep: dict = {}
+    for _ in range(300):  # parses as JSON, but is past the validator's recursion limit
+        deep = {"not": deep}
+    response = declare(api_client, {**MATCH_FOUND, "schema": deep})
+    assert response.status_code == 400 and set(response.json()) == {"schema"}
 
 
 def test_declared_types_are_listed_beside_the_built_in_catalogue(api_client):
