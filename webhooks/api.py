@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.scoping import TenantScopedMixin
-from webhooks import payloads, selectors, services
+from webhooks import payloads, profiles, selectors, services
 from webhooks.catalogue import catalogue_list
 from webhooks.filters import DeliveryFilter, EndpointFilter
 from webhooks.models import Delivery, Endpoint, Event
@@ -24,6 +24,7 @@ from webhooks.serializers import (
     EndpointSerializer,
     EndpointStatsSerializer,
     EventTypeSerializer,
+    ProfileSerializer,
     RecoveredSerializer,
     RecoverInputSerializer,
     RedeliveredSerializer,
@@ -210,6 +211,22 @@ class EndpointViewSet(
                 entry["delivered"] = payloads.delivered_payload(event=event, endpoint=endpoint)
             entries.append(entry)
         return Response(EventTypeSerializer(entries, many=True).data)
+
+    @extend_schema(
+        summary="The endpoint profiles",
+        description="Presets for known receivers: `\"profile\": \"realcast\"` on an endpoint sets these fields "
+                    "(unless the same request sets them) and, while its `template` is null, shapes `data` with this "
+                    "template.",
+        responses=ProfileSerializer(many=True),
+        examples=[OpenApiExample("realcast", response_only=True, value={
+            "name": "realcast", "description": "RealCast's webhook receivers: ...",
+            "signature_scheme": "hmac-sha256-hex", "signature_header": "X-RealCast-Signature",
+            "payload_style": "event", "retry_schedule": [1, 5, 25],
+            "template": {"stream.live": {"stream_id": "session_id", "app_id": "context('tenant')"}}})],
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def profiles(self, request):
+        return Response(ProfileSerializer(list(profiles.PROFILES.values()), many=True).data)
 
     @extend_schema(
         summary="Send a test event to this endpoint",

@@ -136,6 +136,16 @@ class EventTypeSerializer(serializers.Serializer):
     )
 
 
+class ProfileSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+    signature_scheme = serializers.CharField()
+    signature_header = serializers.CharField()
+    payload_style = serializers.CharField()
+    retry_schedule = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
+    template = serializers.JSONField(help_text="Applied while the endpoint's own `template` is null.")
+
+
 class CatalogueQuerySerializer(serializers.Serializer):
     endpoint = serializers.IntegerField(required=False, min_value=1,
                                         help_text="One of your endpoints: show what it receives for each example.")

@@ -44,6 +44,13 @@ def test_choosing_a_profile_later_presets_the_fields_and_dropping_it_keeps_them(
     assert (got["profile"], got["payload_style"]) == (None, "underscore")
 
 
+def test_the_profiles_are_listed_with_what_they_set(api_client):
+    listed = {p["name"]: p for p in api_client.get("/api/v1/webhooks/profiles").json()}
+    assert set(listed) == {"realcast", "audio-frontend"}
+    assert listed["realcast"]["signature_header"] == "X-RealCast-Signature"
+    assert listed["realcast"]["template"]["stream.live"]["stream_id"] == "session_id"
+
+
 def test_an_unknown_profile_is_a_400_naming_it(api_client):
     response = create(api_client, profile="zapier")
     assert response.status_code == 400 and set(response.json()) == {"profile"}
