@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from webhooks import services
-from webhooks.models import Attempt, Delivery, Endpoint, Event
+from webhooks.models import Attempt, Delivery, Endpoint, Event, EventType
 
 BADGE_COLOURS = {
     "active": "#1a7f37", "succeeded": "#1a7f37", "pending": "#9a6700", "disabled": "#cf222e", "failed": "#cf222e",
@@ -67,6 +67,7 @@ class EndpointAdmin(admin.ModelAdmin):
         (None, {"fields": ["tenant", "url", "description", "events", "status_badge"]}),
         ("Signing", {"fields": ["signature_scheme", "signature_header", "payload_style", "masked_secret",
                                 "masked_previous_secret", "previous_secret_expires_at"]}),
+        ("Content", {"fields": ["profile", "template_pretty", "header_names"]}),
         ("Delivery", {"fields": ["retry_schedule", "rate_limit", "max_in_flight", "success_rate", "circuit",
                                  "consecutive_failures", "circuit_opened_at", "circuit_probe_at"]}),
         ("State", {"fields": ["is_active", "disabled_reason", "disabled_at", "failing_since", "deleted_at",
@@ -75,6 +76,7 @@ class EndpointAdmin(admin.ModelAdmin):
     readonly_fields = [
         "tenant", "url", "description", "events", "status_badge", "signature_scheme", "signature_header",
         "payload_style", "masked_secret", "masked_previous_secret", "previous_secret_expires_at", "retry_schedule",
+        "profile", "template_pretty", "header_names",
         "rate_limit", "success_rate", "circuit", "consecutive_failures", "circuit_opened_at", "circuit_probe_at",
         "is_active", "disabled_reason", "disabled_at", "failing_since", "deleted_at",
         "created_at", "updated_at",
@@ -101,6 +103,17 @@ class EndpointAdmin(admin.ModelAdmin):
         if ok is None:  # the change page's object comes from get_object(), annotated as well; belt and braces
             return "—"
         return f"{ok / (ok + bad):.1%} of {ok + bad}" if ok + bad else "—"
+
+    @admin.display(description="template")
+    def template_pretty(self, obj: Endpoint):
+        if obj.template is None:
+            return f"the {obj.profile} profile's" if obj.profile else "—"
+        return format_html("<pre>{}</pre>", json.dumps(obj.template, indent=2, ensure_ascii=False))
+
+    @admin.display(description="custom headers")
+    def header_names(self, obj: Endpoint) -> str:
+        # Names only: a custom header's value is usually the receiver's credential.
+        return ", ".join(obj.headers) if obj.headers else "—"
 
     @admin.display(description="secret")
     def masked_secret(self, obj: Endpoint) -> str:
@@ -239,3 +252,33 @@ class DeliveryAdmin(admin.ModelAdmin):
         if len(endpoint_ids) > endpoints:
             self.message_user(request, f"{len(endpoint_ids) - endpoints} endpoint(s) skipped: disabled or deleted "
                                        "(enable them first).", messages.WARNING)
+
+
+@admin.register(EventType)
+class EventTypeAdmin(admin.ModelAdmin):
+    """Event types tenants declared for their applications; they manage them through the API."""
+
+    list_display = ["name", "tenant", "description", "has_schema", "updated_at"]
+    list_filter = ["tenant"]
+    list_select_related = ["tenant"]
+    search_fields = ["name", "description", "tenant__slug"]
+    fields = ["tenant", "name", "description", "schema_pretty", "example_pretty", "created_at", "updated_at"]
+    readonly_fields = fields
+
+    @admin.display(description="schema", boolean=True)
+    def has_schema(self, obj: EventType) -> bool:
+        return obj.schema is not None
+
+    @admin.display(description="schema")
+    def schema_pretty(self, obj: EventType):
+        return format_html("<pre>{}</pre>", json.dumps(obj.schema, indent=2, ensure_ascii=False))
+
+    @admin.display(description="example")
+    def example_pretty(self, obj: EventType):
+        return format_html("<pre>{}</pre>", json.dumps(obj.example, indent=2, ensure_ascii=False))
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

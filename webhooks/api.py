@@ -13,16 +13,18 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.scoping import TenantScopedMixin
-from webhooks import selectors, services
+from webhooks import payloads, profiles, selectors, services
+from webhooks.catalogue import catalogue_list
 from webhooks.filters import DeliveryFilter, EndpointFilter
-from webhooks.models import Delivery, Endpoint
-from webhooks.registry import all_event_types
+from webhooks.models import Delivery, Endpoint, Event
 from webhooks.serializers import (
+    CatalogueQuerySerializer,
     DeliverySerializer,
     EndpointCreatedSerializer,
     EndpointSerializer,
     EndpointStatsSerializer,
     EventTypeSerializer,
+    ProfileSerializer,
     RecoveredSerializer,
     RecoverInputSerializer,
     RedeliveredSerializer,
@@ -34,13 +36,18 @@ from webhooks.serializers import (
 ENDPOINT_EXAMPLE = {
     "url": "https://example.com/hooks", "description": "", "events": ["stream.live"], "is_active": True,
     "signature_scheme": "standard", "signature_header": "X-Webhook-Signature", "payload_style": "standard",
-    "retry_schedule": None, "rate_limit": None, "max_in_flight": None,
+    "retry_schedule": None, "rate_limit": None, "max_in_flight": None, "profile": None, "template": None,
+    "headers": {},
 }
+# One field makes a receiver written from RealCast's guide work: the profile sets the rest.
 REALCAST_EXAMPLE = {
-    "url": "https://example.com/webhooks/realcast", "description": "RealCast-style receiver",
-    "events": ["stream.live", "stream.offline", "viewer.joined"], "is_active": True,
-    "signature_scheme": "hmac-sha256-hex", "signature_header": "X-RealCast-Signature", "payload_style": "event",
-    "retry_schedule": [1, 5, 25], "rate_limit": 10, "max_in_flight": 10,
+    "url": "https://example.com/webhooks/realcast", "events": ["stream.live", "stream.offline", "viewer.joined"],
+    "profile": "realcast",
+}
+TEMPLATE_EXAMPLE = {
+    "url": "https://example.com/hooks", "events": ["stream.live"], "headers": {"Authorization": "Bearer abc123"},
+    "template": {"stream.live": {"id": "session_id", "dj": "dj_username", "source": "'streamhook'",
+                                 "live_since": "started_at"}},
 }
 ENDPOINT_OUT = {
     "id": 1, **ENDPOINT_EXAMPLE, "circuit": "closed", "created_at": "2026-11-22T10:00:00Z",
@@ -82,6 +89,8 @@ FILTER_INVALID = _error("A filter is invalid.",
                         {"status": ["Select a valid choice. lost is not one of the available choices."]})
 SINCE_INVALID = _error("`since` is missing or invalid, or the endpoint is disabled.",
                        {"since": ["This field is required."]})
+ENDPOINT_PARAM_INVALID = _error("`endpoint` is not one of your endpoints.",
+                                {"endpoint": ["No such endpoint for your tenant."]})
 DISABLED = _error("The endpoint is disabled or deleted.",
                   {"is_active": ["The endpoint is disabled; enable it before redelivering."]})
 
@@ -123,13 +132,14 @@ class EndpointViewSet(
         responses={201: EndpointCreatedSerializer, 400: INVALID_FIELD},
         examples=[
             OpenApiExample("Standard Webhooks receiver", value=ENDPOINT_EXAMPLE, request_only=True),
-            OpenApiExample("RealCast-style receiver", value=REALCAST_EXAMPLE, request_only=True),
+            OpenApiExample("RealCast receiver (a profile)", value=REALCAST_EXAMPLE, request_only=True),
+            OpenApiExample("Own data shape and a header", value=TEMPLATE_EXAMPLE, request_only=True),
             OpenApiExample("created", value={**ENDPOINT_OUT, "secret": SECRET_EXAMPLE}, response_only=True,
                            status_codes=["201"]),
         ],
     )
     def create(self, request, *args, **kwargs):
-        serializer = EndpointSerializer(data=request.data)
+        serializer = EndpointSerializer(data=request.data, context={"tenant": self.tenant})
         serializer.is_valid(raise_exception=True)
         try:
             endpoint = services.endpoint_create(tenant=self.tenant, **serializer.validated_data)
@@ -154,7 +164,7 @@ class EndpointViewSet(
 
     def _update(self, request, *, partial: bool) -> Response:
         endpoint = self.get_object()
-        serializer = EndpointSerializer(endpoint, data=request.data, partial=partial)
+        serializer = EndpointSerializer(endpoint, data=request.data, partial=partial, context={"tenant": self.tenant})
         serializer.is_valid(raise_exception=True)
         try:
             services.endpoint_update(endpoint=endpoint, **serializer.validated_data)
@@ -167,21 +177,58 @@ class EndpointViewSet(
 
     @extend_schema(
         summary="The event-type catalogue",
-        description="Every type you can subscribe to, with a description and an example `data` payload. "
-                    "An endpoint's `events` takes these names or prefix wildcards such as `recording.*`; "
-                    "`[]` subscribes to every type.",
-        responses=EventTypeSerializer(many=True),
+        description="Every type you can subscribe to: the built-in ones, then those your tenant declared "
+                    "(`/api/v1/event-types`), each with a description, its JSON Schema if declared with one, and an "
+                    "example `data` payload. An endpoint's `events` takes these names or prefix wildcards such as "
+                    "`recording.*`; `[]` subscribes to every type. With `?endpoint=<id>` each entry also shows the "
+                    "body that endpoint receives for the example (`delivered`: its envelope, template or profile "
+                    "applied).",
+        parameters=[CatalogueQuerySerializer],
+        responses={200: EventTypeSerializer(many=True), 400: ENDPOINT_PARAM_INVALID},
         # drf-spectacular wraps list examples itself: one item here is shown as `[item]`.
         examples=[OpenApiExample("catalogue entry", response_only=True, value={
-            "name": "stream.live", "description": "A stream went live.", "durable": True,
-            "example": {"stream_id": "stream_abc123", "title": "Epic Gaming Session"}})],
+            "name": "stream.live", "description": "A stream session started (sent once, at its first start).",
+            "durable": True, "declared": False, "schema": None,
+            "example": {"session_id": "stream_abc123", "dj_username": "djunohoo", "title": "Deep House Vibes"},
+            "delivered": {"event": "stream.live", "timestamp": "2026-11-22T10:00:00.000Z",
+                          "data": {"stream_id": "stream_abc123", "app_id": "acme", "title": "Deep House Vibes",
+                                   "streamer_id": "djunohoo", "started_at": "2026-11-22T20:00:00.000Z"}}})],
     )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def events(self, request):
-        return Response(EventTypeSerializer(
-            [{"name": t.name, "description": t.description, "durable": t.durable, "example": t.example}
-             for t in all_event_types()], many=True,
-        ).data)
+        query = CatalogueQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        endpoint = None
+        if "endpoint" in query.validated_data:
+            endpoint = self.get_queryset().filter(pk=query.validated_data["endpoint"]).first()
+            if endpoint is None:
+                raise ValidationError({"endpoint": ["No such endpoint for your tenant."]})
+        entries = []
+        for t in catalogue_list(tenant=self.tenant):
+            entry = {"name": t.name, "description": t.description, "durable": t.durable, "declared": t.declared,
+                     "schema": t.schema, "example": t.example}
+            if endpoint is not None:
+                event = Event(id="msg_example", tenant=endpoint.tenant, type=t.name, data=t.example,
+                              created_at=endpoint.updated_at)
+                entry["delivered"] = payloads.delivered_payload(event=event, endpoint=endpoint)
+            entries.append(entry)
+        return Response(EventTypeSerializer(entries, many=True).data)
+
+    @extend_schema(
+        summary="The endpoint profiles",
+        description="Presets for known receivers: `\"profile\": \"realcast\"` on an endpoint sets these fields "
+                    "(unless the same request sets them) and, while its `template` is null, shapes `data` with this "
+                    "template.",
+        responses=ProfileSerializer(many=True),
+        examples=[OpenApiExample("realcast", response_only=True, value={
+            "name": "realcast", "description": "RealCast's webhook receivers: ...",
+            "signature_scheme": "hmac-sha256-hex", "signature_header": "X-RealCast-Signature",
+            "payload_style": "event", "retry_schedule": [1, 5, 25],
+            "template": {"stream.live": {"stream_id": "session_id", "app_id": "context('tenant')"}}})],
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def profiles(self, request):
+        return Response(ProfileSerializer(list(profiles.PROFILES.values()), many=True).data)
 
     @extend_schema(
         summary="Send a test event to this endpoint",
@@ -199,7 +246,7 @@ class EndpointViewSet(
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         endpoint = self.get_object()
-        serializer = TestSendInputSerializer(data=request.data)
+        serializer = TestSendInputSerializer(data=request.data, context={"tenant": self.tenant})
         serializer.is_valid(raise_exception=True)
         try:
             sent = services.endpoint_send_test(endpoint=endpoint, event_type=serializer.validated_data["event_type"])

@@ -4,24 +4,33 @@ The event is an outbox row written in the caller's transaction, so it exists exa
 the change it describes does. Fan-out is scheduled with `on_commit`; if that message is
 lost, the beat sweep finds the row (`fanned_out_at IS NULL`) and fans it out later.
 Nothing here may break the caller (seed 002: "won't fail the main operation"), except
-emitting an unregistered type under strict mode, which is a programming error.
+emitting an unknown type, or data its declared schema refuses, under strict mode: those are
+programming errors.
+
+Called inside a running event loop (`async def` code), `emit()` can't use the ORM on the loop's
+thread; it does its work on a helper thread and waits, so the event is never dropped. Async code
+should `await aemit(...)`, which doesn't hold up the loop.
 """
 
+import asyncio
 import json
 import logging
+import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from accounts.models import Tenant
 from webhooks import conf
+from webhooks.catalogue import event_type_for
 from webhooks.coalesce import ephemeral_mark_latest
 from webhooks.enqueue import ephemeral_soon, fan_out_soon
 from webhooks.models import Event
-from webhooks.registry import UnknownEventType, get_event_type
+from webhooks.registry import UnknownEventType
 from webhooks.rows import insert_row
 
 logger = logging.getLogger(__name__)
@@ -34,17 +43,30 @@ def _strict() -> bool:
     return bool(strict)
 
 
+class InvalidEventData(ValueError):
+    """The data doesn't satisfy the JSON Schema its tenant declared for the type."""
+
+
 def emit(type: str, data: dict, *, tenant: Tenant) -> Event | None:
     """Record `type` with `data` for `tenant` and schedule its delivery after commit.
 
-    Returns the event (unsaved for ephemeral types), or None if it could not be recorded.
+    `type` is a built-in type or one `tenant` declared. Returns the event (unsaved for ephemeral
+    types), or None if it could not be recorded.
     """
+    if _in_event_loop():
+        return _emit_off_loop(type, data, tenant=tenant)
     try:
-        event_type = get_event_type(type)
+        event_type = event_type_for(tenant=tenant, name=type)
     except UnknownEventType:
         if _strict():
             raise
         logger.error("emit() of unregistered event type %r ignored", type)
+        return None
+    problems = event_type.data_problems(data)
+    if problems:
+        if _strict():
+            raise InvalidEventData(f"{type} data doesn't match its schema: {'; '.join(problems)}")
+        logger.error("emit(%r) refused: the data doesn't match its schema: %s", type, "; ".join(problems))
         return None
     try:
         if not event_type.durable:
@@ -72,7 +94,35 @@ def _check_storable(data: dict) -> None:
 
 
 async def aemit(type: str, data: dict, *, tenant: Tenant) -> Event | None:
+    """`emit()` for async code: the same, awaited, without holding up the event loop."""
     return await sync_to_async(emit)(type, data, tenant=tenant)
+
+
+def _in_event_loop() -> bool:
+    """True on an event loop's thread, where Django refuses the ORM (unless its own switch allows it there)."""
+    if os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE"):
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _emit_off_loop(type: str, data: dict, *, tenant: Tenant) -> Event | None:
+    """emit() on a thread of its own, for a caller on an event loop's thread (where the ORM refuses to run).
+
+    Outside any transaction of the caller's (async code can't hold one open on the loop's thread),
+    so the event commits at once. The thread's database connection is closed when it is done.
+    """
+    def run() -> Event | None:
+        try:
+            return emit(type, data, tenant=tenant)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emit") as pool:
+        return pool.submit(run).result()
 
 
 def _emit_ephemeral(type: str, data: dict, tenant: Tenant) -> Event:

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Tenant
+from webhooks import profiles
 from webhooks.ids import new_message_id
 
 
@@ -33,6 +34,13 @@ class Endpoint(models.Model):
         null=True, blank=True,
         help_text="Requests to this endpoint open at once, per worker process; null = WEBHOOKS_MAX_IN_FLIGHT.",
     )
+    # A preset (webhooks/profiles.py): its template applies while `template` is null; its scheme, header,
+    # style and schedule were written into the fields above when it was chosen.
+    profile = models.CharField(max_length=30, null=True, blank=True, choices=profiles.CHOICES,
+                               help_text="A receiver preset, e.g. realcast.")
+    template = models.JSONField(null=True, blank=True,
+                                help_text="Reshapes `data` per event type (webhooks/templates.py).")
+    headers = models.JSONField(default=dict, blank=True, help_text="Custom request headers sent with every delivery.")
 
     secret = models.CharField(max_length=200)
     previous_secret = models.CharField(max_length=200, blank=True, default="")
@@ -72,6 +80,25 @@ class Endpoint(models.Model):
         if self.previous_secret and self.previous_secret_expires_at and self.previous_secret_expires_at > now:
             secrets.append(self.previous_secret)
         return secrets
+
+
+class EventType(models.Model):
+    """An event type a tenant declares for its own application (`/api/v1/event-types`), beside the built-in ones."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="event_types", db_index=False)
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=500, blank=True, default="")
+    schema = models.JSONField(null=True, blank=True, help_text="JSON Schema of `data`; null accepts any object.")
+    example = models.JSONField(default=dict, blank=True, help_text="An example `data`; test sends use it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="uniq_event_type_tenant_name")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Event(models.Model):

@@ -5,8 +5,10 @@ import re
 
 from rest_framework import serializers
 
-from webhooks.models import Attempt, Delivery, Endpoint
-from webhooks.registry import UnknownEventType, get_event_type
+from webhooks import profiles
+from webhooks.catalogue import event_type_for, known_type_names
+from webhooks.models import Attempt, Delivery, Endpoint, EventType
+from webhooks.registry import UnknownEventType
 from webhooks.subscriptions import unknown_entries
 
 MAX_RETRY_DELAY = 24 * 3600
@@ -55,13 +57,29 @@ class EndpointSerializer(serializers.ModelSerializer):
         read_only=True, help_text="`closed` (delivering), `open` (failing: deliveries wait, probed at growing "
                                   "intervals) or `half-open` (a probe is out).",
     )
+    profile = serializers.ChoiceField(
+        choices=profiles.CHOICES, required=False, allow_null=True,
+        help_text="A receiver preset: `realcast` or `audio-frontend`. It sets the signature scheme and header, the "
+                  "envelope style and the retry schedule (unless the same request sets them) and, while `template` "
+                  "is null, the template.",
+    )
+    template = serializers.JSONField(
+        required=False, allow_null=True,
+        help_text="Reshapes `data` per event type: `{\"stream.live\": {\"stream_id\": \"session_id\"}}`; values are "
+                  "JMESPath expressions over our `data` (see docs/webhooks.md). null = the profile's, or none.",
+    )
+    headers = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False,
+        help_text="Custom request headers, e.g. `{\"Authorization\": \"Bearer ...\"}`. Signature, webhook-*, "
+                  "Host, Content-*, User-Agent and hop-by-hop headers are refused.",
+    )
 
     class Meta:
         model = Endpoint
         fields = [
             "id", "url", "description", "events", "is_active", "signature_scheme", "signature_header",
-            "payload_style", "retry_schedule", "rate_limit", "max_in_flight", "circuit", "created_at", "updated_at",
-            "disabled_reason", "disabled_at",
+            "payload_style", "retry_schedule", "rate_limit", "max_in_flight", "circuit", "profile", "template",
+            "headers", "created_at", "updated_at", "disabled_reason", "disabled_at",
         ]
         read_only_fields = ["id", "circuit", "created_at", "updated_at", "disabled_reason", "disabled_at"]
 
@@ -71,7 +89,8 @@ class EndpointSerializer(serializers.ModelSerializer):
         return value
 
     def validate_events(self, value: list[str]) -> list[str]:
-        unknown = unknown_entries(value)
+        tenant = self.context.get("tenant")
+        unknown = unknown_entries(value, known=known_type_names(tenant=tenant) if tenant is not None else None)
         if unknown:
             raise serializers.ValidationError(
                 f"Unknown event type(s): {', '.join(sorted(unknown))}. Use names from GET /api/v1/webhooks/events, "
@@ -117,18 +136,58 @@ class EventTypeSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     durable = serializers.BooleanField(help_text="Durable types are stored and retried; ephemeral ones are not.")
+    declared = serializers.BooleanField(help_text="Declared by your tenant (`/api/v1/event-types`), not built in.")
+    schema = serializers.JSONField(allow_null=True, help_text="The JSON Schema of `data` (declared types), or null.")
     example = serializers.JSONField(help_text="An example `data` payload; test sends use it.")
+    delivered = serializers.JSONField(
+        required=False,
+        help_text="With `?endpoint=<id>`: the body that endpoint receives for the example, its template applied.",
+    )
+
+
+class ProfileSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+    signature_scheme = serializers.CharField()
+    signature_header = serializers.CharField()
+    payload_style = serializers.CharField()
+    retry_schedule = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
+    template = serializers.JSONField(help_text="Applied while the endpoint's own `template` is null.")
+
+
+class CatalogueQuerySerializer(serializers.Serializer):
+    endpoint = serializers.IntegerField(required=False, min_value=1,
+                                        help_text="One of your endpoints: show what it receives for each example.")
+
+
+class DeclaredEventTypeSerializer(serializers.ModelSerializer):
+    """An event type your application declares (`/api/v1/event-types`)."""
+
+    name = serializers.CharField(
+        max_length=100, help_text="A lower-case dot name, e.g. `match.found`; not a built-in name. Fixed once created."
+    )
+    schema = serializers.JSONField(required=False, allow_null=True,
+                                   help_text="A JSON Schema that every emitted `data` must satisfy, or null.")
+    example = serializers.JSONField(required=False, help_text="An example `data` object; test sends use it.")
+
+    class Meta:
+        model = EventType
+        fields = ["name", "description", "schema", "example", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
 
 
 class TestSendInputSerializer(serializers.Serializer):
     event_type = serializers.CharField(
         required=False, default="webhook.test", max_length=100,
-        help_text="A registered event type; its example payload is sent.",
+        help_text="A built-in or declared event type; its example payload is sent.",
     )
 
     def validate_event_type(self, value: str) -> str:
+        tenant = self.context.get("tenant")
+        if tenant is None:
+            return value  # the service checks it against the endpoint's tenant
         try:
-            get_event_type(value)
+            event_type_for(tenant=tenant, name=value)
         except UnknownEventType:
             raise serializers.ValidationError(f"Unknown event type {value!r}. See GET /api/v1/webhooks/events.")
         return value

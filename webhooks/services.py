@@ -14,14 +14,18 @@ from django.utils import timezone
 
 from accounts.models import Tenant
 from webhooks import conf, signing
+from webhooks.catalogue import event_type_for, known_type_names
 from webhooks.circuit import circuit_reset
+from webhooks.custom_headers import headers_problems
 from webhooks.models import Delivery, Endpoint, Event
-from webhooks.registry import UnknownEventType, get_event_type
+from webhooks.profiles import profile_preset
+from webhooks.registry import UnknownEventType
+from webhooks.templates import template_problems
 
 # Fields an integrator may set; everything else (secrets, disabled_*, deleted_at) changes only through a service.
 EDITABLE_FIELDS = (
     "url", "description", "events", "is_active", "signature_scheme", "signature_header",
-    "payload_style", "retry_schedule", "rate_limit", "max_in_flight",
+    "payload_style", "retry_schedule", "rate_limit", "max_in_flight", "profile", "template", "headers",
 )
 TEST_EVENT_TYPE = "webhook.test"
 
@@ -41,7 +45,21 @@ def endpoint_create(*, tenant: Tenant, url: str, **fields) -> Endpoint:
     if unknown:
         raise TypeError(f"endpoint_create() got unexpected fields {sorted(unknown)}")
     _validate_url(url)
+    fields = {**profile_preset(fields.get("profile")), **fields}  # what the caller sets beats the preset
+    _validate_shape(tenant=tenant, template=fields.get("template"), headers=fields.get("headers", {}),
+                    signature_header=fields.get("signature_header", "X-Webhook-Signature"))
     return Endpoint.objects.create(tenant=tenant, url=url, secret=signing.new_secret(), **fields)
+
+
+def _validate_shape(*, tenant: Tenant, template, headers, signature_header: str) -> None:
+    """Refuse a template or custom headers that can't be sent, naming the field (and the path inside it)."""
+    errors = {}
+    if template is not None and (problems := template_problems(template, known_types=known_type_names(tenant=tenant))):
+        errors["template"] = problems
+    if problems := headers_problems(headers, signature_header=signature_header):
+        errors["headers"] = problems
+    if errors:
+        raise ValidationError(errors)
 
 
 def endpoint_update(*, endpoint: Endpoint, **fields) -> Endpoint:
@@ -50,6 +68,13 @@ def endpoint_update(*, endpoint: Endpoint, **fields) -> Endpoint:
         raise TypeError(f"endpoint_update() got unexpected fields {sorted(unknown)}")
     if "url" in fields and fields["url"] != endpoint.url:
         _validate_url(fields["url"])
+    if fields.get("profile") and fields["profile"] != endpoint.profile:
+        fields = {**profile_preset(fields["profile"]), **fields}
+    if {"template", "headers", "signature_header"} & set(fields):
+        # A template saved earlier is not re-checked: a declared type it names may have gone since.
+        _validate_shape(tenant=endpoint.tenant, template=fields.get("template"),
+                        headers=fields.get("headers", endpoint.headers),
+                        signature_header=fields.get("signature_header", endpoint.signature_header))
     is_active = fields.pop("is_active", None)
     changed = [name for name, value in fields.items() if getattr(endpoint, name) != value]
     for name in changed:
@@ -130,7 +155,7 @@ def endpoint_send_test(*, endpoint: Endpoint, event_type: str = TEST_EVENT_TYPE)
     from webhooks.fanout import event_deliver_to
 
     try:
-        registered = get_event_type(event_type)
+        registered = event_type_for(tenant=endpoint.tenant_id, name=event_type)
     except UnknownEventType:
         raise ValidationError({"event_type": [f"Unknown event type {event_type!r}; see GET /api/v1/webhooks/events."]})
     if not endpoint.is_active:

@@ -125,7 +125,25 @@ def signature_headers(
 SIGNATURE_HEADER_NAMES = {"webhook-signature", "x-webhook-signature"}
 
 
+# What the delivery writes itself, shown as sent. Any other header is an endpoint's custom one (an
+# `Authorization`, an API key): its value is a credential of the receiver's and is never logged.
+OWN_HEADER_NAMES = {"content-type", "user-agent", "webhook-id", "webhook-timestamp", "x-webhook-id",
+                    "x-webhook-timestamp"}
+HIDDEN_VALUE = "[hidden]"
+
+
 def redact_headers(headers: dict[str, str], signature_header: str = "") -> dict[str, str]:
-    """Headers fit for an attempt log: signatures shortened so they can't be replayed from the admin."""
-    hidden = SIGNATURE_HEADER_NAMES | {signature_header.lower(), "authorization"}
-    return {k: (v[:12] + "…" if k.lower() in hidden else v) for k, v in headers.items()}
+    """Headers fit for an attempt log: signatures shortened so they can't be replayed from the admin,
+    custom headers' values hidden."""
+    shortened = SIGNATURE_HEADER_NAMES | {signature_header.lower()}
+    vendor_id = signature_header.lower().removesuffix("-signature") + "-webhook-id"
+
+    def shown(name: str, value: str) -> str:
+        lower = name.lower()
+        if lower in shortened:
+            return value[:12] + "…"
+        if lower in OWN_HEADER_NAMES or lower == vendor_id:
+            return value
+        return HIDDEN_VALUE
+
+    return {k: shown(k, v) for k, v in headers.items()}

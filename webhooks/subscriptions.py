@@ -29,7 +29,8 @@ def subscribes(events: list[str], event_type: str) -> bool:
     return any(is_wildcard(entry) and entry_matches(entry, event_type) for entry in events)
 
 
-def unknown_entries(events: list[str]) -> list[str]:
-    """Entries that name no registered type: unknown names, and wildcards that match none."""
-    registered = [t.name for t in all_event_types()]
+def unknown_entries(events: list[str], *, known: list[str] | None = None) -> list[str]:
+    """Entries that name no known type (the registered ones unless `known` is given, e.g. with a tenant's
+    declared types): unknown names, and wildcards that match none."""
+    registered = known if known is not None else [t.name for t in all_event_types()]
     return [entry for entry in events if not any(entry_matches(entry, name) for name in registered)]

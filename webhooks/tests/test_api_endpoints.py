@@ -42,15 +42,15 @@ def test_create_answers_201_with_the_fixed_fields_and_a_secret(api_client, tenan
     body = response.json()
     assert set(body) == {
         "id", "url", "description", "events", "is_active", "signature_scheme", "signature_header",
-        "payload_style", "retry_schedule", "rate_limit", "max_in_flight", "circuit", "created_at", "updated_at",
-        "disabled_reason", "disabled_at", "secret",
+        "payload_style", "retry_schedule", "rate_limit", "max_in_flight", "circuit", "profile", "template",
+        "headers", "created_at", "updated_at", "disabled_reason", "disabled_at", "secret",
     }
     assert body["secret"].startswith("whsec_")
     assert body | {"id": 0, "created_at": "", "updated_at": "", "secret": ""} == {
         "id": 0, "url": URL, "description": "mine", "events": ["stream.live"], "is_active": True,
         "signature_scheme": "standard", "signature_header": "X-Webhook-Signature", "payload_style": "standard",
-        "retry_schedule": None, "rate_limit": None, "max_in_flight": None, "circuit": "closed",
-        "created_at": "", "updated_at": "", "disabled_reason": "",
+        "retry_schedule": None, "rate_limit": None, "max_in_flight": None, "circuit": "closed", "profile": None,
+        "template": None, "headers": {}, "created_at": "", "updated_at": "", "disabled_reason": "",
         "disabled_at": None, "secret": "",
     }
     endpoint = Endpoint.objects.get(pk=body["id"])
@@ -278,7 +278,7 @@ def test_event_catalogue_lists_every_registered_type_with_an_example(api_client)
     assert response.status_code == 200
     by_name = {t["name"]: t for t in response.json()}
     assert {"webhook.test", "endpoint.disabled", "user.created", "stream.live"} <= set(by_name)
-    assert set(by_name["webhook.test"]) == {"name", "description", "durable", "example"}
+    assert set(by_name["webhook.test"]) == {"name", "description", "durable", "declared", "schema", "example"}
     assert by_name["webhook.test"]["durable"] is True and by_name["webhook.test"]["example"]
     if "audio.level" in by_name:
         assert by_name["audio.level"]["durable"] is False
@@ -331,6 +331,7 @@ def test_openapi_documents_every_subscription_operation(client):
                   if method in ("get", "post", "put", "patch", "delete")}
     assert set(operations) == {
         ("get", "/api/v1/webhooks"), ("post", "/api/v1/webhooks"), ("get", "/api/v1/webhooks/events"),
+        ("get", "/api/v1/webhooks/profiles"),
         ("get", "/api/v1/webhooks/{id}"), ("put", "/api/v1/webhooks/{id}"), ("patch", "/api/v1/webhooks/{id}"),
         ("delete", "/api/v1/webhooks/{id}"), ("post", "/api/v1/webhooks/{id}/test"),
         ("get", "/api/v1/webhooks/{id}/deliveries"), ("get", "/api/v1/webhooks/{id}/stats"),
