@@ -69,8 +69,9 @@ def test_tenants_never_see_each_others_declared_types(api_client, other_api_clie
 
 
 @pytest.mark.parametrize(("name", "expected"), [
-    ("stream.live", "built-in"), ("webhook.test", "built-in"), ("endpoint.failing", "built-in"), ("endpoint.paused", "reserved"),
-    ("delivery.exhausted", "built-in"), ("delivery.retried", "reserved"), ("Match.Found", "lower-case"), ("match", "lower-case"),
+    ("stream.live", "built-in"), ("webhook.test", "built-in"), ("endpoint.failing", "built-in"),
+    ("endpoint.paused", "reserved"), ("delivery.exhausted", "built-in"), ("delivery.retried", "reserved"),
+    ("Match.Found", "lower-case"), ("match", "lower-case"),
     ("match..found", "lower-case"), ("match.*", "lower-case"), ("x." + "a" * 100, "100 characters"),
 ])
 def test_a_name_that_is_not_a_fresh_dot_name_is_a_400(api_client, name, expected):
