@@ -182,6 +182,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
         "accounts.permissions.HasTenant",
+        "accounts.permissions.HasTenantRole",
     ],
     "DEFAULT_PAGINATION_CLASS": "accounts.pagination.StandardPagination",
     "PAGE_SIZE": 50,
