@@ -1,10 +1,12 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.views import tenant_pick
 from config.api_root import ApiRootView
 from config.health import healthz
+from core.views import home
 
 admin.site.site_header = "Streamhook"
 admin.site.site_title = "Streamhook"
@@ -20,7 +22,12 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("", RedirectView.as_view(pattern_name="api-docs"), name="home"),
+    path("", home, name="home"),
+    path("tenant/", tenant_pick, name="tenant-pick"),
+    # Where an invited member chooses a password (the link in the invitation e-mail).
+    path("accounts/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("api/v1/", ApiRootView.as_view(), name="api-root"),
     path("api/v1/", include("accounts.urls")),
     path("", include("webhooks.urls")),
