@@ -172,6 +172,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/api-auth/login/"
+
+# Invitations to new members are sent by e-mail (accounts/members.py), django-environ's URL form:
+# smtp+tls://user:password@smtp.example.com:587. Development prints them on the console instead.
+vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="streamhook@localhost")
 LOGIN_REDIRECT_URL = "/api/v1/"
 
 REST_FRAMEWORK = {
