@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from core.adminlists import WideChangeListMixin, short_time
 from webhooks import services
 from webhooks.models import Attempt, Delivery, Endpoint, Event
 from webhooks.registry import all_event_types
@@ -132,8 +133,8 @@ class EndpointStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Endpoint)
-class EndpointAdmin(admin.ModelAdmin):
-    list_display = ["short_url", "tenant", "status_badge", "success_rate", "signature_scheme", "created_at"]
+class EndpointAdmin(WideChangeListMixin, admin.ModelAdmin):
+    list_display = ["short_url", "tenant", "status_badge", "success_rate", "signature_scheme", "created"]
     list_filter = [EndpointStatusFilter, "signature_scheme", "payload_style", "tenant"]
     list_select_related = ["tenant"]
     search_fields = ["url", "description", "tenant__slug"]
@@ -270,6 +271,10 @@ class EndpointAdmin(admin.ModelAdmin):
     def short_url(self, obj: Endpoint) -> str:
         return short_url(obj.url)
 
+    @admin.display(description="created (UTC)", ordering="created_at")
+    def created(self, obj: Endpoint) -> str:
+        return short_time(obj.created_at)
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
             delivered_ok=_count(Delivery.Status.SUCCEEDED), delivered_failed=_count(Delivery.Status.FAILED),
@@ -382,10 +387,10 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(WideChangeListMixin, admin.ModelAdmin):
     # Narrow enough for 1400 px beside the filters: the tenant is a filter, the URL is shortened.
     list_display = ["id", "event_type", "endpoint_url", "status_badge", "attempts", "last_status", "next_attempt",
-                    "created_at"]
+                    "created"]
     list_filter = ["status", "event__type", "tenant", "endpoint"]
     list_select_related = ["event", "endpoint", "tenant"]
     raw_id_fields = ["event", "endpoint", "tenant"]
@@ -419,7 +424,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description="endpoint", ordering="endpoint__url")
     def endpoint_url(self, obj: Delivery) -> str:
-        return short_url(obj.endpoint.url, 40)
+        return short_url(obj.endpoint.url, 36)
 
     @admin.display(description="event type", ordering="event__type")
     def event_type(self, obj: Delivery) -> str:
@@ -437,9 +442,13 @@ class DeliveryAdmin(admin.ModelAdmin):
     def last_status(self, obj: Delivery):
         return obj.last_status_code or (obj.last_error[:30] if obj.last_error else "—")
 
-    @admin.display(description="next attempt", ordering="next_attempt_at")
-    def next_attempt(self, obj: Delivery):
-        return obj.next_attempt_at or "—"
+    @admin.display(description="next attempt (UTC)", ordering="next_attempt_at")
+    def next_attempt(self, obj: Delivery) -> str:
+        return short_time(obj.next_attempt_at)
+
+    @admin.display(description="created (UTC)", ordering="created_at")
+    def created(self, obj: Delivery) -> str:
+        return short_time(obj.created_at)
 
     @admin.action(description="Redeliver (same webhook-id)", permissions=["change"])
     def redeliver(self, request, queryset):

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from core.adminlists import WideChangeListMixin, short_time
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.services import messages_replay, source_create, source_delete, source_rotate_key
 from webhooks.inbound.verification import REALCAST_NEEDS_SECRET, signature_header_problem, signing_secret_problem
@@ -40,7 +41,7 @@ class InboundSourceForm(forms.ModelForm):
 
 
 @admin.register(InboundSource)
-class InboundSourceAdmin(admin.ModelAdmin):
+class InboundSourceAdmin(WideChangeListMixin, admin.ModelAdmin):
     form = InboundSourceForm
     list_display = ["name", "kind", "tenant", "key_prefix", "secrets", "rate_limit", "is_active", "deleted_at",
                     "created_at"]
@@ -108,9 +109,9 @@ class InboundSourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(admin.ModelAdmin):
+class InboundMessageAdmin(WideChangeListMixin, admin.ModelAdmin):
     # Narrow enough for 1400 px beside the filters: tenant and message id are a filter and a search away.
-    list_display = ["id", "received_at", "source", "handler", "status_badge", "response_status", "attempts"]
+    list_display = ["id", "received", "source", "handler", "status_badge", "response_status", "attempts"]
     list_filter = ["status", "handler", "source__kind", "tenant"]
     list_select_related = ["source", "tenant"]
     search_fields = ["message_id", "sha256", "source__name", "error"]
@@ -126,6 +127,10 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # messages only ever come from senders
+
+    @admin.display(description="received (UTC)", ordering="received_at")
+    def received(self, message: InboundMessage) -> str:
+        return short_time(message.received_at)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, message: InboundMessage) -> str:
