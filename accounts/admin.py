@@ -82,9 +82,15 @@ class MembershipAdmin(admin.ModelAdmin):
         membership, emailed = member_invite(tenant=form.cleaned_data["tenant"], email=form.cleaned_data["email"],
                                             role=form.cleaned_data["role"], acting_role=OWNER, request=request)
         obj.pk, obj.user = membership.pk, membership.user
-        self.message_user(request, f"Invited {membership.user.email}" + (
-            "; an e-mail with a link to choose a password was sent." if emailed else
-            " (an existing account: no e-mail needed)."), messages.SUCCESS)
+        if emailed:
+            self.message_user(request, f"Invited {membership.user.email}; an e-mail with a link to choose a "
+                                       "password was sent.", messages.SUCCESS)
+        elif membership.user.has_usable_password():
+            self.message_user(request, f"Added {membership.user.email} (an existing account: no e-mail needed).",
+                              messages.SUCCESS)
+        else:
+            self.message_user(request, f"Added {membership.user.email}, but the invitation e-mail could not be "
+                                       "sent; check EMAIL_URL.", messages.WARNING)
 
 
 class ApiTokenForm(forms.ModelForm):

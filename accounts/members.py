@@ -4,16 +4,22 @@ Only owners grant, change or remove the owner role, and a tenant always keeps on
 person without a password gets Django's password-reset e-mail (through EMAIL_BACKEND) to set one.
 """
 
+import logging
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.template import loader
 
 from accounts.models import Membership, Tenant
 from accounts.roles import OWNER, role_at_least
 from accounts.signals import user_created
+
+logger = logging.getLogger(__name__)
 
 
 class _InviteForm(PasswordResetForm):
@@ -25,6 +31,13 @@ class _InviteForm(PasswordResetForm):
 
     def get_users(self, email):
         return [self.invited]
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
+                  html_email_template_name=None):
+        """As Django's, but a failure reaches the caller (Django's logs and forgets it)."""
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        EmailMultiAlternatives(subject, body, from_email, [to_email]).send()
 
 
 def _require_may_touch(*, acting_role: str, role: str) -> None:
@@ -71,8 +84,15 @@ def member_invite(
             user_created.send(sender=member_invite, user=user, tenant=tenant)
     emailed = not user.has_usable_password() and bool(user.email)
     if emailed:
-        form = _InviteForm(user=user)
-        form.is_valid()
+        emailed = _send_invitation(user=user, tenant=tenant, role=role, request=request)
+    return membership, emailed
+
+
+def _send_invitation(*, user, tenant: Tenant, role: str, request) -> bool:
+    """The membership stands even when the mail server is down: the caller learns it was not sent."""
+    form = _InviteForm(user=user)
+    form.is_valid()
+    try:
         form.save(
             request=request, use_https=bool(request and request.is_secure()),
             domain_override=None if request else "localhost",
@@ -80,7 +100,11 @@ def member_invite(
             email_template_name="accounts/invite_email.txt",
             extra_email_context={"tenant": tenant, "role": role},
         )
-    return membership, emailed
+    except OSError as exc:  # smtplib's errors are OSErrors, as are refused connections
+        logger.warning("invitation e-mail to user %s for tenant %s not sent: %s", user.pk, tenant.slug,
+                       type(exc).__name__)
+        return False
+    return True
 
 
 def member_change_role(*, membership: Membership, role: str, acting_role: str) -> Membership:

@@ -101,3 +101,11 @@ def test_members_list_shows_roles(api_client, admin_api):
     rows = api_client.get("/api/v1/members").json()["results"]
     assert {(r["email"], r["role"]) for r in rows} == {("owner@acme.test", "owner"), ("admin@acme.test", "admin")}
     assert api_client.get("/api/v1/members", {"role": "admin"}).json()["count"] == 1
+
+
+def test_an_unreachable_mail_server_still_adds_the_member_and_says_no_mail_went(api_client, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2  # nothing listens
+    response = api_client.post("/api/v1/members", {"email": "late@acme.test"}, format="json")
+    assert response.status_code == 201 and response.json()["invitation_sent"] is False
+    assert Membership.objects.filter(user__email="late@acme.test", role="member").exists()
