@@ -20,7 +20,10 @@ class HasTenant(BasePermission):
 
 
 def required_role(request, view) -> str:
-    action = getattr(view, "action", None) or request.method.lower()
+    # The route's action for this method, not view.action: the browsable API asks about a POST form
+    # (create) while rendering a GET (list).
+    method = request.method.lower()
+    action = getattr(view, "action_map", {}).get(method) or getattr(view, "action", None) or method
     if action in getattr(view, "admin_actions", ()):
         return ADMIN
     if request.method in SAFE_METHODS or action in getattr(view, "member_actions", ()):

@@ -135,3 +135,12 @@ def test_another_tenant_cannot_see_or_touch_our_members(people, other_api_client
     assert other_api_client.delete(f"/api/v1/members/{membership.pk}").status_code == 404
     emails = [m["email"] for m in other_api_client.get("/api/v1/members").json()["results"]]
     assert emails == ["owner@globex.test"]
+
+
+def test_the_browsable_api_offers_forms_by_role(people, client, tenant):
+    member_user, _ = people["member"]
+    client.force_login(member_user)
+    tokens = client.get("/api/v1/tokens", HTTP_ACCEPT="text/html").content.decode()
+    webhooks = client.get("/api/v1/webhooks", HTTP_ACCEPT="text/html").content.decode()
+    assert 'id="post-generic-content-form"' in tokens  # a member makes its own tokens
+    assert 'id="post-generic-content-form"' not in webhooks  # but no endpoints
