@@ -4,7 +4,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils import timezone
 
+from accounts.members import member_invite
 from accounts.models import ApiToken, Membership, Tenant
+from accounts.roles import OWNER
 from accounts.signals import user_created
 from accounts.tokens import token_create
 
@@ -23,6 +25,37 @@ class TenantAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
 
 
+class MembershipInviteForm(forms.ModelForm):
+    """Add someone by e-mail: the account is created if needed and gets a set-your-password e-mail."""
+
+    email = forms.EmailField(max_length=254)
+
+    class Meta:
+        model = Membership
+        fields = ["tenant", "email", "role"]
+
+    def clean(self):
+        data = super().clean()
+        tenant, email = data.get("tenant"), data.get("email")
+        if tenant and email and Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
+            self.add_error("email", f"{email} is already a member of {tenant}.")
+        return data
+
+
+class MembershipRoleForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["role"]
+
+    def clean_role(self):
+        role = self.cleaned_data["role"]
+        last_owner = self.instance.role == OWNER and not Membership.objects.filter(
+            tenant_id=self.instance.tenant_id, role=OWNER).exclude(pk=self.instance.pk).exists()
+        if last_owner and role != OWNER:
+            raise forms.ValidationError("A tenant keeps at least one owner; make someone else owner first.")
+        return role
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "tenant", "role", "created_at"]
@@ -30,6 +63,34 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ["user", "tenant"]
     search_fields = ["user__email", "tenant__slug"]
     raw_id_fields = ["user", "tenant"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = MembershipInviteForm if obj is None else MembershipRoleForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["tenant", "email", "role"] if obj is None else ["user", "tenant", "role"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["user", "tenant"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["role"])
+            return
+        # The operator stands in for the tenant's owner: any role may be granted here.
+        membership, emailed = member_invite(tenant=form.cleaned_data["tenant"], email=form.cleaned_data["email"],
+                                            role=form.cleaned_data["role"], acting_role=OWNER, request=request)
+        obj.pk, obj.user = membership.pk, membership.user
+        if emailed:
+            self.message_user(request, f"Invited {membership.user.email}; an e-mail with a link to choose a "
+                                       "password was sent.", messages.SUCCESS)
+        elif membership.user.has_usable_password():
+            self.message_user(request, f"Added {membership.user.email} (an existing account: no e-mail needed).",
+                              messages.SUCCESS)
+        else:
+            self.message_user(request, f"Added {membership.user.email}, but the invitation e-mail could not be "
+                                       "sent; check EMAIL_URL.", messages.WARNING)
 
 
 class ApiTokenForm(forms.ModelForm):

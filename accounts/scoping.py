@@ -9,10 +9,13 @@ from django.http import Http404
 from accounts.models import ApiToken, Membership, Tenant
 
 _CACHE_ATTR = "_streamhook_tenant"
+# The session key of the tenant a signed-in person chose with the tenant picker.
+SESSION_TENANT_KEY = "streamhook_tenant"
 
 
 def request_tenant(request) -> Tenant | None:
-    """The tenant of the API token (or source URL), or of the signed-in user's first membership."""
+    """The tenant of the API token (or source URL); for a signed-in person, the one picked (any tenant for
+    a superuser, one of theirs for others), else their first membership's."""
     raw = getattr(request, "_request", request)  # DRF Request wraps Django's
     if hasattr(raw, _CACHE_ATTR):
         return getattr(raw, _CACHE_ATTR)
@@ -24,6 +27,8 @@ def request_tenant(request) -> Tenant | None:
         # A credential that stands for a tenant without a user: an inbound source's URL.
         tenant = auth.tenant
     elif request.user.is_authenticated:
+        tenant = _picked_tenant(raw)
+    if tenant is None and auth is None and request.user.is_authenticated:
         membership = (
             Membership.objects.filter(user=request.user, tenant__is_active=True)
             .select_related("tenant")
@@ -34,12 +39,30 @@ def request_tenant(request) -> Tenant | None:
     return tenant
 
 
+def _picked_tenant(raw) -> Tenant | None:
+    session = getattr(raw, "session", None)
+    slug = session.get(SESSION_TENANT_KEY) if session is not None else None
+    if not slug:
+        return None
+    tenants = Tenant.objects.filter(slug=slug, is_active=True)
+    if not raw.user.is_superuser:
+        tenants = tenants.filter(memberships__user=raw.user)
+    return tenants.first()
+
+
+def tenants_pickable(user) -> list[Tenant]:
+    """The tenants `user` may act for in the browser: every active one for a superuser, else their own."""
+    tenants = Tenant.objects.filter(is_active=True)
+    if not user.is_superuser:
+        tenants = tenants.filter(memberships__user=user)
+    return list(tenants.order_by("slug"))
+
+
 def request_is_tenant_admin(request) -> bool:
     """Whether the caller is an owner or admin of the tenant it acts for (members manage only their own)."""
-    tenant = request_tenant(request)
-    return tenant is not None and Membership.objects.filter(
-        tenant=tenant, user=request.user, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]
-    ).exists()
+    from accounts.roles import ADMIN, request_role, role_at_least
+
+    return role_at_least(request_role(request), ADMIN)
 
 
 def require_tenant(request) -> Tenant:

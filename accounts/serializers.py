@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from accounts.models import ApiToken, Tenant
+from accounts.models import ApiToken, Membership, Tenant
 
 
 class TenantSerializer(serializers.ModelSerializer):
@@ -22,3 +22,29 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "token"]
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email", read_only=True)
+    username = serializers.CharField(source="user.get_username", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "email", "username", "role", "created_at"]
+        read_only_fields = ["id", "email", "username", "created_at"]
+
+
+class MemberInviteSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+
+
+class MemberInvitedSerializer(MemberSerializer):
+    invitation_sent = serializers.BooleanField(read_only=True, help_text="Whether a set-your-password e-mail went out.")
+
+    class Meta(MemberSerializer.Meta):
+        fields = [*MemberSerializer.Meta.fields, "invitation_sent"]
+
+
+class MemberRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Membership.Role.choices)

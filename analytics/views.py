@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from accounts.scoping import request_tenant
+from accounts.scoping import request_tenant, tenants_pickable
 from analytics import charts, selectors
 from analytics.aggregates import as_utc
 from streams.models import StreamSession
@@ -14,8 +14,9 @@ from streams.models import StreamSession
 @login_required
 def dashboard(request):
     tenant = request_tenant(request)
-    if tenant is None:  # e.g. a superuser who opened it from the admin without belonging to a tenant
-        return render(request, "analytics/no_tenant.html", status=403)
+    choices = tenants_pickable(request.user)
+    if tenant is None:  # e.g. a superuser who opened it from the admin: it picks a tenant here
+        return render(request, "analytics/no_tenant.html", {"choices": choices, "next": request.path}, status=403)
     trends = selectors.genre_trends(tenant=tenant, limit=12)
     genre_chart = charts.horizontal_bars([
         (f"{t['main_genre']} / {t['subgenre']}", t["total_plays"],
@@ -47,6 +48,7 @@ def dashboard(request):
         "tenant": tenant, "trends": trends, "genre_chart": genre_chart, "sessions": sessions, "chosen": chosen,
         "summary": summary, "viewer_chart": viewer_chart, "chat_chart": chat_chart, "endpoints": endpoints,
         "delivery_chart": delivery_chart, "health": health, "duration": _duration(summary),
+        "choices": choices if len(choices) > 1 else [], "current": tenant, "next": request.path,
     })
 
 

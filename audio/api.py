@@ -48,6 +48,8 @@ def _level_webhook_url(tenant) -> str | None:
 
 
 class ListenStartView(APIView):
+    member_actions = {"post"}
+
     @extend_schema(summary="Start listening (seed 001)", tags=["audio"], request=ListenRequestSerializer,
                    responses={200: _START, 400: None, 413: None})
     def post(self, request):
@@ -60,6 +62,8 @@ class ListenStartView(APIView):
 
 
 class ListenStopView(APIView):
+    member_actions = {"post"}
+
     @extend_schema(summary="Stop listening (seed 001)", tags=["audio"], request=ListenRequestSerializer,
                    responses={200: _STOP, 400: None, 413: None})
     def post(self, request):

@@ -1,12 +1,14 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.views import tenant_pick
 from analytics.urls import source_urlpatterns as analytics_source_urls
 from audio.urls import source_urlpatterns as audio_source_urls
 from config.api_root import ApiRootView
 from config.health import healthz
+from core.views import home
 from recordings.urls import source_urlpatterns as recordings_source_urls
 from streams.urls import source_urlpatterns as streams_source_urls
 from webhooks.inbound.source_url import source_root
@@ -31,7 +33,12 @@ urlpatterns = [
     # The split view serves Swagger UI's set-up script as a file (`?script`): no inline script, so the
     # Content-Security-Policy's `script-src 'self'` holds on this page too.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
-    path("", RedirectView.as_view(pattern_name="api-docs"), name="home"),
+    path("", home, name="home"),
+    path("tenant/", tenant_pick, name="tenant-pick"),
+    # Where an invited member chooses a password (the link in the invitation e-mail).
+    path("accounts/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("api/v1/", ApiRootView.as_view(), name="api-root"),
     path("api/v1/", include("accounts.urls")),
     path("", include("webhooks.urls")),

@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.utils.html import format_html_join
 
+from core.adminlists import WideChangeListMixin
 from recordings.models import Recording
 
 
 @admin.register(Recording)
-class RecordingAdmin(admin.ModelAdmin):
+class RecordingAdmin(WideChangeListMixin, admin.ModelAdmin):
     list_display = ["recording_id", "title", "tenant", "user", "status", "origin", "recorded_at",
                     "duration_seconds", "total_size_mb", "file_links"]
     list_filter = ["status", "origin", "tenant", "region"]

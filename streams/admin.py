@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from core.adminlists import WideChangeListMixin
 from streams import services
 from streams.models import ChatInteraction, ChatMessage, StreamError, StreamSession, TrackPlay, ViewerSample
 
@@ -72,7 +73,7 @@ class StreamErrorInline(_ReadOnlyInline):
 
 
 @admin.register(StreamSession)
-class StreamSessionAdmin(admin.ModelAdmin):
+class StreamSessionAdmin(WideChangeListMixin, admin.ModelAdmin):
     list_display = ["session_id", "tenant", "platform", "dj_username", "title", "status_badge", "started_at",
                     "duration_seconds", "peak_viewers"]
     list_filter = ["status", "platform", "tenant"]

@@ -122,6 +122,10 @@ class EndpointViewSet(
 
     queryset = Endpoint.objects.filter(deleted_at__isnull=True).order_by("-created_at", "-id")
     serializer_class = EndpointSerializer
+    # Members read and operate (test sends, recovery); changing endpoints and their secrets is for admins,
+    # and creating one answers its secret.
+    admin_actions = {"secret"}
+    member_actions = {"test", "recover"}
     lookup_value_regex = r"\d+"
     filterset_class = EndpointFilter
 
@@ -343,6 +347,7 @@ class DeliveryViewSet(TenantScopedMixin, mixins.RetrieveModelMixin, viewsets.Gen
     serializer_class = DeliverySerializer
     lookup_value_regex = r"\d+"
     filter_backends: list = []
+    member_actions = {"redeliver"}
 
     @extend_schema(
         summary="Send a delivery again",

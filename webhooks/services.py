@@ -39,6 +39,11 @@ def _validate_url(url: str) -> None:
         raise ValidationError({"url": [str(exc) or "This URL is not an allowed webhook target."]}) from None
 
 
+def endpoint_url_check(*, url: str) -> None:
+    """Raises ValidationError({"url": ...}) for a target endpoint_create() would refuse (forms check early)."""
+    _validate_url(url)
+
+
 def endpoint_create(*, tenant: Tenant, url: str, **fields) -> Endpoint:
     """A new subscription with a fresh `whsec_` secret. Raises ValidationError({"url": ...}) for unsafe targets."""
     unknown = set(fields) - set(EDITABLE_FIELDS)

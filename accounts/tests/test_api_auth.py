@@ -122,8 +122,8 @@ def test_members_manage_only_their_own_tokens_owners_all(api_client, tenant_ctx,
     listed = member_client.get("/api/v1/tokens", HTTP_ACCEPT="application/json").json()
     assert [t["name"] for t in listed["results"]] == ["dev"]
     # The owner's token is not the member's to see or revoke.
-    assert member_client.get(f"/api/v1/tokens/{tenant_ctx.token.pk}").status_code == 404
-    assert member_client.delete(f"/api/v1/tokens/{tenant_ctx.token.pk}").status_code == 404
+    assert member_client.get(f"/api/v1/tokens/{tenant_ctx.token.pk}").status_code == 403
+    assert member_client.delete(f"/api/v1/tokens/{tenant_ctx.token.pk}").status_code == 403
     assert ApiToken.objects.get(pk=tenant_ctx.token.pk).revoked_at is None
     # The owner sees both and may revoke the member's.
     assert {t["name"] for t in api_client.get("/api/v1/tokens").json()["results"]} == {"owner", "dev"}

@@ -1,6 +1,8 @@
 """The live meter page in headless Chromium while `sample_audio --source synth` runs (plainly, and following
 the Start/Stop buttons)."""
 
+import time
+
 import pytest
 
 from audio.meter import level_percent
@@ -23,12 +25,22 @@ def _wait_for_level(page, expected: float, timeout_ms: int = 15000) -> None:
     )
 
 
+def _check_when_listening(page, timeout: float = 60) -> None:
+    """An idle meter sends nothing, so a session started by the sampler shows after "Check again"."""
+    deadline = time.monotonic() + timeout
+    while not ListeningSession.objects.filter(status="active").exists():
+        assert time.monotonic() < deadline, "the sampler never started a session"
+        page.wait_for_timeout(100)
+    page.click("#check")
+
+
 def test_meter_follows_the_synth_level_live(logged_in_page, live_server):
     page = logged_in_page
     page.goto(f"{live_server.url}/audio/meter/")
     page.wait_for_selector("text=Not listening.")
     sampler = start_command("--source", "synth", "--level", "-20", "--tenant", "acme", "--quiet")
     try:
+        _check_when_listening(page)
         # A -20 dBFS sine: RMS -23.01 dBFS, level (60 - 23.01) / 60 = 61.6.
         _wait_for_level(page, level_percent(-23.0103))
         assert page.text_content("#rms") == "-23.01"
@@ -47,6 +59,7 @@ def test_meter_follows_the_synth_level_live(logged_in_page, live_server):
     louder = start_command("--source", "synth", "--level", "-6", "--tenant", "acme")
     try:
         read_line(louder, TICK, timeout=60)
+        _check_when_listening(page)
         _wait_for_level(page, level_percent(-9.0103))  # 85.0
         assert page.text_content("#rms") == "-9.01"
     finally:

@@ -197,6 +197,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.client_address.request_client_address"  # the trusted proxy's X-Forwarded-For
 AXES_VERBOSE = False
 LOGIN_URL = "/api-auth/login/"
+
+# Invitations to new members are sent by e-mail (accounts/members.py), django-environ's URL form:
+# smtp+tls://user:password@smtp.example.com:587. Development prints them on the console instead.
+vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="streamhook@localhost")
 LOGIN_REDIRECT_URL = "/api/v1/"
 
 REST_FRAMEWORK = {
@@ -207,6 +212,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
         "accounts.permissions.HasTenant",
+        "accounts.permissions.HasTenantRole",
     ],
     "DEFAULT_PAGINATION_CLASS": "accounts.pagination.StandardPagination",
     "PAGE_SIZE": 50,

@@ -1,9 +1,20 @@
 """The landing pages: `/` and `/api/v1/` (where the browsable API goes after sign-in)."""
 
 
-def test_home_sends_people_to_the_api_docs(db, client):
+def test_home_links_every_face_of_streamhook_and_each_link_answers(db, client):
     response = client.get("/")
-    assert response.status_code == 302 and response["Location"] == "/api/docs/"
+    assert response.status_code == 200
+    html = response.content.decode()
+    for href in ["/portal/", "/dashboard/", "/api/docs/", "/admin/", "/healthz"]:
+        assert f'href="{href}"' in html, href
+    for href in ["/dashboard/", "/api/docs/", "/admin/"]:
+        assert client.get(href).status_code in (200, 302), href  # 302: to sign in
+
+
+def test_home_hides_the_admin_link_from_tenant_people_who_could_not_use_it(client, tenant_ctx):
+    client.force_login(tenant_ctx.owner)
+    html = client.get("/").content.decode()
+    assert 'href="/admin/"' not in html and 'href="/dashboard/"' in html
 
 
 def test_api_root_is_where_sign_in_lands_and_lists_every_collection(client, tenant_ctx, settings):

@@ -2,8 +2,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from core.adminlists import WideChangeListMixin, short_time
 from webhooks.inbound.models import InboundMessage, InboundSource
-from webhooks.inbound.services import messages_replay, source_create, source_rotate_key, source_rotate_url
+from webhooks.inbound.services import (
+    messages_replay,
+    source_create,
+    source_delete,
+    source_rotate_key,
+    source_rotate_url,
+)
 from webhooks.inbound.source_url import source_url
 from webhooks.inbound.verification import REALCAST_NEEDS_SECRET, signature_header_problem, signing_secret_problem
 
@@ -41,15 +48,28 @@ class InboundSourceForm(forms.ModelForm):
 
 
 @admin.register(InboundSource)
-class InboundSourceAdmin(admin.ModelAdmin):
+class InboundSourceAdmin(WideChangeListMixin, admin.ModelAdmin):
     form = InboundSourceForm
-    list_display = ["name", "kind", "tenant", "key_prefix", "secrets", "rate_limit", "is_active", "created_at"]
-    list_filter = ["kind", "is_active", "tenant"]
+    list_display = ["name", "kind", "tenant", "key_prefix", "secrets", "rate_limit", "is_active", "deleted_at",
+                    "created_at"]
+    list_filter = ["kind", "is_active", ("deleted_at", admin.EmptyFieldListFilter), "tenant"]
     list_select_related = ["tenant"]
     search_fields = ["name", "key_prefix", "tenant__slug"]
     raw_id_fields = ["tenant"]
     readonly_fields = ["key_prefix", "secrets", "source_url", "created_at", "updated_at"]
     actions = ["rotate_key", "rotate_url", "drop_previous_secrets"]
+
+    def delete_model(self, request, obj):
+        source_delete(source=obj)  # as the API's DELETE: retired, its messages kept
+
+    def delete_queryset(self, request, queryset):
+        for source in queryset.filter(deleted_at__isnull=True):
+            source_delete(source=source)
+
+    def get_deleted_objects(self, objs, request):
+        """Only the sources are retired; their messages stay, as with the API."""
+        objs = list(objs)
+        return [f"Inbound source: {obj}" for obj in objs], {"inbound sources": len(objs)}, set(), []
 
     def get_fields(self, request, obj=None):
         return [*InboundSourceForm.Meta.fields, "new_signing_secret", "secrets", "key_prefix", "source_url",
@@ -110,9 +130,9 @@ class InboundSourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "received_at", "source", "tenant", "handler", "status_badge", "message_id",
-                    "response_status", "attempts", "duplicate_count"]
+class InboundMessageAdmin(WideChangeListMixin, admin.ModelAdmin):
+    # Narrow enough for 1400 px beside the filters: tenant and message id are a filter and a search away.
+    list_display = ["id", "received", "source", "handler", "status_badge", "response_status", "attempts"]
     list_filter = ["status", "handler", "source__kind", "tenant"]
     list_select_related = ["source", "tenant"]
     search_fields = ["message_id", "sha256", "source__name", "error"]
@@ -128,6 +148,10 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # messages only ever come from senders
+
+    @admin.display(description="received (UTC)", ordering="received_at")
+    def received(self, message: InboundMessage) -> str:
+        return short_time(message.received_at)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, message: InboundMessage) -> str:

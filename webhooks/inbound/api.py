@@ -96,6 +96,7 @@ class InboundMessageViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
 
     queryset = InboundMessage.objects.all()
     filterset_class = InboundMessageFilter
+    member_actions = {"replay"}
     ordering_fields = ["received_at", "processed_at"]
     ordering = ["-received_at", "-id"]
 

@@ -71,8 +71,8 @@ def test_endpoint_change_page_masks_secrets_and_has_no_editable_secret(admin_cli
 def test_rotate_secret_action_calls_the_service(admin_client, endpoint):
     old = endpoint.secret
     response = act(admin_client, "endpoint", "rotate_secret", [endpoint.pk])
-    assert "Rotated the secret of 1 endpoint(s)." in response.content.decode()
     endpoint.refresh_from_db()
+    assert "Secrets rotated" in response.content.decode() and endpoint.secret in response.content.decode()
     assert endpoint.secret != old and endpoint.previous_secret == old and endpoint.previous_secret_expires_at
 
 
@@ -99,10 +99,6 @@ def test_send_test_event_action_creates_one_delivery_per_endpoint(admin_client, 
     assert "Sent a test event to 2 endpoint(s)." in response.content.decode()
     assert Delivery.objects.filter(event__type="webhook.test").count() == 2
     assert Delivery.objects.get(endpoint=endpoint).event.data["endpoint_id"] == endpoint.pk
-
-
-def test_endpoints_cannot_be_added_in_the_admin(admin_client):
-    assert admin_client.get("/admin/webhooks/endpoint/add/").status_code == 403
 
 
 def test_event_admin_is_read_only_with_filters_and_date_hierarchy(admin_client, endpoint):
