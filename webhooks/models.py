@@ -131,7 +131,11 @@ class Attempt(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
     url = models.URLField(max_length=2000)
     request_headers = models.JSONField(default=dict)
+    # What was sent and the answer's headers, for the portal's attempt view; empty on attempts
+    # recorded before the delivery engine filled them.
+    request_body = models.TextField(blank=True, default="")
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
     response_body = models.TextField(blank=True, default="")
     error = models.TextField(blank=True, default="")
     succeeded = models.BooleanField(default=False)
