@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "recordings",
     "analytics",
     "audio",
+    "portal",
 ]
 
 MIDDLEWARE = [
