@@ -214,7 +214,8 @@ def _delivery_context(delivery: Delivery) -> dict:
     attempts = selectors.attempt_views(delivery=delivery)
     return {
         "delivery": delivery, "attempts": attempts,
-        "waiting": not attempts and delivery.status == Delivery.Status.PENDING,
+        # The page polls while a try is due (a test send, a resend), so its outcome appears by itself.
+        "waiting": delivery.status == Delivery.Status.PENDING,
         "event_json": pretty_json(delivery.event.data),
     }
 
@@ -228,7 +229,7 @@ def delivery_detail(request: HttpRequest, delivery_id: int) -> HttpResponse:
 @tenant_member
 @require_GET
 def delivery_attempts(request: HttpRequest, delivery_id: int) -> HttpResponse:
-    """The attempts fragment, polled by the delivery page until the first attempt is recorded."""
+    """The attempts fragment, polled by the delivery page while the delivery is pending."""
     return render(request, "portal/_attempts.html", _delivery_context(_delivery(request, delivery_id)))
 
 
@@ -292,9 +293,11 @@ def _source_urls(request: HttpRequest, source) -> list[str]:
     urls = []
     for name, kwargs in names:
         try:
-            urls.append(request.build_absolute_uri(reverse(name, kwargs=kwargs)))
+            path = reverse(name, kwargs=kwargs)
         except NoReverseMatch:  # a path its app doesn't wire is simply not shown
-            pass
+            continue
+        # The recorder's documented path ends in a slash; its pattern accepts both, reverse() gives neither.
+        urls.append(request.build_absolute_uri(path + "/" if name == "recordings-webhook" else path))
     return urls
 
 
