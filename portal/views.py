@@ -216,7 +216,6 @@ def _delivery_context(delivery: Delivery) -> dict:
         "delivery": delivery, "attempts": attempts,
         # The page polls while a try is due (a test send, a resend), so its outcome appears by itself.
         "waiting": delivery.status == Delivery.Status.PENDING,
-        "event_json": pretty_json(delivery.event.data),
     }
 
 

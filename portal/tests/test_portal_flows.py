@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 from accounts.models import Membership
 from portal.forms import EndpointForm
 from recordings.tests.factories import SEED_CURL, add_member, recorder_source
+from webhooks import services
 from webhooks.inbound.models import InboundMessage
 from webhooks.models import Delivery, Endpoint
 
@@ -18,9 +19,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WAIT_MS = 30_000  # a loaded machine: the worker may take a while to pick a task up
 
 
-def shot(page: Page, name: str) -> None:
+def shot(page: Page, name: str, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"portal-{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"portal-{name}.png"), full_page=full_page)
 
 
 def sign_in(browser, live_server, username: str, password: str, screenshot: bool = False) -> Page:
@@ -111,9 +112,12 @@ def test_owner_sets_up_tests_rotates_resends_and_replays(browser, live_server, t
     shot(page, "endpoints")
     page.goto(f"{live_server.url}/portal/tail/")
     expect(page.locator("#tail tr")).to_have_count(3)
+    services.endpoint_send_test(endpoint=endpoint, event_type="stream.live")  # appears without a reload
+    expect(page.locator("#tail tr")).to_have_count(4, timeout=WAIT_MS)
+    shot(page, "tail")
     page.goto(f"{live_server.url}/portal/events/")
     expect(page.locator("#event-stream\\.live")).to_contain_text('"type": "object"')
-    shot(page, "events")
+    shot(page, "events", full_page=False)
 
     # An inbound message that failed (unknown user) is replayed once the user exists.
     source, key = recorder_source(tenant_ctx.tenant)
