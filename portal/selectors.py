@@ -4,9 +4,10 @@ delivery log, the live tail, and what an attempt sent.
 Every function takes the tenant and filters by it first, so a page cannot show another tenant's rows.
 """
 
+import math
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from genson import SchemaBuilder
 
 from accounts.models import Tenant
@@ -17,6 +18,7 @@ from webhooks.registry import EventType, all_event_types
 
 PAGE_SIZE = 50
 TAIL_SIZE = 30
+LATENCY_WINDOW = 1000
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,50 @@ def endpoint_health_list(*, tenant: Tenant) -> list[EndpointHealth]:
                        last_delivery_status=e.last_status, circuit=getattr(e, "circuit", None))
         for e in endpoints
     ]
+
+
+@dataclass(frozen=True)
+class Latency:
+    samples: int
+    avg_ms: float | None
+    p95_ms: int | None
+
+
+def endpoint_recent_latency(*, endpoint: Endpoint, window: int = LATENCY_WINDOW) -> Latency:
+    """Latency of the endpoint's last `window` successful deliveries: what it is now, read in time
+    bounded by the window (`endpoint_stats`' exact figures over all history grow with it)."""
+    recent = (Delivery.objects.filter(endpoint=endpoint, status=Delivery.Status.SUCCEEDED)
+              .order_by("-created_at", "-id").values("pk")[:window])
+    durations = sorted(Attempt.objects.filter(delivery__in=Subquery(recent), succeeded=True)
+                       .values_list("duration_ms", flat=True))
+    if not durations:
+        return Latency(samples=0, avg_ms=None, p95_ms=None)
+    rank = math.ceil(0.95 * len(durations))  # nearest rank, as endpoint_stats
+    return Latency(samples=len(durations), avg_ms=round(sum(durations) / len(durations), 1),
+                   p95_ms=durations[rank - 1])
+
+
+@dataclass(frozen=True)
+class EndpointSummary:
+    total: int
+    succeeded: int
+    failed: int
+    pending: int
+    success_rate: float | None  # succeeded / (succeeded + failed), as the API's stats
+    latency: Latency
+
+
+def endpoint_summary(*, endpoint: Endpoint) -> EndpointSummary:
+    """Exact counts by status (an index-only count) and the recent latency."""
+    counts = dict.fromkeys(Delivery.Status.values, 0)
+    for row in Delivery.objects.filter(endpoint=endpoint).values("status").annotate(n=Count("id")).order_by():
+        counts[row["status"]] = row["n"]
+    completed = counts["succeeded"] + counts["failed"]
+    return EndpointSummary(
+        total=sum(counts.values()), succeeded=counts["succeeded"], failed=counts["failed"],
+        pending=counts["pending"], success_rate=counts["succeeded"] / completed if completed else None,
+        latency=endpoint_recent_latency(endpoint=endpoint),
+    )
 
 
 def endpoint_get(*, tenant: Tenant, endpoint_id: int) -> Endpoint:

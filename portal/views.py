@@ -13,7 +13,6 @@ from portal import selectors
 from portal.access import tenant_admin, tenant_member
 from portal.forms import DeliveryFilterForm, EndpointForm, RecoverForm, TestSendForm, pretty_json
 from webhooks import conf, services
-from webhooks import selectors as webhook_selectors
 from webhooks.filters import DeliveryFilter
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.services import message_process
@@ -104,7 +103,7 @@ def _endpoint_page(request, endpoint, *, secret: str | None = None, rotated: boo
                    test_form=None, recover_form=None, status: int = 200) -> HttpResponse:
     response = render(request, "portal/endpoint_detail.html", {
         "endpoint": endpoint,
-        "stats": webhook_selectors.endpoint_stats(endpoint=endpoint),
+        "stats": selectors.endpoint_summary(endpoint=endpoint),
         "circuit": getattr(endpoint, "circuit", None),
         "max_in_flight": getattr(endpoint, "max_in_flight", None),
         "secret": secret, "rotated": rotated,
