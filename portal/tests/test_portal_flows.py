@@ -49,7 +49,7 @@ def test_owner_sets_up_tests_rotates_resends_and_replays(browser, live_server, t
     page.fill("input[name=description]", "Stream notifications")
     page.check("input[name=events][value='stream.live']")
     page.check("input[name=events][value='stream.offline']")
-    page.locator("#field-events details").first.click()
+    page.click(".event-type[data-type='stream.live'] summary")
     if "headers" in EndpointForm.base_fields:  # the "profiles" branch's custom headers, once merged
         page.fill("[name=headers]", '{"X-Team": "streams"}')
     shot(page, "endpoint-form")
