@@ -162,3 +162,23 @@ def test_member_sees_but_cannot_reveal_or_rotate(browser, live_server, tenant_ct
     assert endpoint.secret == "whsec_c2VjcmV0"
     page.context.close()
 
+
+
+def test_live_tail_makes_no_request_while_the_tab_is_hidden(browser, live_server, tenant_ctx):
+    page = sign_in(browser, live_server, "owner@acme.test", "pw-acme-123")
+    polls: list[str] = []
+    page.on("request", lambda request: polls.append(request.url) if "/portal/tail/rows/" in request.url else None)
+    page.goto(f"{live_server.url}/portal/tail/")
+    page.wait_for_timeout(4500)
+    assert polls, "the tail polls while visible"
+    page.evaluate("Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});"
+                  "document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_timeout(500)  # a request already in flight may finish
+    polls.clear()
+    page.wait_for_timeout(4500)
+    assert polls == []
+    page.evaluate("Object.defineProperty(document, 'hidden', {configurable: true, get: () => false});"
+                  "document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_timeout(4500)
+    assert polls, "polling resumes when the tab shows again"
+    page.context.close()
