@@ -28,6 +28,7 @@ urlpatterns = [
         [*streams_source_urls, *recordings_source_urls, *audio_source_urls, *analytics_source_urls])),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("portal/", include("portal.urls")),
     path("api-auth/", include("rest_framework.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's set-up script as a file (`?script`): no inline script, so the

@@ -459,8 +459,9 @@ def _record(*, sent: list[Job], released: list[Job], finished, deferred, now: da
             delivery_id=delivery.pk, number=delivery.attempt_count + 1, started_at=job.started_at,
             duration_ms=response.duration_ms, url=delivery.endpoint.url,
             request_headers=signing.redact_headers(job.headers, delivery.endpoint.signature_header),
-            status_code=response.status, response_body=response.body, error=response.error[:2000],
-            succeeded=succeeded,
+            request_body=(job.body or b"").decode("utf-8", "replace"),
+            status_code=response.status, response_headers=response.headers, response_body=response.body,
+            error=response.error[:2000], succeeded=succeeded,
         ))
 
     for job in sent:

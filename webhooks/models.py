@@ -132,8 +132,8 @@ class Delivery(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="deliveries")
     # No index of their own: the indexes below lead with them (config/tests/test_schema.py).
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -158,6 +158,8 @@ class Delivery(models.Model):
             ),
             models.Index(fields=["endpoint", "-created_at"], name="delivery_endpoint_created"),
             models.Index(fields=["endpoint", "status"], name="delivery_endpoint_status"),
+            # The portal's delivery log: a tenant's newest first, read a page at a time.
+            models.Index(fields=["tenant", "-created_at", "-id"], name="delivery_tenant_created"),
         ]
         verbose_name_plural = "deliveries"
 
@@ -175,7 +177,11 @@ class Attempt(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
     url = models.URLField(max_length=2000)
     request_headers = models.JSONField(default=dict)
+    # What was sent and the answer's headers, for the portal's attempt view; empty on attempts
+    # recorded before the delivery engine filled them.
+    request_body = models.TextField(blank=True, default="")
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
     response_body = models.TextField(blank=True, default="")
     error = models.TextField(blank=True, default="")
     succeeded = models.BooleanField(default=False)

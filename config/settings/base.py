@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "recordings",
     "analytics",
     "audio",
+    "portal",
 ]
 
 MIDDLEWARE = [

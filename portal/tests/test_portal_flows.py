@@ -1,0 +1,184 @@
+"""The portal walked as a user would, in headless Chromium against the live test server, with a real
+Celery worker delivering to a pytest-httpserver receiver. Each step saves a screenshot for docs/portal.md."""
+
+import json
+import re
+from pathlib import Path
+
+from django.test import Client
+from playwright.sync_api import Page, expect
+
+from accounts.models import Membership
+from portal.forms import EndpointForm
+from recordings.tests.factories import SEED_CURL, add_member, recorder_source
+from webhooks import services
+from webhooks.inbound.models import InboundMessage
+from webhooks.models import Delivery, Endpoint
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+WAIT_MS = 30_000  # a loaded machine: the worker may take a while to pick a task up
+
+
+def shot(page: Page, name: str, full_page: bool = True) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"portal-{name}.png"), full_page=full_page)
+
+
+def sign_in(browser, live_server, username: str, password: str, screenshot: bool = False) -> Page:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/portal/")
+    expect(page).to_have_url(re.compile(r"/portal/login/"))
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    if screenshot:
+        shot(page, "login")
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/portal/endpoints/$"))
+    return page
+
+
+def test_owner_sets_up_tests_rotates_resends_and_replays(browser, live_server, tenant_ctx, celery_worker, httpserver):
+    httpserver.expect_request("/hook").respond_with_json({"received": True})
+    page = sign_in(browser, live_server, "owner@acme.test", "pw-acme-123", screenshot=True)
+
+    # Create an endpoint subscribed to two event types, picked from the catalogue.
+    page.click("text=Add endpoint")
+    page.fill("input[name=url]", httpserver.url_for("/hook"))
+    page.fill("input[name=description]", "Stream notifications")
+    page.check("input[name=events][value='stream.live']")
+    page.check("input[name=events][value='stream.offline']")
+    page.click(".event-type[data-type='stream.live'] summary")
+    if "headers" in EndpointForm.base_fields:  # the "profiles" branch's custom headers, once merged
+        page.fill("[name=headers]", '{"X-Team": "streams"}')
+    shot(page, "endpoint-form")
+    page.click("button:has-text('Create endpoint')")
+    expect(page.locator(".messages")).to_contain_text("Endpoint created.")
+    endpoint = Endpoint.objects.get(tenant=tenant_ctx.tenant)
+    assert endpoint.events == ["stream.live", "stream.offline"]
+
+    # Test-send a chosen type: the delivery page polls until the worker's attempt is there.
+    page.select_option("select[name=event_type]", "stream.live")
+    page.click("button:has-text('Send test')")
+    expect(page.locator("#attempt-1")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#attempt-1 .request-body")).to_contain_text('"type":"stream.live"')
+    expect(page.locator("#attempt-1 .response-body")).to_contain_text("received")
+    expect(page.locator("#attempt-1")).to_contain_text("200")
+    sent = json.loads(httpserver.log[0][0].get_data())
+    assert sent["type"] == "stream.live"
+    shot(page, "delivery")
+
+    # Reveal, then rotate: the new secret is shown once, with the overlap, and copies to the clipboard.
+    page.goto(f"{live_server.url}/portal/endpoints/{endpoint.pk}/")
+    page.click("#reveal-secret")
+    expect(page.locator("#secret-value")).to_have_text(endpoint.secret)
+    page.click("#rotate-secret")
+    expect(page.locator("#rotated-notice")).to_be_visible()
+    endpoint.refresh_from_db()
+    expect(page.locator("#secret-value")).to_have_text(endpoint.secret)
+    assert endpoint.previous_secret and endpoint.previous_secret != endpoint.secret
+    expect(page.locator("#overlap")).to_contain_text("previous secret still signs")
+    page.click("#copy-secret")
+    expect(page.locator("#copy-secret")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == endpoint.secret
+    shot(page, "endpoint-secret")
+    page.goto(f"{live_server.url}/portal/endpoints/{endpoint.pk}/")  # shown once: the page itself hides it
+    expect(page.locator("#secret-value")).to_have_count(0)
+
+    # Make a delivery fail (a 500 and no retries), then resend it once the receiver is back.
+    page.click("text=Edit")
+    page.fill("input[name=retry_schedule]", "none")
+    page.click("button:has-text('Save')")
+    expect(page.locator(".messages")).to_contain_text("Endpoint saved.")
+    httpserver.clear()
+    httpserver.expect_oneshot_request("/hook").respond_with_data("receiver down", status=500)
+    httpserver.expect_request("/hook").respond_with_json({"received": True})
+    page.select_option("select[name=event_type]", "stream.offline")
+    page.click("button:has-text('Send test')")
+    expect(page.locator("#attempts[data-status=failed]")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#attempt-1 .response-body")).to_contain_text("receiver down")
+    shot(page, "delivery-failed")
+    page.click("#resend")
+    expect(page.locator("#attempts[data-status=succeeded] #attempt-2")).to_be_visible(timeout=WAIT_MS)
+    assert Delivery.objects.get(pk=int(page.url.rstrip("/").split("/")[-1])).attempt_count == 2
+
+    # The log, filtered; the live tail; the catalogue.
+    page.goto(f"{live_server.url}/portal/deliveries/?event_type=stream.offline")
+    expect(page.locator("table.deliveries tbody tr")).to_have_count(1)
+    shot(page, "deliveries")
+    page.goto(f"{live_server.url}/portal/endpoints/")
+    expect(page.locator("table.list")).to_contain_text("100 %", timeout=WAIT_MS)
+    shot(page, "endpoints")
+    page.goto(f"{live_server.url}/portal/tail/")
+    expect(page.locator("#tail tr")).to_have_count(3)
+    services.endpoint_send_test(endpoint=endpoint, event_type="stream.live")  # appears without a reload
+    expect(page.locator("#tail tr")).to_have_count(4, timeout=WAIT_MS)
+    shot(page, "tail")
+    page.goto(f"{live_server.url}/portal/events/")
+    expect(page.locator("#event-stream\\.live")).to_contain_text('"type": "object"')
+    shot(page, "events", full_page=False)
+
+    # An inbound message that failed (unknown user) is replayed once the user exists.
+    source, key = recorder_source(tenant_ctx.tenant)
+    answer = Client().generic("POST", "/recordings/webhook/", json.dumps(SEED_CURL),
+                              content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert answer.status_code == 404
+    message = InboundMessage.objects.get(source=source)
+    page.goto(f"{live_server.url}/portal/sources/")
+    expect(page.locator("table.list")).to_contain_text("/recordings/webhook/")
+    page.click(f"text={source.name}")
+    page.click(f"a[href='/portal/messages/{message.pk}/']")
+    expect(page.locator("#message-status")).to_have_text("failed")
+    expect(page.locator("#raw-body")).to_contain_text('"recording_id"')
+    add_member(tenant_ctx.tenant, SEED_CURL["user_info"]["email"])
+    page.click("#replay")
+    expect(page.locator("#message-status")).to_have_text("processed")
+    shot(page, "inbound-message")
+    page.context.close()
+
+
+def test_member_sees_but_cannot_reveal_or_rotate(browser, live_server, tenant_ctx):
+    endpoint = Endpoint.objects.create(tenant=tenant_ctx.tenant, url="http://127.0.0.1:9/hook", secret="whsec_c2VjcmV0")
+    user = add_member(tenant_ctx.tenant, "member@acme.test")
+    assert Membership.objects.get(user=user).role == Membership.Role.MEMBER
+    user.set_password("pw-member-123")
+    user.save()
+    page = sign_in(browser, live_server, "member@acme.test", "pw-member-123")
+    page.click(f"text={endpoint.url}")
+    expect(page.locator("#secret-hidden-member")).to_be_visible()
+    expect(page.locator("#reveal-secret")).to_have_count(0)
+    expect(page.locator("#rotate-secret")).to_have_count(0)
+    shot(page, "member")
+    # Posting the forms anyway (with the page's CSRF token) is refused.
+    token = page.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
+    for action in ("secret", "rotate"):
+        response = page.request.post(f"{live_server.url}/portal/endpoints/{endpoint.pk}/{action}/",
+                                     form={"csrfmiddlewaretoken": token},
+                                     headers={"Referer": f"{live_server.url}/portal/"})
+        assert response.status == 403
+        assert "whsec_" not in response.text()
+    endpoint.refresh_from_db()
+    assert endpoint.secret == "whsec_c2VjcmV0"
+    page.context.close()
+
+
+
+def test_live_tail_makes_no_request_while_the_tab_is_hidden(browser, live_server, tenant_ctx):
+    page = sign_in(browser, live_server, "owner@acme.test", "pw-acme-123")
+    polls: list[str] = []
+    page.on("request", lambda request: polls.append(request.url) if "/portal/tail/rows/" in request.url else None)
+    page.goto(f"{live_server.url}/portal/tail/")
+    page.wait_for_timeout(4500)
+    assert polls, "the tail polls while visible"
+    page.evaluate("Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});"
+                  "document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_timeout(500)  # a request already in flight may finish
+    polls.clear()
+    page.wait_for_timeout(4500)
+    assert polls == []
+    page.evaluate("Object.defineProperty(document, 'hidden', {configurable: true, get: () => false});"
+                  "document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_timeout(4500)
+    assert polls, "polling resumes when the tab shows again"
+    page.context.close()
