@@ -167,7 +167,7 @@ class Sampler:
                 next_deadline += missed * self.interval
                 index += missed
                 self.summary.skipped += missed
-            if end is not None and next_deadline > end + 1e-9:
+            if end is not None and next_deadline > end + slack + 1e-9:
                 break
             if keep_running is not None and not keep_running():
                 break
