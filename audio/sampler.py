@@ -1,19 +1,25 @@
 """The emitter: one reading per tick, on a deadline timer, with a watchdog.
 
 Ticks are on a fixed grid (`next_deadline += interval`), so they don't drift the way a
-`sleep(interval)` loop does (each sleep adds the loop's own run time, ~1 % at 100 ms), and they
-don't follow the bursty arrival of device callbacks. At each deadline the blocks that arrived
-since the last one are aggregated into one `Reading`.
+`sleep(interval)` loop does (each sleep adds the loop's own run time), and they don't follow
+the bursty arrival of device callbacks. Each tick meters exactly `interval` of audio (counted
+in frames, the audio's own clock): blocks are split at tick boundaries and the rest carried
+into the next tick, and audio captured before the grid started (a device opened before the
+session began) is dropped, so no tick reports 100 ms while holding more or less.
 
 Watchdog: no first block within `first_block_timeout` (5 s), or no block for `stall_timeout`
 (1 s) once started, or the source reporting that its stream died, end the run with
 `AudioUnavailable`.
 """
 
+import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from audio.meter import Ballistics, Reading, TickAccumulator, reading_from
 from audio.sources import AudioUnavailable, Source
@@ -46,6 +52,32 @@ class RunSummary:
         self.max_rms_dbfs = r.rms_dbfs if self.max_rms_dbfs is None else max(self.max_rms_dbfs, r.rms_dbfs)
         self.max_peak_dbfs = r.peak_dbfs if self.max_peak_dbfs is None else max(self.max_peak_dbfs, r.peak_dbfs)
         self.clipped_ticks += r.clip
+
+
+class FrameQueue:
+    """Blocks waiting to be metered, handed out in exact frame counts (a block is split at a tick's end)."""
+
+    def __init__(self) -> None:
+        self.blocks: deque[np.ndarray] = deque()
+        self.frames = 0
+
+    def push(self, block: np.ndarray) -> None:
+        if block.shape[0]:
+            self.blocks.append(block)
+            self.frames += block.shape[0]
+
+    def take(self, frames: int, acc: TickAccumulator) -> None:
+        """Move the oldest `frames` frames (or all there are) into `acc`."""
+        while frames > 0 and self.blocks:
+            block = self.blocks[0]
+            if block.shape[0] <= frames:
+                self.blocks.popleft()
+                part = block
+            else:
+                part, self.blocks[0] = block[:frames], block[frames:]
+            acc.add(part)
+            frames -= part.shape[0]
+            self.frames -= part.shape[0]
 
 
 class Sampler:
@@ -81,17 +113,22 @@ class Sampler:
 
     def _loop(self, stop: threading.Event, duration: float | None, keep_running) -> None:
         acc = TickAccumulator()
+        waiting = FrameQueue()
+        self._discard_queued()  # captured before the grid starts: not part of any tick
+        tick_frames = max(1, round(self.interval * self.source.samplerate))
+        # Half a block of slack: the block that completes a tick (captured up to the tick's end) is
+        # delivered just after it; waiting for it keeps each tick's audio whole without a tick of lag.
+        slack = self.source.blocksize / self.source.samplerate / 2
         started = self.clock()
         end = started + duration if duration is not None else None
         last_block_at: float | None = None
-        next_deadline = started + self.interval
-        last_emit = started
+        next_deadline = started + self.interval + slack
         index = 0
         while not stop.is_set():
             if stop.wait(max(0.0, next_deadline - self.clock())):
                 break
             woke = self.clock()
-            got = self._drain(acc)
+            got = self._drain(waiting)
             if got:
                 last_block_at = woke
             if self.source.failure:
@@ -102,18 +139,24 @@ class Sampler:
             if last_block_at is not None and woke - last_block_at >= self.stall_timeout:
                 raise AudioUnavailable(f"audio unavailable: stream died: no block for {self.stall_timeout:g} s "
                                        f"from {self.source.description}")
-            if acc.empty and self.source.exhausted:
+            if not waiting.frames and self.source.exhausted:
                 break
-            if acc.empty:
+            # A finite source's last, shorter piece is metered too (its reading says how many frames).
+            ready = waiting.frames >= tick_frames or (self.source.exhausted and waiting.frames)
+            if not ready:
                 self.summary.empty += 1
-            else:
-                reading = reading_from(acc, aes17=self.aes17, ballistics=self.ballistics, dt=woke - last_emit)
-                last_emit = woke
+            while ready:
+                waiting.take(tick_frames, acc)
+                reading = reading_from(acc, aes17=self.aes17, ballistics=self.ballistics,
+                                       dt=acc.frames / self.source.samplerate)
                 tick = Tick(index=index, deadline=next_deadline, woke=woke, reading=reading)
                 self.summary.add(tick)
                 self.summary.lateness.append(woke - next_deadline)
                 self.on_tick(tick)
                 acc.reset()
+                # More than a tick left means the blocks came in a burst: meter that audio now too
+                # rather than falling a tick behind for good.
+                ready = waiting.frames >= tick_frames
             index += 1
             next_deadline += self.interval
             now = self.clock()
@@ -124,20 +167,27 @@ class Sampler:
                 next_deadline += missed * self.interval
                 index += missed
                 self.summary.skipped += missed
-            if end is not None and next_deadline > end + 1e-9:
+            if end is not None and next_deadline > end + slack + 1e-9:
                 break
             if keep_running is not None and not keep_running():
                 break
 
-    def _drain(self, acc: TickAccumulator) -> int:
+    def _drain(self, waiting: FrameQueue) -> int:
         n = 0
         while True:
             try:
                 block = self.source.blocks.get_nowait()
-            except Exception:
+            except queue.Empty:
                 return n
-            acc.add(block)
+            waiting.push(block)
             n += 1
+
+    def _discard_queued(self) -> None:
+        while True:
+            try:
+                self.source.blocks.get_nowait()
+            except queue.Empty:
+                return
 
 
 def run_offline(source, *, interval: float = 0.1, on_tick: Callable[[Tick], None] | None = None,

@@ -16,14 +16,17 @@ from django.utils import timezone
 from accounts.models import Tenant
 from audio.meter import Reading, dbfs_to_amplitude
 from audio.models import ListeningSession
+from webhooks.ephemeral import ephemeral_mark_latest
 from webhooks.events import emit
 from webhooks.fanout import endpoints_subscribed
+from webhooks.ids import new_message_id
 
 logger = logging.getLogger(__name__)
 
 LEVEL_CACHE_TTL_S = 5  # a level older than this is not "current" any more
 AUDIENCE_RECHECK_S = 1.0  # how long a sampler trusts "does an endpoint receive audio.level, is a meter open?"
 METER_WATCH_S = 5  # a meter page that polled within this long is still watching
+LEVEL_CLOSED_TTL_S = 3600  # how long a stopped session's "no more levels" mark outlives the stop
 
 
 def _iso(at: datetime) -> str:
@@ -51,6 +54,18 @@ def _level_key(tenant_id: int) -> str:
 
 def _watch_key(tenant_id: int) -> str:
     return f"audio:meter-watched:{tenant_id}"
+
+
+def _closed_key(session_id: str) -> str:
+    return f"audio:level-closed:{session_id}"
+
+
+def level_stream_closed(*, session_id: str) -> bool:
+    """Whether the session was stopped: its sampler must emit no further level (see `level_stream_close`)."""
+    try:
+        return bool(cache.get(_closed_key(session_id)))
+    except Exception:  # no cache: the sampler learns of the stop from the database instead
+        return False
 
 
 def meter_watched(*, tenant_id: int) -> bool:
@@ -103,8 +118,29 @@ def listening_start(*, tenant: Tenant, started_by: str = "api", source: str = ""
     return StartResult(session, True)
 
 
+def level_stream_close(*, tenant_id: int, session_id: str) -> None:
+    """End a session's level stream before its "stopped" status goes out.
+
+    A level may still be queued (or, when the API stops a session, be emitted by a sampler in another
+    process that has not noticed yet) when "stopped" is announced; the audio frontend would then show a
+    level after "stopped". Marking a newer id as the latest `audio.level` makes every queued level
+    superseded, and the mark in the cache tells the session's sampler to emit no more.
+    """
+    try:
+        cache.set(_closed_key(session_id), 1, LEVEL_CLOSED_TTL_S)
+    except Exception:
+        logger.warning("could not mark the level stream of a stopped session closed", exc_info=True)
+    # An id one millisecond ahead sorts after every level emitted until now, whatever its random part.
+    ahead = new_message_id(now_ms=int(time.time() * 1000) + 1)
+    ephemeral_mark_latest(tenant_id=tenant_id, type="audio.level", event_id=ahead)
+
+
 def listening_stop(*, tenant: Tenant, session_id: str | None = None, error: str = "") -> ListeningSession | None:
-    """Stop the tenant's active session (status `error` when `error` is given); None if none was active."""
+    """Stop the tenant's active session (status `error` when `error` is given); None if none was active.
+
+    The session's levels end before "stopped" is sent: on commit, the level stream is closed first
+    (callbacks run in the order they were registered), then the status event's fan-out is scheduled.
+    """
     with transaction.atomic():
         qs = ListeningSession.objects.select_for_update().filter(tenant=tenant, status=ListeningSession.Status.ACTIVE)
         if session_id:
@@ -116,6 +152,7 @@ def listening_stop(*, tenant: Tenant, session_id: str | None = None, error: str 
         session.error = error[:500]
         session.stopped_at = timezone.now()
         session.save(update_fields=["status", "error", "stopped_at"])
+        transaction.on_commit(lambda: level_stream_close(tenant_id=tenant.pk, session_id=session.session_id))
         emit("listening.status", _status_data(session), tenant=tenant)
     cache.delete(_level_key(tenant.pk))
     return session
@@ -162,16 +199,26 @@ class LevelPublisher:
     def __init__(self, session: ListeningSession, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.session = session
         self.clock = clock
+        self.closed = False  # the session was stopped: no level may follow its "stopped"
         self._checked_at: float | None = None
         self._subscribed = False
         self._watched = False
 
-    def publish(self, reading: Reading, at: datetime | None = None) -> dict:
+    def publish(self, reading: Reading, at: datetime | None = None) -> dict | None:
+        """Publish one tick; None once the session was stopped (checked on every tick that has subscribers,
+        since a level emitted after "stopped" is one the frontend shows after it)."""
         now = self.clock()
         if self._checked_at is None or now - self._checked_at >= AUDIENCE_RECHECK_S:
             self._subscribed = bool(level_endpoints(tenant=self.session.tenant))
             self._watched = meter_watched(tenant_id=self.session.tenant_id)
             self._checked_at = now
+        if self.closed:
+            return None
+        if self._subscribed and level_stream_closed(session_id=self.session.session_id):
+            self.closed = True
+            # A level this sampler emitted just after the stop's mark would be the latest: mark again.
+            level_stream_close(tenant_id=self.session.tenant_id, session_id=self.session.session_id)
+            return None
         return level_publish(session=self.session, reading=reading, at=at, emit_event=self._subscribed,
                              cache_level=self._watched)
 

@@ -13,7 +13,10 @@ import contextlib
 import math
 import os
 import queue
+import re
+import shutil
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -361,21 +364,72 @@ def _default_input(devices: list[dict]) -> dict:
     return next((d for d in devices if d["index"] == index), devices[0])
 
 
-class DeviceSource(Source):
-    """A live input through PortAudio. The callback only copies blocks into the queue."""
+# ALSA's devices that lead to the sound server; PortAudio reports their channel limit (32), not the source's.
+_SOUND_SERVER_DEVICES = ("pulse", "default", "pipewire")
+_PACTL_TIMEOUT_S = 5
 
-    def __init__(self, device: str | int | None = None, samplerate: int | None = None, channels: int = 1) -> None:
+
+def _pactl(*args: str) -> str:
+    try:
+        done = subprocess.run(["pactl", *args], capture_output=True, text=True, timeout=_PACTL_TIMEOUT_S)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout if done.returncode == 0 else ""
+
+
+def pulse_source_channels(source: str | None) -> int | None:
+    """How many channels the PulseAudio (or PipeWire) source `source` (None: the default one) records,
+    from `pactl`; None when that cannot be told."""
+    if shutil.which("pactl") is None:
+        return None
+    if not source:
+        source = _pactl("get-default-source").strip()
+        if not source:
+            info = re.search(r"^Default Source: (.+)$", _pactl("info"), re.MULTILINE)
+            source = info.group(1).strip() if info else ""
+    for line in _pactl("list", "short", "sources").splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 4 and fields[1] == source:
+            found = re.search(r"(\d+)ch", fields[3])
+            return int(found.group(1)) if found else None
+    return None
+
+
+class DeviceSource(Source):
+    """A live input through PortAudio. The callback only copies blocks into the queue.
+
+    Every channel the input has is recorded (or the first `channels`), and the meter counts every
+    sample, as sox's "Overall" does: recording one channel of a stereo input would read a left-only
+    signal 3 dB low and an anti-phase one as silence (PortAudio's mono downmix is (L+R)/2).
+    """
+
+    def __init__(self, device: str | int | None = None, samplerate: int | None = None,
+                 channels: int | None = None) -> None:
         super().__init__()
         self.sd = _import_sounddevice()
         self.devices = input_devices()
         self.device, self.pulse_source = resolve_device(device, self.devices)
         self.samplerate = samplerate or self.device["samplerate"] or 48000
-        self.channels = max(1, min(channels, self.device["channels"]))
+        self.channels = self._channels(channels)
         self.description = f"device [{self.device['index']}] {self.device['name']}" + (
-            f" (PulseAudio source {self.pulse_source})" if self.pulse_source else "")
+            f" (PulseAudio source {self.pulse_source})" if self.pulse_source else "") + f", {self.channels} ch"
         self.status_flags = 0
         self._stream = None
         self._chatter = StderrChatterFilter()
+
+    def _channels(self, wanted: int | None) -> int:
+        limit = self.device["channels"]
+        if wanted is not None:
+            if not 1 <= wanted <= limit:
+                raise AudioUnavailable(f"audio unavailable: {self.device['name']} has {limit} input channel"
+                                       f"{'s' if limit != 1 else ''}, not {wanted}")
+            return wanted
+        if self.pulse_source or self.device["name"] in _SOUND_SERVER_DEVICES:
+            # The sound server would remix its source into as many channels as asked for, most of them
+            # silent, and the reading would fall: ask it how many the source really has.
+            native = pulse_source_channels(self.pulse_source)
+            return min(limit, native) if native else min(limit, 2)
+        return limit
 
     def _callback(self, indata, frames, time_info, status) -> None:
         if status:

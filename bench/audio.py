@@ -12,13 +12,16 @@ Jitter: how late each tick runs after its deadline on a perfect 10 Hz grid (p50/
 trend of that lateness (least-squares slope), per minute. CPU: the metering thread's CPU time over wall
 time (`time.thread_time`), and the whole process's (including the synthesiser).
 
-A last row runs the real `manage.py sample_audio --source synth --quiet` (metering *and* publishing
+The last rows run the real `manage.py sample_audio --source synth --quiet` (metering *and* publishing
 every tick: the `audio.level` task message, the cached level, the statistics), on a private embedded
-install (SQLite, filesystem broker, file cache in a temporary directory), and reports that process's
-CPU over a steady window after start-up: the figure an operator sees in `top`.
+install (SQLite, filesystem broker, file cache in a temporary directory), and report that process's
+CPU over a steady window after start-up: the figure an operator sees in `top`. Once with no subscriber,
+once with `--subscribers` (default 2) endpoints on a receiver on 127.0.0.1 and a real Celery worker
+delivering to them; that row also says how many levels a second each subscriber received.
 """
 
 import argparse
+import json
 import os
 import signal
 import statistics
@@ -27,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -111,15 +115,51 @@ def _process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_command(seconds: float) -> dict:
-    """The whole `sample_audio` process, publishing every tick, on a private embedded install."""
+class _Receiver(BaseHTTPRequestHandler):
+    """A subscriber that answers at once and counts the levels it is sent."""
+
+    levels = 0
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if json.loads(body).get("type") == "audio.level":
+            type(self).levels += 1
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def run_command(seconds: float, subscribers: int = 0) -> dict:
+    """The whole `sample_audio` process, publishing every tick, on a private embedded install; with
+    `subscribers` endpoints (on a receiver here) and a worker delivering to them."""
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    _Receiver.levels = 0
+    worker = None
     with tempfile.TemporaryDirectory(prefix="bench-audio-") as var:
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
-        env.update(STREAMHOOK_VAR_DIR=var, PYTHONUNBUFFERED="1")
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "CELERY_QUEUE")}
+        env.update(STREAMHOOK_VAR_DIR=var, PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="config.settings.local")
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
         subprocess.run([*manage, "create_tenant", "bench", "--owner", "bench@example.test"], env=env, check=True,
                        cwd=ROOT, stdout=subprocess.DEVNULL)
+        port = receiver.server_address[1]
+        subprocess.run([*manage, "shell", "-v0", "-c", (
+            "from accounts.models import Tenant\nfrom webhooks.services import endpoint_create\n"
+            "tenant = Tenant.objects.get(slug='bench')\n"
+            f"for n in range({subscribers}):\n"
+            f"    endpoint_create(tenant=tenant, url=f'http://127.0.0.1:{port}/receive/{{n}}',\n"
+            "                    events=['audio.level'])\n"
+        )], env=env, check=True, cwd=ROOT)
+        if subscribers:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "config", "worker", "-c", "2", "-l", "WARNING",
+                 "--without-gossip", "--without-mingle"],
+                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(5.0)  # the worker's start-up
         proc = subprocess.Popen([*manage, "sample_audio", "--source", "synth", "--quiet", "--tenant", "bench"],
                                 env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
@@ -127,17 +167,23 @@ def run_command(seconds: float) -> dict:
             if not first.startswith("listening:"):
                 raise RuntimeError(f"sample_audio did not start: {first}{proc.stdout.read()}")
             time.sleep(2.0)  # past start-up (imports, the first connections)
-            cpu0, wall0 = _process_cpu_seconds(proc.pid), time.monotonic()
+            cpu0, wall0, levels0 = _process_cpu_seconds(proc.pid), time.monotonic(), _Receiver.levels
             time.sleep(seconds)
             cpu, wall = _process_cpu_seconds(proc.pid) - cpu0, time.monotonic() - wall0
+            received = _Receiver.levels - levels0
         finally:
             proc.send_signal(signal.SIGTERM)
             out, _ = proc.communicate(timeout=30)
+            if worker is not None:
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(30)
+            receiver.shutdown()
     summary = next((line for line in out.splitlines() if line.startswith("done:")), "")
     ticks = int(summary.split()[1]) if summary else 0
-    return {"name": "`sample_audio --source synth` process (meter + publish, embedded install)",
-            "ticks": ticks, "rate": None, "p50": None, "p99": None, "max": None, "drift_per_min": None,
-            "cpu": None, "proc_cpu": 100 * cpu / wall}
+    who = f"{subscribers} subscriber{'s' if subscribers != 1 else ''}"
+    return {"name": f"`sample_audio --source synth` process (meter + publish, embedded install, {who})",
+            "ticks": ticks, "rate": received / wall / subscribers if subscribers else None, "p50": None, "p99": None,
+            "max": None, "drift_per_min": None, "cpu": None, "proc_cpu": 100 * cpu / wall}
 
 
 def _figures(name, times, lateness, cpu, proc, wall) -> dict:
@@ -155,13 +201,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--device", help="meter this input device instead of the synthesiser")
+    parser.add_argument("--subscribers", type=int, default=2, help="endpoints receiving audio.level in the last row")
     parser.add_argument("--no-write", action="store_true", help="print only; don't update docs/benchmarks.md")
     args = parser.parse_args()
 
     # The two loops run one after the other, so they don't compete for the CPU.
     load_before = os.getloadavg()[0]
     results = [run_deadline(args.seconds, args.device), run_naive(args.seconds, args.device),
-               run_floor(args.seconds), run_command(args.seconds)]
+               run_floor(args.seconds), run_command(args.seconds), run_command(args.seconds, args.subscribers)]
     load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} CPUs"
     source = f"input device {args.device}" if args.device else "real-time synthetic sine, 40 blocks/s"
     rows = ["| loop | ticks | ticks/s | lateness p50 | p99 | max | drift per minute | sampler CPU | process CPU |",
@@ -174,11 +221,13 @@ def main() -> None:
                     f"{cell(r['p99'], '.2f')} ms | {cell(r['max'], '.2f')} ms | "
                     f"{cell(r['drift_per_min'], '+.1f')} ms | {cell(r['cpu'], '.2f')} % | {r['proc_cpu']:.2f} % |")
     ours, command = results[0], results[-1]
+    delivered = f"{command['rate']:.1f}" if command["rate"] is not None else "-"
     verdict = (f"Targets: p99 lateness under 5 ms ({'met' if ours['p99'] < 5 else 'MISSED'}), drift under 10 ms "
                f"a minute ({'met' if abs(ours['drift_per_min']) < 10 else 'MISSED'}), sampler CPU under 2 % of a core: "
                f"metering thread {ours['cpu']:.2f} % ({'met' if ours['cpu'] < 2 else 'MISSED'}), whole "
-               f"`sample_audio` process {command['proc_cpu']:.2f} % "
-               f"({'met' if command['proc_cpu'] < 2 else 'MISSED'}).")
+               f"`sample_audio` process with {args.subscribers} subscribers {command['proc_cpu']:.2f} % "
+               f"({'met' if command['proc_cpu'] < 2 else 'MISSED'}); levels received per subscriber "
+               f"{delivered} a second (target 10).")
     markdown = "\n".join([
         "## Audio sampler: tick timing and CPU",
         "",
@@ -186,8 +235,9 @@ def main() -> None:
         "deadline (a perfect 10 Hz grid) each tick ran; drift is the trend of that lateness (least-squares "
         "slope) per minute of running. "
         "Sampler CPU is the metering thread's CPU time over wall time; process CPU includes the source. "
-        "The last row is the real command, which also publishes every tick (its CPU over a steady window "
-        "after start-up, every thread counted).",
+        "The last two rows are the real command, which also publishes every tick (its CPU over a steady window "
+        "after start-up, every thread counted), without and with subscribers; in the last row, ticks/s is the "
+        "levels each subscriber received a second.",
         "",
         *rows,
         "",

@@ -11,7 +11,16 @@ import time
 import pytest
 
 from audio.models import ListeningSession
-from audio.tests.helpers import TICK, PulseServer, command_env, read_line, sox_make, start_command, stop_process
+from audio.tests.helpers import (
+    TICK,
+    PulseServer,
+    command_env,
+    read_line,
+    sox_make,
+    sox_stats,
+    start_command,
+    stop_process,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -133,3 +142,32 @@ def test_follow_opens_the_device_only_while_a_session_is_active(pulse, tenant):
     # The API owns a followed session: SIGTERM closes the input but leaves the session to the API, so a
     # restarted follower picks it up again.
     assert second.status == "active" and "vsink.monitor" in second.source and second.tick_count > 0
+
+
+@pytest.mark.parametrize("remix", [["1", "0"], ["1", "1v-1"]], ids=["left-only", "anti-phase"])
+def test_device_capture_measures_every_channel_like_sox_overall(pulse, tenant, tmp_path, remix):
+    """Recording one channel read a left-only stereo signal 3 dB low and an anti-phase one as silence
+    (PulseAudio's downmix to mono is (L+R)/2); every channel of the source is now metered."""
+    wav = sox_make(tmp_path / "stereo.wav", "synth", "3", "sine", "1000", "vol", "-20dB", "remix", *remix,
+                   rate=44100, channels=2)
+    sox = sox_stats(wav)
+    sampler = start_command("--source", "device", "--device", "vsink.monitor", "--duration", "30",
+                            "--tenant", "acme", env=command_env(**pulse.env))
+    player = None
+    try:
+        first, _ = read_line(sampler, r"listening: session", timeout=30)
+        assert first.rstrip().endswith(", 2 ch"), first
+        read_line(sampler, TICK, timeout=30)
+        player = pulse.play(wav)
+        _, lines = read_line(sampler, r"rms=-2[0-9]\.", timeout=15)
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            lines += read_line(sampler, TICK, timeout=5)[1]
+        assert player.wait(15) == 0, player.stderr.read()
+    finally:
+        stop_process(player)
+        stop_process(sampler, signal.SIGTERM)
+    loud = [t for t in _ticks(lines) if t[0] > -40][1:-1]
+    assert len(loud) >= 15, lines
+    assert statistics.median(t[0] for t in loud) == pytest.approx(sox["RMS lev dB"], abs=0.1), (sox, loud)
+    assert statistics.median(t[1] for t in loud) == pytest.approx(sox["Pk lev dB"], abs=0.1), (sox, loud)

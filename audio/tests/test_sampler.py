@@ -16,9 +16,9 @@ class ScriptedSource(Source):
 
     description = "scripted"
 
-    def __init__(self, blocks: int, every: float = 0.025, fail_after: bool = False) -> None:
+    def __init__(self, blocks: int, every: float = 0.025, fail_after: bool = False, frames: int = 1200) -> None:
         super().__init__()
-        self.n, self.every, self.fail_after = blocks, every, fail_after
+        self.n, self.every, self.fail_after, self.frames = blocks, every, fail_after, frames
         self._stop = threading.Event()
 
     def start(self) -> None:
@@ -28,7 +28,7 @@ class ScriptedSource(Source):
         for _ in range(self.n):
             if self._stop.wait(self.every):
                 return
-            self._put(np.full((1200, 1), 0.1, dtype=np.float32))
+            self._put(np.full((self.frames, 1), 0.1, dtype=np.float32))
         if self.fail_after:
             self.failure = "the input stream stopped (sound server gone?)"
 
@@ -123,3 +123,24 @@ def test_ballistics_option_smooths_a_step():
 def test_interval_must_be_positive():
     with pytest.raises(ValueError):
         Sampler(SynthSource(), interval=0)
+
+
+def test_every_tick_holds_the_interval_it_reports_even_with_audio_waiting_before_the_start():
+    """The command opens the device before it starts the session: what the device captured meanwhile
+    must not land in the first tick (it held 150 ms), and no tick may hold more or less than 100 ms."""
+    source = SynthSource("sine", -20.0)
+    source.start()
+    while source.blocks.qsize() < 4:  # 100 ms of audio already waiting
+        time.sleep(0.01)
+    ticks = []
+    Sampler(source, interval=0.1, on_tick=ticks.append).run(duration=1.0)
+    assert len(ticks) >= 5
+    assert [t.reading.frames for t in ticks] == [4800] * len(ticks)
+
+
+def test_blocks_are_split_at_tick_boundaries():
+    """Blocks that don't divide a tick (30 ms at 48 kHz) are split; the remainder opens the next tick."""
+    source = ScriptedSource(40, every=0.03, frames=1440)
+    ticks = []
+    Sampler(source, interval=0.1, on_tick=ticks.append).run(duration=1.0)
+    assert ticks and {t.reading.frames for t in ticks} == {4800}

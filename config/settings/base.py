@@ -130,12 +130,16 @@ else:
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://localhost/"  # a host, or kombu warns "No hostname was supplied" on every connect
+    CELERY_BROKER_TRANSPORT = "core.filesystem_broker:Transport"  # kombu's, writing each message atomically
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # kombu polls a folder; its default (1 s) let one audio level a second through (the
+        # others were superseded while they waited). A listdir every 50 ms costs an idle worker little.
+        "polling_interval": 0.05,
     }
     CACHES = {
         "default": {

@@ -12,6 +12,7 @@ from accounts.models import Tenant
 from audio import services
 from audio.sampler import Sampler, Tick, run_offline
 from audio.sources import AudioUnavailable, DeviceSource, SynthSource, WavSource, input_devices
+from core.broker import publishing_queue_align
 
 EXIT_AUDIO_UNAVAILABLE = 3
 SESSION_CHECK_S = 0.5  # how often a running sampler checks that its session is still active
@@ -24,6 +25,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--source", choices=["device", "wav", "synth"], default="device")
         parser.add_argument("--device", help="input device: PortAudio index or name, or a PulseAudio source name")
+        parser.add_argument("--channels", type=int,
+                            help="device: record the first N channels (default: every channel the input has)")
         parser.add_argument("--wav", help="WAV file for --source wav")
         parser.add_argument("--synth", choices=SynthSource.KINDS, default="sine", help="signal for --source synth")
         parser.add_argument("--level", type=float, default=-20.0, help="peak level of the synthetic signal, dBFS")
@@ -50,7 +53,10 @@ class Command(BaseCommand):
             raise CommandError("--source wav needs --wav FILE")
         if opts["fast"] and opts["source"] == "device":
             raise CommandError("--fast is for --source wav or synth")
+        if opts["channels"] is not None and (opts["channels"] < 1 or opts["source"] != "device"):
+            raise CommandError("--channels takes a positive number of channels, for --source device")
         tenant = self._tenant(opts["tenant"])
+        self._align_queue()
         # Signal handlers can only be installed from the main thread (tests call the command from others).
         in_main = threading.current_thread() is threading.main_thread()
         signals = (signal.SIGINT, signal.SIGTERM) if in_main else ()
@@ -92,6 +98,16 @@ class Command(BaseCommand):
             raise CommandError("no tenant yet; create one with `manage.py create_tenant SLUG --owner EMAIL`")
         raise CommandError("several tenants; say whose listening session this is with --tenant SLUG")
 
+    def _align_queue(self) -> None:
+        """Publish where the workers consume, however this command was started (core/broker.py)."""
+        check = publishing_queue_align()
+        if check.followed:
+            self.stderr.write(f"note: no worker consumes queue {check.configured!r}; publishing to {check.queue!r}, "
+                              "the one the running workers consume (set CELERY_QUEUE to say so)")
+        elif check.unconsumed:
+            self.stderr.write(f"warning: no worker consumes queue {check.configured!r} (workers consume "
+                              f"{', '.join(sorted(check.consumed))}); set CELERY_QUEUE: levels will not be delivered")
+
     def _list_devices(self) -> None:
         devices = input_devices()
         if not devices:
@@ -105,7 +121,7 @@ class Command(BaseCommand):
             return WavSource(o["wav"], realtime=not o["fast"])
         if o["source"] == "synth":
             return SynthSource(o["synth"], o["level"], frequency=o["frequency"], realtime=not o["fast"])
-        return DeviceSource(o["device"])
+        return DeviceSource(o["device"], channels=o["channels"])
 
     # --- modes ---
 
@@ -167,6 +183,8 @@ class Command(BaseCommand):
         checked = [time.monotonic()]
 
         def keep_running() -> bool:
+            if publisher.closed:  # the session was stopped (the API): no level may follow its "stopped"
+                return False
             if time.monotonic() - checked[0] < SESSION_CHECK_S:
                 return True
             checked[0] = time.monotonic()
