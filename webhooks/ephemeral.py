@@ -85,6 +85,10 @@ def _sent(job: sender.Job) -> None:
             _in_flight.pop(key, None)
             return
         _in_flight[key] = None
+    if ephemeral_superseded(tenant_id=parked.tenant_id, type=parked.type, event_id=parked.id):
+        with _lock:  # e.g. the listening session stopped while this value was parked
+            _in_flight.pop(key, None)
+        return
     # The target was vetted when the first value was handed in, seconds ago: no DNS on the loop.
     sender.get().submit([sender.Job(endpoint=job.endpoint, event=parked, target=job.target, on_done=_sent,
                                     timeout=job.timeout, connect_timeout=job.connect_timeout)])
