@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Tenant
 from audio.meter import Reading, dbfs_to_amplitude
 from audio.models import ListeningSession
-from webhooks.ephemeral import ephemeral_mark_latest
+from webhooks.ephemeral import ephemeral_mark_latest, ephemeral_send
 from webhooks.events import emit
 from webhooks.fanout import endpoints_subscribed
 from webhooks.ids import new_message_id
@@ -168,9 +168,12 @@ def level_endpoints(*, tenant: Tenant) -> list:
 
 
 def level_publish(*, session: ListeningSession, reading: Reading, at: datetime | None = None,
-                  emit_event: bool = True, cache_level: bool = True) -> dict:
+                  emit_event: bool = True, cache_level: bool = True, endpoints: list | None = None) -> dict:
     """Announce one tick: `audio.level` (ephemeral; unless `emit_event` is False) and the cached latest
-    level for the meter page (unless `cache_level` is False)."""
+    level for the meter page (unless `cache_level` is False).
+
+    With `endpoints` (the sampler's, asked once a second) the level is sent from this process, in
+    order and without a task message per tick; without, it is emitted for a worker to send."""
     at = at or timezone.now()
     data = {
         "audioLevel": reading.level, "timestamp": _iso(at), "sessionId": session.session_id,
@@ -181,7 +184,9 @@ def level_publish(*, session: ListeningSession, reading: Reading, at: datetime |
             cache.set(_level_key(session.tenant_id), data, LEVEL_CACHE_TTL_S)
         except Exception:  # the meter page goes stale; the sampler goes on
             logger.warning("could not cache the audio level", exc_info=True)
-    if emit_event:
+    if emit_event and endpoints is not None:
+        ephemeral_send(tenant_id=session.tenant_id, type="audio.level", data=data, endpoints=endpoints)
+    elif emit_event:
         emit("audio.level", data, tenant=session.tenant)
     return data
 
@@ -202,6 +207,7 @@ class LevelPublisher:
         self.closed = False  # the session was stopped: no level may follow its "stopped"
         self._checked_at: float | None = None
         self._subscribed = False
+        self._endpoints: list = []
         self._watched = False
 
     def publish(self, reading: Reading, at: datetime | None = None) -> dict | None:
@@ -209,7 +215,8 @@ class LevelPublisher:
         since a level emitted after "stopped" is one the frontend shows after it)."""
         now = self.clock()
         if self._checked_at is None or now - self._checked_at >= AUDIENCE_RECHECK_S:
-            self._subscribed = bool(level_endpoints(tenant=self.session.tenant))
+            self._endpoints = level_endpoints(tenant=self.session.tenant)
+            self._subscribed = bool(self._endpoints)
             self._watched = meter_watched(tenant_id=self.session.tenant_id)
             self._checked_at = now
         if self.closed:
@@ -220,7 +227,7 @@ class LevelPublisher:
             level_stream_close(tenant_id=self.session.tenant_id, session_id=self.session.session_id)
             return None
         return level_publish(session=self.session, reading=reading, at=at, emit_event=self._subscribed,
-                             cache_level=self._watched)
+                             cache_level=self._watched, endpoints=self._endpoints)
 
 
 class SessionStats:

@@ -18,12 +18,13 @@ from django.utils.dateparse import parse_datetime
 from webhooks import conf, http, sender
 from webhooks.coalesce import ephemeral_mark_latest, ephemeral_superseded, ephemeral_ttl
 from webhooks.fanout import endpoints_subscribed
+from webhooks.ids import new_message_id
 from webhooks.models import Endpoint, Event
 from webhooks.ssrf import UnsafeTargetURL
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ephemeral_deliver", "ephemeral_mark_latest", "parse_created_at"]
+__all__ = ["ephemeral_deliver", "ephemeral_mark_latest", "ephemeral_send", "parse_created_at"]
 
 # (endpoint id, type) → None while a send is in flight, or the newer event parked behind it.
 _in_flight: dict[tuple[int, str], Event | None] = {}
@@ -38,6 +39,21 @@ def ephemeral_deliver(*, tenant_id: int, event_id: str, type: str, data: dict, c
         return 0
     event = Event(id=event_id, tenant_id=tenant_id, type=type, data=data, created_at=created_at)
     return sum(_send_latest(endpoint, event) for endpoint in endpoints_subscribed(tenant_id=tenant_id, event_type=type))
+
+
+def ephemeral_send(*, tenant_id: int, type: str, data: dict, endpoints: list[Endpoint] | None = None) -> Event:
+    """Send an ephemeral event from this process, without a task: for a producer that runs on its own
+    (the audio sampler, ten values a second), where a broker message per value costs more than the
+    sends themselves, and the queue it would go through could be the wrong one.
+
+    `endpoints`: the subscribers, when the caller already knows them (it asks about once a second).
+    """
+    event = Event(id=new_message_id(), tenant_id=tenant_id, type=type, data=data, created_at=timezone.now())
+    if endpoints is None:
+        endpoints = endpoints_subscribed(tenant_id=tenant_id, event_type=type)
+    for endpoint in endpoints:
+        _send_latest(endpoint, event)
+    return event
 
 
 def _stale(created_at: datetime, now: datetime) -> bool:

@@ -22,7 +22,13 @@ def emitted(monkeypatch):
         calls.append((type, data, tenant))
         return real(type, data, tenant=tenant)
 
+    def record_sent(*, tenant_id, type, data, endpoints=None):  # the sampler's levels, sent from its process
+        calls.append((type, data, tenant_id))
+        return real_send(tenant_id=tenant_id, type=type, data=data, endpoints=endpoints)
+
+    real_send = services.ephemeral_send
     monkeypatch.setattr(services, "emit", record)
+    monkeypatch.setattr(services, "ephemeral_send", record_sent)
     return calls
 
 
