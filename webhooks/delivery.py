@@ -157,7 +157,8 @@ def _claim(queryset, *, limit: int, now: datetime) -> list[int]:
         # SQLite: one conditional UPDATE per row; a row another worker took first matches 0 rows.
         claimed = []
         for pk in queryset.values_list("id", flat=True)[:limit]:
-            if Delivery.objects.filter(_claimable(now), pk=pk).update(locked_until=until):
+            # The caller's own conditions, not `_claimable`: a probe claims a row of an open circuit.
+            if queryset.filter(pk=pk).update(locked_until=until):
                 claimed.append(pk)
         return claimed
 
