@@ -157,7 +157,8 @@ def _claim(queryset, *, limit: int, now: datetime) -> list[int]:
         # SQLite: one conditional UPDATE per row; a row another worker took first matches 0 rows.
         claimed = []
         for pk in queryset.values_list("id", flat=True)[:limit]:
-            if Delivery.objects.filter(_claimable(now), pk=pk).update(locked_until=until):
+            # The caller's own conditions, not `_claimable`: a probe claims a row of an open circuit.
+            if queryset.filter(pk=pk).update(locked_until=until):
                 claimed.append(pk)
         return claimed
 
@@ -219,9 +220,11 @@ def _prepare(deliveries: list[Delivery], *, now: datetime, probes: frozenset[int
     """Jobs for the sender, and what is decided without sending. Blocking (DNS): never on the loop."""
     prepared = _Prepared([], [], [], [])
     bodies: dict[tuple, bytes] = {}
-    until = lease_until(now)
     for delivery in deliveries:
         endpoint = delivery.endpoint
+        # The lease the row holds, not one computed now: a released job is handed back only if the
+        # row still holds exactly this lease, and the fan-out leased its rows a moment earlier.
+        until = delivery.locked_until or lease_until(now)
         if not endpoint.is_active or endpoint.deleted_at is not None:
             prepared.finished.append((delivery, None, "endpoint disabled"))
             continue

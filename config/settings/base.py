@@ -178,6 +178,8 @@ ANALYTICS_ROLLUP_MARGIN = env.int("ANALYTICS_ROLLUP_MARGIN", default=300)
 WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=90)
 WEBHOOKS_MAX_IN_FLIGHT = env.int("WEBHOOKS_MAX_IN_FLIGHT", default=50)
 WEBHOOKS_CIRCUIT_THRESHOLD = env.int("WEBHOOKS_CIRCUIT_THRESHOLD", default=20)
+WEBHOOKS_CIRCUIT_PROBE_BASE = env.float("WEBHOOKS_CIRCUIT_PROBE_BASE", default=10.0)
+WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=15.0)
 WEBHOOKS_BATCH_SIZE = env.int("WEBHOOKS_BATCH_SIZE", default=100)
 # Host names whose private addresses subscriber URLs may still target (an internal receiver).
 WEBHOOKS_ALLOWED_HOSTS = env.list("WEBHOOKS_ALLOWED_HOSTS", default=[])
