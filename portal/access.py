@@ -1,4 +1,5 @@
-"""Who may open a portal page: a signed-in member of an active tenant; owners and admins for secrets.
+"""Who may open a portal page: a signed-in member of an active tenant; owners and admins for secrets
+and for managing members.
 
 Tenant and role come from `accounts.scoping`, the one place the API decides them too.
 """
@@ -30,12 +31,12 @@ def tenant_member(view: Callable) -> Callable:
 
 
 def tenant_admin(view: Callable) -> Callable:
-    """Like `tenant_member`, for owners and admins only (secrets): a member gets 403."""
+    """Like `tenant_member`, for owners and admins only (secrets, members): a member gets 403."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.is_tenant_admin:
-            raise PermissionDenied("Only the tenant's owners and admins can see or rotate secrets.")
+            raise PermissionDenied("Only the tenant's owners and admins can do this.")
         return view(request, *args, **kwargs)
 
     return tenant_member(wrapped)
