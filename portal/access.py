@@ -1,5 +1,5 @@
-"""Who may open a portal page: a signed-in member of an active tenant; owners and admins for secrets
-and for managing members.
+"""Who may open a portal page: a signed-in member of an active tenant; owners and admins for secrets,
+adding and editing endpoints, and managing members (the API's rule, docs/tenancy.md).
 
 Tenant and role come from `accounts.scoping`, the one place the API decides them too.
 """
@@ -31,7 +31,7 @@ def tenant_member(view: Callable) -> Callable:
 
 
 def tenant_admin(view: Callable) -> Callable:
-    """Like `tenant_member`, for owners and admins only (secrets, members): a member gets 403."""
+    """Like `tenant_member`, for owners and admins only (secrets, endpoint writes, members): a member gets 403."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):

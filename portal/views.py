@@ -78,7 +78,7 @@ def _endpoint_form_page(request, form, endpoint=None, status=200) -> HttpRespons
     }, status=status)
 
 
-@tenant_member
+@tenant_admin
 def endpoint_create(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _endpoint_form_page(request, EndpointForm())
@@ -95,7 +95,7 @@ def endpoint_create(request: HttpRequest) -> HttpResponse:
     return _endpoint_form_page(request, form, status=400)
 
 
-@tenant_member
+@tenant_admin
 def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = _endpoint(request, endpoint_id)
     if request.method != "POST":

@@ -172,10 +172,12 @@ def test_owner_invites_a_member_who_sees_what_they_may_not_do(browser, live_serv
 
     # Signed in, the member sees the endpoint but not its secret, and the members but no controls.
     page = sign_in(browser, live_server, "newbie@acme.test", "a-Long-pass-4321")
+    expect(page.locator("text=Add endpoint")).to_have_count(0)
     page.click(f"text={endpoint.url}")
     expect(page.locator("#secret-hidden-member")).to_be_visible()
     expect(page.locator("#reveal-secret")).to_have_count(0)
     expect(page.locator("#rotate-secret")).to_have_count(0)
+    expect(page.locator("#edit-endpoint")).to_have_count(0)
     shot(page, "member")
     page.click("header nav >> text=Members")
     expect(page.locator("#members-read-only")).to_be_visible()
@@ -186,10 +188,11 @@ def test_owner_invites_a_member_who_sees_what_they_may_not_do(browser, live_serv
     # Posting those forms anyway (with the page's CSRF token) is refused.
     token = page.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
     refer = {"Referer": f"{live_server.url}/portal/"}
-    for action in ("secret", "rotate"):
+    for action in ("secret", "rotate", "edit"):
         response = page.request.post(f"{live_server.url}/portal/endpoints/{endpoint.pk}/{action}/",
-                                     form={"csrfmiddlewaretoken": token}, headers=refer)
-        assert response.status == 403
+                                     form={"csrfmiddlewaretoken": token, "url": "http://127.0.0.1:9/mine"},
+                                     headers=refer)
+        assert response.status == 403, action
         assert "whsec_" not in response.text()
     owner_membership = Membership.objects.get(user=tenant_ctx.owner)
     for path, form in (("/portal/members/invite/", {"email": "friend@acme.test", "role": "admin"}),
@@ -199,7 +202,7 @@ def test_owner_invites_a_member_who_sees_what_they_may_not_do(browser, live_serv
                                      headers=refer)
         assert response.status == 403, path
     endpoint.refresh_from_db()
-    assert endpoint.secret == "whsec_c2VjcmV0"
+    assert (endpoint.secret, endpoint.url) == ("whsec_c2VjcmV0", "http://127.0.0.1:9/hook")
     assert Membership.objects.get(pk=membership.pk).role == Membership.Role.MEMBER
     assert Membership.objects.filter(tenant=tenant_ctx.tenant).count() == 2
     page.context.close()
