@@ -161,17 +161,22 @@ def test_owner_invites_a_member_who_sees_what_they_may_not_do(browser, live_serv
     assert invitation.to == ["newbie@acme.test"]
     link = re.search(r"https?://\S+/accounts/reset/\S+", invitation.body).group(0)
     assert link.startswith(live_server.url)
-    context = browser.new_context()
-    choose = context.new_page()
+    assert f"{live_server.url}/portal/login/" in invitation.body
+    choose = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     choose.goto(link)
     choose.fill("input[name=new_password1]", "a-Long-pass-4321")
     choose.fill("input[name=new_password2]", "a-Long-pass-4321")
     choose.click("input[type=submit]")
     expect(choose).to_have_url(re.compile(r"/accounts/reset/done/$"))
-    context.close()
+    choose.click("#content a:has-text('Log in')")
+    expect(choose).to_have_url(re.compile(r"/portal/login/$"))
+    choose.fill("input[name=username]", "newbie@acme.test")
+    choose.fill("input[name=password]", "a-Long-pass-4321")
+    choose.click("button[type=submit]")
+    page = choose
 
     # Signed in, the member sees the endpoint but not its secret, and the members but no controls.
-    page = sign_in(browser, live_server, "newbie@acme.test", "a-Long-pass-4321")
+    expect(page).to_have_url(re.compile(r"/portal/endpoints/$"))
     expect(page.locator("text=Add endpoint")).to_have_count(0)
     page.click(f"text={endpoint.url}")
     expect(page.locator("#secret-hidden-member")).to_be_visible()
