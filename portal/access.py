@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
+from accounts.roles import request_role
 from accounts.scoping import request_is_tenant_admin, request_tenant
 
 
@@ -24,6 +25,7 @@ def tenant_member(view: Callable) -> Callable:
         if tenant is None:
             return render(request, "portal/no_tenant.html", status=403)
         request.tenant = tenant
+        request.tenant_role = request_role(request)
         request.is_tenant_admin = request_is_tenant_admin(request)
         return view(request, *args, **kwargs)
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import members
 from accounts.models import Membership
-from accounts.roles import OWNER, request_role, role_at_least
+from accounts.roles import OWNER, role_at_least
 from portal import selectors
 from portal.access import tenant_admin, tenant_member
 from portal.forms import (
@@ -369,7 +369,7 @@ def _membership(request: HttpRequest, member_id: int) -> Membership:
 def _members_page(request: HttpRequest, *, invite_form: MemberInviteForm | None = None,
                   failed: Membership | None = None, failed_errors: list[str] = (),
                   status: int = 200) -> HttpResponse:
-    acting_role = request_role(request)
+    acting_role = request.tenant_role
     rows = [{
         "membership": m,
         # Admins manage admins and members; only owners touch owners (accounts.members refuses the rest).
@@ -391,7 +391,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 @tenant_admin
 @require_POST
 def member_invite(request: HttpRequest) -> HttpResponse:
-    acting_role = request_role(request)
+    acting_role = request.tenant_role
     form = MemberInviteForm(request.POST, acting_role=acting_role)
     fields = form.validated()
     if fields is None:
@@ -427,7 +427,7 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
         errors = [f"{name}: {e}" for name, es in form.errors.items() for e in es]
         return _members_page(request, failed=membership, failed_errors=errors, status=400)
     try:
-        members.member_change_role(membership=membership, role=fields["role"], acting_role=request_role(request))
+        members.member_change_role(membership=membership, role=fields["role"], acting_role=request.tenant_role)
     except PermissionDenied as exc:
         return _members_page(request, failed=membership, failed_errors=[f"role: {exc}"], status=403)
     except DjangoValidationError as exc:
@@ -442,7 +442,7 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
 def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
     membership = _membership(request, member_id)
     try:
-        members.member_remove(membership=membership, acting_role=request_role(request))
+        members.member_remove(membership=membership, acting_role=request.tenant_role)
     except PermissionDenied as exc:
         return _members_page(request, failed=membership, failed_errors=[f"role: {exc}"], status=403)
     except DjangoValidationError as exc:

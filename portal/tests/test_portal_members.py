@@ -48,6 +48,7 @@ def test_everyone_sees_the_members_and_their_roles(member, owner_membership):
     assert "owner@acme.test" in html and "member@acme.test" in html
     assert re.search(rf'id="member-{owner_membership.pk}".*?badge role-owner', html, re.S)
     assert 'href="/portal/members/"' in html  # linked from the navigation
+    assert "member@acme.test (member)" in html  # the header names the role the page is shown for
 
 
 def test_a_member_gets_no_controls_and_posting_them_anyway_is_refused(member, owner_membership):
@@ -72,6 +73,23 @@ def test_owner_invites_by_e_mail_and_the_new_person_gets_a_link(owner_client, te
     [message] = mail.outbox
     assert message.to == ["new@acme.test"]
     assert re.search(r"https?://testserver/accounts/reset/\S+/\S+/", message.body)
+
+
+def test_an_invitation_whose_mail_cannot_go_out_still_adds_the_member_and_says_so(owner_client, tenant, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens there
+    response = owner_client.post("/portal/members/invite/", {"email": "late@acme.test", "role": "member"}, follow=True)
+    assert response.status_code == 200
+    assert b"the invitation e-mail could not be sent" in response.content
+    assert Membership.objects.filter(tenant=tenant, user__email="late@acme.test").exists()
+
+
+def test_someone_with_an_account_is_added_without_mail(owner_client, other_tenant_ctx, tenant):
+    response = owner_client.post("/portal/members/invite/", {"email": "owner@globex.test", "role": "admin"},
+                                 follow=True)
+    assert b"Added owner@globex.test as admin; they sign in with the password they have." in response.content
+    assert Membership.objects.get(tenant=tenant, user=other_tenant_ctx.owner).role == "admin"
+    assert mail.outbox == []
 
 
 @pytest.mark.parametrize(("data", "field"), [
