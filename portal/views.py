@@ -1,6 +1,8 @@
 """The tenant portal's pages. Each view parses, authorises (portal/access.py) and calls one service
 or selector; what a page shows is decided in portal/selectors.py and the webhooks app."""
 
+from collections.abc import Sequence
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -367,7 +369,7 @@ def _membership(request: HttpRequest, member_id: int) -> Membership:
 
 
 def _members_page(request: HttpRequest, *, invite_form: MemberInviteForm | None = None,
-                  failed: Membership | None = None, failed_errors: list[str] = (),
+                  failed: Membership | None = None, failed_errors: Sequence[str] = (),
                   status: int = 200) -> HttpResponse:
     acting_role = request.tenant_role
     rows = [{
