@@ -1,8 +1,11 @@
-"""The tenant picker: which tenant a signed-in person's pages (dashboard, meter, portal) act for."""
+"""The tenant picker: which tenant a signed-in person's pages (dashboard, meter, portal) act for; and
+where an invited person lands after choosing a password."""
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import PasswordResetCompleteView
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
@@ -27,3 +30,13 @@ def tenant_pick(request):
     return render(request, "accounts/tenant_pick.html", {
         "choices": choices, "current": request_tenant(request), "next": next_url,
     })
+
+
+class PasswordChosenView(PasswordResetCompleteView):
+    """Its "Log in" leads to the portal, where a tenant's members work; the stock page links LOGIN_URL,
+    the browsable API's login, which an invited member has no use for."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["login_url"] = reverse("portal:login")
+        return context

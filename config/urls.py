@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.views import tenant_pick
+from accounts.views import PasswordChosenView, tenant_pick
 from analytics.urls import source_urlpatterns as analytics_source_urls
 from audio.urls import source_urlpatterns as audio_source_urls
 from config.api_root import ApiRootView
@@ -39,7 +39,7 @@ urlpatterns = [
     # Where an invited member chooses a password (the link in the invitation e-mail).
     path("accounts/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
          name="password_reset_confirm"),
-    path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("accounts/reset/done/", PasswordChosenView.as_view(), name="password_reset_complete"),
     path("api/v1/", ApiRootView.as_view(), name="api-root"),
     path("api/v1/", include("accounts.urls")),
     path("", include("webhooks.urls")),

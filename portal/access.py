@@ -1,4 +1,5 @@
-"""Who may open a portal page: a signed-in member of an active tenant; owners and admins for secrets.
+"""Who may open a portal page: a signed-in member of an active tenant; owners and admins for secrets,
+adding and editing endpoints, and managing members (the API's rule, docs/tenancy.md).
 
 Tenant and role come from `accounts.scoping`, the one place the API decides them too.
 """
@@ -10,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
+from accounts.roles import request_role
 from accounts.scoping import request_is_tenant_admin, request_tenant
 
 
@@ -23,6 +25,7 @@ def tenant_member(view: Callable) -> Callable:
         if tenant is None:
             return render(request, "portal/no_tenant.html", status=403)
         request.tenant = tenant
+        request.tenant_role = request_role(request)
         request.is_tenant_admin = request_is_tenant_admin(request)
         return view(request, *args, **kwargs)
 
@@ -30,12 +33,12 @@ def tenant_member(view: Callable) -> Callable:
 
 
 def tenant_admin(view: Callable) -> Callable:
-    """Like `tenant_member`, for owners and admins only (secrets): a member gets 403."""
+    """Like `tenant_member`, for owners and admins only (secrets, endpoint writes, members): a member gets 403."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.is_tenant_admin:
-            raise PermissionDenied("Only the tenant's owners and admins can see or rotate secrets.")
+            raise PermissionDenied("Only the tenant's owners and admins can do this.")
         return view(request, *args, **kwargs)
 
     return tenant_member(wrapped)

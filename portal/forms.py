@@ -11,6 +11,9 @@ import json
 from django import forms
 from django.core.exceptions import ValidationError
 
+from accounts.models import Membership
+from accounts.roles import OWNER, role_at_least
+from accounts.serializers import MemberInviteSerializer, MemberRoleSerializer
 from webhooks.models import Delivery, Endpoint
 from webhooks.registry import all_event_types
 from webhooks.serializers import EndpointSerializer, RecoverInputSerializer, TestSendInputSerializer
@@ -141,6 +144,52 @@ class DeliveryFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["event_type"].choices = [("", "any type"), *((t.name, t.name) for t in all_event_types())]
+
+
+def roles_grantable(acting_role: str | None) -> list[tuple[str, str]]:
+    """The roles `acting_role` may hand out: only owners make owners (accounts.members enforces it)."""
+    return [(value, label) for value, label in Membership.Role.choices
+            if value != OWNER or role_at_least(acting_role, OWNER)]
+
+
+def add_api_errors(form: forms.Form, errors: dict) -> None:
+    """An API serializer's or a service's errors on the form, on the field they name where it has one."""
+    for field, messages in errors.items():
+        for message in messages if isinstance(messages, list) else [messages]:
+            form.add_error(field if field in form.fields else None, str(message))
+
+
+class _MemberForm(forms.Form):
+    """Validates like the API (its serializer); the role list offers only what the person may grant,
+    while a posted owner role still reaches the service, whose refusal the page shows."""
+
+    serializer_class: type = MemberRoleSerializer
+
+    def __init__(self, *args, acting_role: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].widget.choices = roles_grantable(acting_role)
+
+    def validated(self) -> dict | None:
+        """The fields as the API's serializer accepts them, or None with the errors on this form."""
+        if not self.is_valid():
+            return None
+        serializer = self.serializer_class(data=self.cleaned_data)
+        if serializer.is_valid():
+            return dict(serializer.validated_data)
+        add_api_errors(self, serializer.errors)
+        return None
+
+
+class MemberInviteForm(_MemberForm):
+    serializer_class = MemberInviteSerializer
+
+    email = forms.CharField(max_length=254, label="E-mail",
+                            widget=forms.EmailInput(attrs={"placeholder": "name@example.com"}))
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+
+
+class MemberRoleForm(_MemberForm):
+    role = forms.ChoiceField(choices=Membership.Role.choices)
 
 
 def pretty_json(value) -> str:

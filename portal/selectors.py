@@ -1,5 +1,5 @@
 """Reads the portal's pages need beyond `webhooks.selectors`: health per endpoint, one page of the
-delivery log, the live tail, and what an attempt sent.
+delivery log, the live tail, what an attempt sent, and the tenant's members.
 
 Every function takes the tenant and filters by it first, so a page cannot show another tenant's rows.
 """
@@ -7,10 +7,10 @@ Every function takes the tenant and filters by it first, so a page cannot show a
 import math
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Case, Count, OuterRef, QuerySet, Subquery, Value, When
 from genson import SchemaBuilder
 
-from accounts.models import Tenant
+from accounts.models import Membership, Tenant
 from webhooks import payloads, selectors
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.models import Attempt, Delivery, Endpoint
@@ -185,3 +185,16 @@ def source_messages(*, source: InboundSource, limit: int = PAGE_SIZE) -> list[In
 def message_get(*, tenant: Tenant, message_id: int) -> InboundMessage:
     return InboundMessage.objects.select_related("source").get(tenant=tenant, pk=message_id)
 
+
+
+def member_list(*, tenant: Tenant) -> QuerySet[Membership]:
+    """The tenant's memberships, owners first, then in the order people joined."""
+    rank = {Membership.Role.OWNER: 0, Membership.Role.ADMIN: 1, Membership.Role.MEMBER: 2}
+    return (Membership.objects.filter(tenant=tenant).select_related("user")
+            .alias(rank=Case(*(When(role=role, then=Value(n)) for role, n in rank.items()), default=Value(3)))
+            .order_by("rank", "created_at", "id"))
+
+
+def member_get(*, tenant: Tenant, member_id: int) -> Membership:
+    """One membership of this tenant; raises Membership.DoesNotExist otherwise (another tenant's too)."""
+    return Membership.objects.select_related("user").get(tenant=tenant, pk=member_id)

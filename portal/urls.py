@@ -29,4 +29,8 @@ urlpatterns = [
     path("sources/<int:source_id>/", views.source_detail, name="source"),
     path("messages/<int:message_id>/", views.message_detail, name="message"),
     path("messages/<int:message_id>/replay/", views.message_replay, name="message-replay"),
+    path("members/", views.member_list, name="members"),
+    path("members/invite/", views.member_invite, name="member-invite"),
+    path("members/<int:member_id>/role/", views.member_role, name="member-role"),
+    path("members/<int:member_id>/remove/", views.member_remove, name="member-remove"),
 ]

@@ -1,7 +1,10 @@
 """The tenant portal's pages. Each view parses, authorises (portal/access.py) and calls one service
 or selector; what a page shows is decided in portal/selectors.py and the webhooks app."""
 
+from collections.abc import Sequence
+
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -9,9 +12,22 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import members
+from accounts.models import Membership
+from accounts.roles import OWNER, role_at_least
 from portal import selectors
 from portal.access import tenant_admin, tenant_member
-from portal.forms import DeliveryFilterForm, EndpointForm, RecoverForm, TestSendForm, pretty_json
+from portal.forms import (
+    DeliveryFilterForm,
+    EndpointForm,
+    MemberInviteForm,
+    MemberRoleForm,
+    RecoverForm,
+    TestSendForm,
+    add_api_errors,
+    pretty_json,
+    roles_grantable,
+)
 from webhooks import conf, services
 from webhooks.filters import DeliveryFilter
 from webhooks.inbound.models import InboundMessage, InboundSource
@@ -64,7 +80,7 @@ def _endpoint_form_page(request, form, endpoint=None, status=200) -> HttpRespons
     }, status=status)
 
 
-@tenant_member
+@tenant_admin
 def endpoint_create(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _endpoint_form_page(request, EndpointForm())
@@ -81,7 +97,7 @@ def endpoint_create(request: HttpRequest) -> HttpResponse:
     return _endpoint_form_page(request, form, status=400)
 
 
-@tenant_member
+@tenant_admin
 def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = _endpoint(request, endpoint_id)
     if request.method != "POST":
@@ -340,3 +356,99 @@ def message_replay(request: HttpRequest, message_id: int) -> HttpResponse:
     status = outcome.message.status if outcome and outcome.message else message.status
     messages.success(request, f"Replayed: {status}.")
     return redirect("portal:message", message_id=message.pk)
+
+
+# --- Members --------------------------------------------------------------------------------
+
+
+def _membership(request: HttpRequest, member_id: int) -> Membership:
+    try:
+        return selectors.member_get(tenant=request.tenant, member_id=member_id)
+    except Membership.DoesNotExist:
+        raise Http404("No such member.") from None
+
+
+def _members_page(request: HttpRequest, *, invite_form: MemberInviteForm | None = None,
+                  failed: Membership | None = None, failed_errors: Sequence[str] = (),
+                  status: int = 200) -> HttpResponse:
+    acting_role = request.tenant_role
+    rows = [{
+        "membership": m,
+        # Admins manage admins and members; only owners touch owners (accounts.members refuses the rest).
+        "manageable": request.is_tenant_admin and (m.role != OWNER or role_at_least(acting_role, OWNER)),
+        "errors": list(failed_errors) if failed is not None and m.pk == failed.pk else [],
+    } for m in selectors.member_list(tenant=request.tenant)]
+    return render(request, "portal/members.html", {
+        "rows": rows, "acting_role": acting_role, "roles": roles_grantable(acting_role),
+        "invite_form": invite_form or MemberInviteForm(acting_role=acting_role),
+    }, status=status)
+
+
+@tenant_member
+@require_GET
+def member_list(request: HttpRequest) -> HttpResponse:
+    return _members_page(request)
+
+
+@tenant_admin
+@require_POST
+def member_invite(request: HttpRequest) -> HttpResponse:
+    acting_role = request.tenant_role
+    form = MemberInviteForm(request.POST, acting_role=acting_role)
+    fields = form.validated()
+    if fields is None:
+        return _members_page(request, invite_form=form, status=400)
+    try:
+        membership, emailed = members.member_invite(
+            tenant=request.tenant, acting_role=acting_role, request=request, **fields)
+    except PermissionDenied as exc:
+        form.add_error("role", str(exc))
+        return _members_page(request, invite_form=form, status=403)
+    except DjangoValidationError as exc:
+        add_api_errors(form, exc.message_dict)
+        return _members_page(request, invite_form=form, status=400)
+    email, role = membership.user.email, membership.get_role_display().lower()
+    if emailed:
+        messages.success(request, f"Invited {email} as {role}: an e-mail with a link to choose a password "
+                                  "is on its way.")
+    elif membership.user.has_usable_password():
+        messages.success(request, f"Added {email} as {role}; they sign in with the password they have.")
+    else:
+        messages.error(request, f"Added {email} as {role}, but the invitation e-mail could not be sent; "
+                                "invite them again once mail works, or ask an operator.")
+    return redirect("portal:members")
+
+
+@tenant_admin
+@require_POST
+def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
+    membership = _membership(request, member_id)
+    form = MemberRoleForm(request.POST)
+    fields = form.validated()
+    if fields is None:
+        errors = [f"{name}: {e}" for name, es in form.errors.items() for e in es]
+        return _members_page(request, failed=membership, failed_errors=errors, status=400)
+    try:
+        members.member_change_role(membership=membership, role=fields["role"], acting_role=request.tenant_role)
+    except PermissionDenied as exc:
+        return _members_page(request, failed=membership, failed_errors=[f"role: {exc}"], status=403)
+    except DjangoValidationError as exc:
+        return _members_page(request, failed=membership, failed_errors=_error_messages(exc), status=400)
+    messages.success(request, f"{membership.user.email or membership.user.get_username()} is now "
+                              f"{membership.get_role_display().lower()}.")
+    return redirect("portal:members")
+
+
+@tenant_admin
+@require_POST
+def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
+    membership = _membership(request, member_id)
+    try:
+        members.member_remove(membership=membership, acting_role=request.tenant_role)
+    except PermissionDenied as exc:
+        return _members_page(request, failed=membership, failed_errors=[f"role: {exc}"], status=403)
+    except DjangoValidationError as exc:
+        return _members_page(request, failed=membership, failed_errors=_error_messages(exc), status=400)
+    messages.success(request, f"Removed {membership.user.email or membership.user.get_username()} from "
+                              f"{request.tenant.slug}.")
+    return redirect("portal:members")

@@ -5,7 +5,8 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
-PAGES = ["/admin/login/", "/admin/", "/api/docs/", "/api-auth/login/", "/api/v1/", "/dashboard/", "/audio/meter/"]
+PAGES = ["/admin/login/", "/admin/", "/api/docs/", "/api-auth/login/", "/api/v1/", "/dashboard/", "/audio/meter/",
+         "/portal/members/"]
 # A recorder for `securitypolicyviolation` events, installed by the browser before any page script runs.
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];

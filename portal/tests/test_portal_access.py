@@ -55,6 +55,19 @@ def test_member_sees_no_secret_buttons_and_is_refused_reveal_and_rotate(member_c
     assert endpoint.secret == secret_before
 
 
+def test_member_may_neither_add_nor_edit_an_endpoint(member_client, endpoint):
+    """As the API: creating an endpoint answers its secret, and editing one could point it elsewhere."""
+    assert b"/portal/endpoints/new/" not in member_client.get("/portal/endpoints/").content
+    assert b"edit-endpoint" not in member_client.get(f"/portal/endpoints/{endpoint.pk}/").content
+    assert member_client.get("/portal/endpoints/new/").status_code == 403
+    assert member_client.post("/portal/endpoints/new/", {"url": "http://127.0.0.1:9/mine"}).status_code == 403
+    assert member_client.get(f"/portal/endpoints/{endpoint.pk}/edit/").status_code == 403
+    edit = {"url": "http://127.0.0.1:9/mine", "signature_scheme": "standard",
+            "signature_header": "X-Webhook-Signature", "payload_style": "standard"}
+    assert member_client.post(f"/portal/endpoints/{endpoint.pk}/edit/", edit).status_code == 403
+    assert list(Endpoint.objects.values_list("url", flat=True)) == ["http://127.0.0.1:9/in"]
+
+
 def test_owner_reveals_the_secret_uncached(owner_client, endpoint):
     response = owner_client.post(f"/portal/endpoints/{endpoint.pk}/secret/")
     assert response.status_code == 200
@@ -123,8 +136,8 @@ def test_a_bad_test_send_type_and_recover_time_are_400s(owner_client, endpoint):
 
 
 @pytest.mark.parametrize("path", [
-    "/portal/endpoints/", "/portal/endpoints/new/", "/portal/deliveries/", "/portal/tail/", "/portal/tail/rows/",
-    "/portal/events/", "/portal/sources/",
+    "/portal/endpoints/", "/portal/deliveries/", "/portal/tail/", "/portal/tail/rows/",
+    "/portal/events/", "/portal/sources/", "/portal/members/",
 ])
 def test_every_list_page_renders_for_a_member(member_client, endpoint, path):
     assert member_client.get(path).status_code == 200

@@ -5,6 +5,7 @@ import json
 import re
 from pathlib import Path
 
+from django.core import mail
 from django.test import Client
 from playwright.sync_api import Page, expect
 
@@ -138,30 +139,78 @@ def test_owner_sets_up_tests_rotates_resends_and_replays(browser, live_server, t
     page.context.close()
 
 
-def test_member_sees_but_cannot_reveal_or_rotate(browser, live_server, tenant_ctx):
+def test_owner_invites_a_member_who_sees_what_they_may_not_do(browser, live_server, tenant_ctx):
     endpoint = Endpoint.objects.create(tenant=tenant_ctx.tenant, url="http://127.0.0.1:9/hook", secret="whsec_c2VjcmV0")
-    user = add_member(tenant_ctx.tenant, "member@acme.test")
-    assert Membership.objects.get(user=user).role == Membership.Role.MEMBER
-    user.set_password("pw-member-123")
-    user.save()
-    page = sign_in(browser, live_server, "member@acme.test", "pw-member-123")
+
+    # The owner invites someone new by e-mail from the members page.
+    owner = sign_in(browser, live_server, "owner@acme.test", "pw-acme-123")
+    owner.click("header nav >> text=Members")
+    expect(owner).to_have_url(re.compile(r"/portal/members/$"))
+    owner.fill("input[name=email]", "newbie@acme.test")
+    owner.select_option("select[name=role]", "member")
+    owner.click("#invite")
+    expect(owner.locator(".messages")).to_contain_text("Invited newbie@acme.test as member")
+    expect(owner.locator("#members tr[data-email='newbie@acme.test']")).to_contain_text("invited, no password yet")
+    shot(owner, "members")
+    owner.context.close()
+    membership = Membership.objects.get(tenant=tenant_ctx.tenant, user__email="newbie@acme.test")
+    assert membership.role == Membership.Role.MEMBER
+
+    # The invitation holds a link to this server where the new member chooses a password.
+    [invitation] = mail.outbox
+    assert invitation.to == ["newbie@acme.test"]
+    link = re.search(r"https?://\S+/accounts/reset/\S+", invitation.body).group(0)
+    assert link.startswith(live_server.url)
+    assert f"{live_server.url}/portal/login/" in invitation.body
+    choose = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    choose.goto(link)
+    choose.fill("input[name=new_password1]", "a-Long-pass-4321")
+    choose.fill("input[name=new_password2]", "a-Long-pass-4321")
+    choose.click("input[type=submit]")
+    expect(choose).to_have_url(re.compile(r"/accounts/reset/done/$"))
+    choose.click("#content a:has-text('Log in')")
+    expect(choose).to_have_url(re.compile(r"/portal/login/$"))
+    choose.fill("input[name=username]", "newbie@acme.test")
+    choose.fill("input[name=password]", "a-Long-pass-4321")
+    choose.click("button[type=submit]")
+    page = choose
+
+    # Signed in, the member sees the endpoint but not its secret, and the members but no controls.
+    expect(page).to_have_url(re.compile(r"/portal/endpoints/$"))
+    expect(page.locator("text=Add endpoint")).to_have_count(0)
     page.click(f"text={endpoint.url}")
     expect(page.locator("#secret-hidden-member")).to_be_visible()
     expect(page.locator("#reveal-secret")).to_have_count(0)
     expect(page.locator("#rotate-secret")).to_have_count(0)
+    expect(page.locator("#edit-endpoint")).to_have_count(0)
     shot(page, "member")
-    # Posting the forms anyway (with the page's CSRF token) is refused.
-    token = page.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
-    for action in ("secret", "rotate"):
-        response = page.request.post(f"{live_server.url}/portal/endpoints/{endpoint.pk}/{action}/",
-                                     form={"csrfmiddlewaretoken": token},
-                                     headers={"Referer": f"{live_server.url}/portal/"})
-        assert response.status == 403
-        assert "whsec_" not in response.text()
-    endpoint.refresh_from_db()
-    assert endpoint.secret == "whsec_c2VjcmV0"
-    page.context.close()
+    page.click("header nav >> text=Members")
+    expect(page.locator("#members-read-only")).to_be_visible()
+    expect(page.locator("#members")).to_contain_text("owner@acme.test")
+    expect(page.locator("#invite-form")).to_have_count(0)
+    expect(page.locator("#members form")).to_have_count(0)
 
+    # Posting those forms anyway (with the page's CSRF token) is refused.
+    token = page.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
+    refer = {"Referer": f"{live_server.url}/portal/"}
+    for action in ("secret", "rotate", "edit"):
+        response = page.request.post(f"{live_server.url}/portal/endpoints/{endpoint.pk}/{action}/",
+                                     form={"csrfmiddlewaretoken": token, "url": "http://127.0.0.1:9/mine"},
+                                     headers=refer)
+        assert response.status == 403, action
+        assert "whsec_" not in response.text()
+    owner_membership = Membership.objects.get(user=tenant_ctx.owner)
+    for path, form in (("/portal/members/invite/", {"email": "friend@acme.test", "role": "admin"}),
+                       (f"/portal/members/{membership.pk}/role/", {"role": "owner"}),
+                       (f"/portal/members/{owner_membership.pk}/remove/", {})):
+        response = page.request.post(f"{live_server.url}{path}", form={"csrfmiddlewaretoken": token, **form},
+                                     headers=refer)
+        assert response.status == 403, path
+    endpoint.refresh_from_db()
+    assert (endpoint.secret, endpoint.url) == ("whsec_c2VjcmV0", "http://127.0.0.1:9/hook")
+    assert Membership.objects.get(pk=membership.pk).role == Membership.Role.MEMBER
+    assert Membership.objects.filter(tenant=tenant_ctx.tenant).count() == 2
+    page.context.close()
 
 
 def test_live_tail_makes_no_request_while_the_tab_is_hidden(browser, live_server, tenant_ctx):
