@@ -9,12 +9,14 @@ from accounts.serializers import ApiTokenCreatedSerializer, ApiTokenSerializer, 
 from accounts.tokens import token_create, token_revoke
 
 
+@extend_schema(tags=["tenant"])
 class TenantView(APIView):
     @extend_schema(responses=TenantSerializer, summary="The tenant this credential acts for")
     def get(self, request):
         return Response(TenantSerializer(require_tenant(request)).data)
 
 
+@extend_schema(tags=["tokens"])
 class ApiTokenViewSet(
     TenantScopedMixin,
     mixins.ListModelMixin,
@@ -24,9 +26,9 @@ class ApiTokenViewSet(
     viewsets.GenericViewSet,
 ):
     """API tokens of your tenant (owners and admins: all of them; members: their own).
-    `DELETE` revokes (the row stays for the audit trail)."""
+    `DELETE` revokes: the row stays for the audit trail (the admin shows it), the API forgets it."""
 
-    queryset = ApiToken.objects.all()
+    queryset = ApiToken.objects.filter(revoked_at__isnull=True)
     serializer_class = ApiTokenSerializer
     filterset_fields = ["name"]
 

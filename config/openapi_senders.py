@@ -160,7 +160,8 @@ class RealCastDoc(APIView):
         parameters=[
             OpenApiParameter("source_id", int, OpenApiParameter.PATH, description="The realcast source's id."),
             OpenApiParameter("X-RealCast-Signature", str, OpenApiParameter.HEADER, required=True),
-            OpenApiParameter("X-RealCast-Webhook-Id", str, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter("X-RealCast-Webhook-Id", str, OpenApiParameter.HEADER,
+                             description="RealCast always sends it; a request without one is handled each time."),
         ],
         examples=[OpenApiExample("seed 004", value=REALCAST_EXAMPLE, request_only=True)],
         responses={200: inline_serializer("RealCastAccepted", {"status": serializers.CharField(),

@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q
 
-from accounts.filters import time_window
+from core.filters import time_window
 from streams.models import ChatInteraction, ChatMessage, StreamSession, TrackPlay
 
 

@@ -4,7 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.scoping import TenantScopedMixin
-from webhooks.inbound.filters import InboundMessageFilter
+from webhooks.inbound.filters import InboundMessageFilter, InboundSourceFilter
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.serializers import (
     InboundMessageDetailSerializer,
@@ -22,6 +22,7 @@ from webhooks.inbound.services import (
 )
 
 
+@extend_schema(tags=["inbound-sources"])
 class InboundSourceViewSet(
     TenantScopedMixin,
     mixins.ListModelMixin,
@@ -35,7 +36,7 @@ class InboundSourceViewSet(
 
     queryset = InboundSource.objects.filter(deleted_at__isnull=True)
     serializer_class = InboundSourceSerializer
-    filterset_fields = ["kind", "is_active"]
+    filterset_class = InboundSourceFilter
 
     @extend_schema(request=InboundSourceSerializer, responses={201: InboundSourceCreatedSerializer})
     def create(self, request, *args, **kwargs):
@@ -75,6 +76,7 @@ class InboundSourceViewSet(
         return Response(InboundSourceCreatedSerializer(source, context={"request": request}).data)
 
 
+@extend_schema(tags=["inbound-messages"])
 class InboundMessageViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     """What your senders posted, newest first: find failures, see the answer they got, replay them.
 
