@@ -44,9 +44,9 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+# A ModelSerializer whose text, boolean and integer model fields are the strict ones above. (A
+# comment, not a docstring: drf-spectacular would show it as every subclass's description.)
 class StrictModelSerializer(serializers.ModelSerializer):
-    """A ModelSerializer whose text, boolean and integer model fields are the strict ones above."""
-
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: StrictCharField,

@@ -33,7 +33,6 @@ class CheckedIsoDateTimeField(IsoDateTimeField):
 DATETIME_PARAM = {"type": "string", "format": "date-time", "pattern": OFFSET_PATTERN}
 
 
-@extend_schema_field(DATETIME_PARAM)
 class CheckedIsoDateTimeFilter(IsoDateTimeFilter):
     field_class = CheckedIsoDateTimeField
 
@@ -46,7 +45,8 @@ def time_window(field_name: str, happened: str) -> tuple[IsoDateTimeFilter, IsoD
     """
     def window_filter(lookup: str, words: str) -> IsoDateTimeFilter:
         text = f"{happened} {words} (ISO 8601, offset within ±15:59)"
-        return CheckedIsoDateTimeFilter(field_name=field_name, lookup_expr=lookup, label=text, help_text=text)
+        window = CheckedIsoDateTimeFilter(field_name=field_name, lookup_expr=lookup, label=text, help_text=text)
+        return extend_schema_field({**DATETIME_PARAM, "description": text})(window)
 
     return window_filter("gte", "at or after"), window_filter("lt", "before")
 
