@@ -1,7 +1,5 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,10 +20,6 @@ from accounts.serializers import (
 from accounts.tokens import token_create, token_revoke
 
 
-def _as_drf_error(exc: DjangoValidationError) -> ValidationError:
-    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
-
-
 class OwnTokenOrTenantAdmin(BasePermission):
     message = "Only owners and admins manage other people's tokens."
 
@@ -33,12 +27,14 @@ class OwnTokenOrTenantAdmin(BasePermission):
         return obj.user_id == request.user.pk or request_is_tenant_admin(request)
 
 
+@extend_schema(tags=["tenant"])
 class TenantView(APIView):
     @extend_schema(responses=TenantSerializer, summary="The tenant this credential acts for")
     def get(self, request):
         return Response(TenantSerializer(require_tenant(request)).data)
 
 
+@extend_schema(tags=["tokens"])
 class ApiTokenViewSet(
     TenantScopedMixin,
     mixins.ListModelMixin,
@@ -48,9 +44,9 @@ class ApiTokenViewSet(
     viewsets.GenericViewSet,
 ):
     """API tokens of your tenant (owners and admins: all of them; members: their own).
-    `DELETE` revokes (the row stays for the audit trail)."""
+    `DELETE` revokes: the row stays for the audit trail (the admin shows it), the API forgets it."""
 
-    queryset = ApiToken.objects.all()
+    queryset = ApiToken.objects.filter(revoked_at__isnull=True)
     serializer_class = ApiTokenSerializer
     filterset_fields = ["name"]
     member_actions = {"create", "destroy"}  # their own: OwnTokenOrTenantAdmin refuses the others'
@@ -77,6 +73,7 @@ class ApiTokenViewSet(
         token_revoke(token=instance)
 
 
+@extend_schema(tags=["members"])
 @extend_schema_view(
     list=extend_schema(summary="Members of your tenant and their roles"),
     retrieve=extend_schema(summary="One member"),
@@ -104,12 +101,9 @@ class MemberViewSet(
     def create(self, request, *args, **kwargs):
         serializer = MemberInviteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            membership, emailed = member_invite(
-                tenant=self.tenant, acting_role=request_role(request), request=request,
-                **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise _as_drf_error(exc)
+        membership, emailed = member_invite(
+            tenant=self.tenant, acting_role=request_role(request), request=request,
+            **serializer.validated_data)
         membership.invitation_sent = emailed
         return Response(MemberInvitedSerializer(membership).data, status=status.HTTP_201_CREATED)
 
@@ -118,15 +112,9 @@ class MemberViewSet(
         membership = self.get_object()
         serializer = MemberRoleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            member_change_role(membership=membership, role=serializer.validated_data["role"],
-                               acting_role=request_role(request))
-        except DjangoValidationError as exc:
-            raise _as_drf_error(exc)
+        member_change_role(membership=membership, role=serializer.validated_data["role"],
+                           acting_role=request_role(request))
         return Response(MemberSerializer(membership).data)
 
     def perform_destroy(self, instance):
-        try:
-            member_remove(membership=instance, acting_role=request_role(self.request))
-        except DjangoValidationError as exc:
-            raise _as_drf_error(exc)
+        member_remove(membership=instance, acting_role=request_role(self.request))

@@ -19,7 +19,8 @@ from analytics.serializers import (
 
 
 def _params(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.query_params)
+    # A plain dict: DRF reads a QueryDict's empty value as "not given", so `?until=` was ignored.
+    serializer = serializer_class(data=request.query_params.dict())
     serializer.is_valid(raise_exception=True)  # 400 naming the parameter
     return serializer.validated_data
 

@@ -9,11 +9,12 @@ from rest_framework.views import APIView
 
 from accounts.scoping import require_tenant
 from audio import services
+from core.fields import StrictCharField
 
 
 class ListenRequestSerializer(serializers.Serializer):
     # Seed 001's ListenRequest; its frontend sends it, nothing depends on it, so it may be left out.
-    timestamp = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    timestamp = StrictCharField(required=False, allow_blank=True, max_length=64)
 
 
 def _check_listen_request(request) -> None:
@@ -21,7 +22,7 @@ def _check_listen_request(request) -> None:
 
     (Seed 001's FastAPI answered such bodies with 422; we never act on a body we cannot read.)
     """
-    data = request.data  # a body over the upload limit is a JSON 413 (config/exception_handlers.py)
+    data = request.data  # a body over the upload limit is a JSON 413 (core/exceptions.py)
     if not isinstance(data, Mapping):
         raise serializers.ValidationError(
             {"non_field_errors": ['Expected a JSON object such as {"timestamp": "2026-11-22T10:00:00Z"}.']})

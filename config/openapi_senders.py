@@ -30,6 +30,7 @@ def _errors(*codes: int) -> dict:
             401: "No key, an unknown key, or a bad or stale signature",
             403: "A source of another kind", 404: "No such user (seed 003) or source",
             409: "The recording belongs to another user", 413: "Body over the size cap (1 MiB by default)",
+            422: "Valid, but processing failed; the message is stored and can be replayed",
             429: "Over the source's rate limit; `Retry-After` says when to come back"}
     return {code: OpenApiResponse(_ERROR, description=text[code]) for code in codes}
 
@@ -78,7 +79,7 @@ class RecorderWebhookDoc(APIView):
         description="Creates or updates the tenant's recording with this `recording_id` and emits "
                     "`recording.ready` (created) or `recording.updated`. " + KEY_AUTH,
         examples=[OpenApiExample("seed 003", value=RECORDER_EXAMPLE, request_only=True)],
-        responses={201: _RECORDER_OUT, 200: _RECORDER_OUT, **_errors(400, 401, 403, 404, 409, 413, 429)},
+        responses={201: _RECORDER_OUT, 200: _RECORDER_OUT, **_errors(400, 401, 403, 404, 409, 413, 422, 429)},
     )
     def post(self, request):  # pragma: no cover - documentation only, never routed
         raise NotImplementedError
@@ -121,7 +122,7 @@ def _assistant_doc(name: str, operation_id: str, summary: str, request, example:
         operation_id=operation_id, tags=["senders"], auth=[], request=request, summary=summary,
         description=f"Emits {emits}. " + KEY_AUTH,
         examples=[OpenApiExample("seed 000", value=example, request_only=True)],
-        responses={201: answer, **_errors(400, 401, 403, 413, 429)},
+        responses={201: answer, **_errors(400, 401, 403, 413, 422, 429)},
     )
     def post(self, request):  # pragma: no cover - documentation only, never routed
         raise NotImplementedError
@@ -162,7 +163,8 @@ class RealCastDoc(APIView):
         parameters=[
             OpenApiParameter("source_id", int, OpenApiParameter.PATH, description="The realcast source's id."),
             OpenApiParameter("X-RealCast-Signature", str, OpenApiParameter.HEADER, required=True),
-            OpenApiParameter("X-RealCast-Webhook-Id", str, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter("X-RealCast-Webhook-Id", str, OpenApiParameter.HEADER,
+                             description="RealCast always sends it; a request without one is handled each time."),
         ],
         examples=[OpenApiExample("seed 004", value=REALCAST_EXAMPLE, request_only=True)],
         responses={200: inline_serializer("RealCastAccepted", {"status": serializers.CharField(),

@@ -47,3 +47,6 @@ urlpatterns = [
     path("", include("analytics.urls")),
     path("", include("audio.urls")),
 ]
+
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 
 from accounts.scoping import TenantScopedMixin
@@ -6,6 +7,7 @@ from recordings.models import Recording
 from recordings.serializers import RecordingDetailSerializer, RecordingSerializer
 
 
+@extend_schema(tags=["recordings"])
 class RecordingViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     """Recordings of your tenant, newest first; filter by user email, recording date or id."""
 

@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from accounts.filters import time_window
+from core.filters import time_window
 from recordings.models import Recording
 
 

@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q
 
-from accounts.filters import time_window
+from core.filters import IdFilter, time_window
 from streams.models import ChatInteraction, ChatMessage, StreamSession, TrackPlay
 
 
@@ -46,7 +46,7 @@ class ChatInteractionFilter(django_filters.FilterSet):
     genre = django_filters.CharFilter(method=_genre("track__"), help_text="Genre of the track playing at the time.")
     engagement_type = django_filters.CharFilter()
     audience_reaction = django_filters.CharFilter()
-    track = django_filters.NumberFilter(field_name="track_id", min_value=1, max_value=2**63 - 1)
+    track = IdFilter(field_name="track_id")
 
     class Meta:
         model = ChatInteraction

@@ -4,7 +4,6 @@ Every queryset is scoped to the caller's tenant by `TenantScopedMixin`, and dele
 are left out of it, so another tenant's ids (or a deleted endpoint's) answer 404.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -13,6 +12,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.scoping import TenantScopedMixin
+from core.filters import DATETIME_PARAM, refuse_empty_values
+from core.pagination import StandardPagination
 from webhooks import payloads, profiles, selectors, services
 from webhooks.catalogue import catalogue_list
 from webhooks.filters import DeliveryFilter, EndpointFilter
@@ -95,12 +96,7 @@ DISABLED = _error("The endpoint is disabled or deleted.",
                   {"is_active": ["The endpoint is disabled; enable it before redelivering."]})
 
 
-def _as_drf_error(exc: DjangoValidationError) -> ValidationError:
-    if hasattr(exc, "error_dict"):
-        return ValidationError(exc.message_dict)
-    return ValidationError({"non_field_errors": exc.messages})
-
-
+@extend_schema(tags=["webhooks"])
 @extend_schema_view(
     list=extend_schema(summary="List your webhook endpoints", responses=EndpointSerializer(many=True)),
     retrieve=extend_schema(summary="Get one webhook endpoint", responses={200: EndpointSerializer, 404: NOT_FOUND},
@@ -145,10 +141,7 @@ class EndpointViewSet(
     def create(self, request, *args, **kwargs):
         serializer = EndpointSerializer(data=request.data, context={"tenant": self.tenant})
         serializer.is_valid(raise_exception=True)
-        try:
-            endpoint = services.endpoint_create(tenant=self.tenant, **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise _as_drf_error(exc)
+        endpoint = services.endpoint_create(tenant=self.tenant, **serializer.validated_data)
         return Response(EndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Replace a webhook endpoint's settings", request=EndpointSerializer,
@@ -170,10 +163,7 @@ class EndpointViewSet(
         endpoint = self.get_object()
         serializer = EndpointSerializer(endpoint, data=request.data, partial=partial, context={"tenant": self.tenant})
         serializer.is_valid(raise_exception=True)
-        try:
-            services.endpoint_update(endpoint=endpoint, **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise _as_drf_error(exc)
+        services.endpoint_update(endpoint=endpoint, **serializer.validated_data)
         return Response(EndpointSerializer(endpoint).data)
 
     def perform_destroy(self, instance):
@@ -252,10 +242,7 @@ class EndpointViewSet(
         endpoint = self.get_object()
         serializer = TestSendInputSerializer(data=request.data, context={"tenant": self.tenant})
         serializer.is_valid(raise_exception=True)
-        try:
-            sent = services.endpoint_send_test(endpoint=endpoint, event_type=serializer.validated_data["event_type"])
-        except DjangoValidationError as exc:
-            raise _as_drf_error(exc)
+        sent = services.endpoint_send_test(endpoint=endpoint, event_type=serializer.validated_data["event_type"])
         return Response({"delivery_id": sent.delivery.pk, "event_id": sent.event.pk}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -263,9 +250,11 @@ class EndpointViewSet(
         parameters=[
             OpenApiParameter("status", str, enum=[c for c, _ in Delivery.Status.choices]),
             OpenApiParameter("event_type", str, description="e.g. `stream.live`"),
-            OpenApiParameter("since", OpenApiTypes.DATETIME, description="Created at or after (ISO 8601)."),
-            OpenApiParameter("until", OpenApiTypes.DATETIME, description="Created before (ISO 8601)."),
-            OpenApiParameter("page", int), OpenApiParameter("page_size", int),
+            OpenApiParameter("since", DATETIME_PARAM, description="Created at or after (ISO 8601)."),
+            OpenApiParameter("until", DATETIME_PARAM, description="Created before (ISO 8601)."),
+            OpenApiParameter("page", {"type": "integer", "minimum": 1}),
+            OpenApiParameter("page_size", {"type": "integer", "minimum": 1},
+                             description=f"At most {StandardPagination.max_page_size} are returned."),
         ],
         responses={200: DeliverySerializer(many=True), 400: FILTER_INVALID,
                    404: NOT_FOUND},
@@ -276,6 +265,7 @@ class EndpointViewSet(
     def deliveries(self, request, pk=None):
         endpoint = self.get_object()
         filterset = DeliveryFilter(request.query_params, queryset=selectors.delivery_list(endpoint=endpoint))
+        refuse_empty_values(filterset, request.query_params)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         page = self.paginate_queryset(filterset.qs)
@@ -328,13 +318,11 @@ class EndpointViewSet(
         endpoint = self.get_object()
         serializer = RecoverInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            count = services.endpoint_recover(endpoint=endpoint, since=serializer.validated_data["since"])
-        except DjangoValidationError as exc:
-            raise _as_drf_error(exc)
+        count = services.endpoint_recover(endpoint=endpoint, since=serializer.validated_data["since"])
         return Response({"redelivered": count}, status=status.HTTP_202_ACCEPTED)
 
 
+@extend_schema(tags=["deliveries"])
 @extend_schema_view(
     retrieve=extend_schema(summary="Get one delivery with its attempts",
                            responses={200: DeliverySerializer, 404: DELIVERY_NOT_FOUND},
@@ -359,8 +347,5 @@ class DeliveryViewSet(TenantScopedMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=True, methods=["post"])
     def redeliver(self, request, pk=None):
-        try:
-            delivery = services.delivery_redeliver(delivery=self.get_object())
-        except DjangoValidationError as exc:
-            raise _as_drf_error(exc)
+        delivery = services.delivery_redeliver(delivery=self.get_object())
         return Response({"delivery_id": delivery.pk, "status": delivery.status}, status=status.HTTP_202_ACCEPTED)

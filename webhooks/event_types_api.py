@@ -4,7 +4,6 @@ Looked up by name (`/api/v1/event-types/match.found`); another tenant's names an
 Writes go through `webhooks/catalogue.py`, which checks names, schemas and examples.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -12,7 +11,7 @@ from rest_framework.response import Response
 
 from accounts.scoping import TenantScopedMixin
 from webhooks import catalogue
-from webhooks.api import _as_drf_error, _error
+from webhooks.api import _error
 from webhooks.models import EventType
 from webhooks.serializers import DeclaredEventTypeSerializer
 
@@ -34,6 +33,7 @@ INVALID = _error("A field is invalid; each invalid field is named.",
                   "example": ["Does not match the schema: $.confidence: 'high' is not of type 'number'"]})
 
 
+@extend_schema(tags=["event-types"])
 @extend_schema_view(
     list=extend_schema(summary="List the event types your tenant declared"),
     retrieve=extend_schema(summary="Get one declared event type", responses={200: DeclaredEventTypeSerializer,
@@ -68,10 +68,7 @@ class EventTypeViewSet(
     def create(self, request, *args, **kwargs):
         serializer = DeclaredEventTypeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            event_type = catalogue.event_type_create(tenant=self.tenant, **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise _as_drf_error(exc)
+        event_type = catalogue.event_type_create(tenant=self.tenant, **serializer.validated_data)
         return Response(DeclaredEventTypeSerializer(event_type).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Replace a declared event type's description, schema and example",
@@ -93,10 +90,7 @@ class EventTypeViewSet(
         fields = dict(serializer.validated_data)
         if fields.pop("name", event_type.name) != event_type.name:
             raise ValidationError({"name": ["The name of a declared type can't change; declare a new one."]})
-        try:
-            catalogue.event_type_update(event_type=event_type, **fields)
-        except DjangoValidationError as exc:
-            raise _as_drf_error(exc)
+        catalogue.event_type_update(event_type=event_type, **fields)
         return Response(DeclaredEventTypeSerializer(event_type).data)
 
     def perform_destroy(self, instance):

@@ -3,17 +3,12 @@ filter, never silently ignored (a typo must not return everything)."""
 
 import django_filters
 
-from accounts.filters import time_window
+from core.filters import BooleanParamFilter, time_window
 from webhooks.models import Delivery, Endpoint
-
-BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
 class EndpointFilter(django_filters.FilterSet):
-    is_active = django_filters.TypedChoiceFilter(
-        choices=[(k, k) for k in BOOLEANS], coerce=lambda value: BOOLEANS[value],
-        help_text="`true` or `false`.",
-    )
+    is_active = BooleanParamFilter()
     signature_scheme = django_filters.ChoiceFilter(choices=Endpoint.Scheme.choices)
 
     class Meta:

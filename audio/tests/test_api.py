@@ -92,6 +92,7 @@ def test_anonymous_callers_get_401(client, method, path):
     (b"[1,2", "detail"),  # not JSON
     (b"[1, 2]", "non_field_errors"), (b'"go"', "non_field_errors"), (b"null", "non_field_errors"),
     (b'{"timestamp": {"at": 1}}', "timestamp"), (b'{"timestamp": ["x"]}', "timestamp"),
+    (b'{"timestamp": 0}', "timestamp"),  # the audio frontend sends a string; the schema says so
     (b'{"timestamp": "' + b"9" * 65 + b'"}', "timestamp"),
 ])
 def test_a_bad_body_is_a_400_naming_what_is_wrong_and_changes_nothing(api_client, tenant, path, body, field):
@@ -109,7 +110,7 @@ def test_a_huge_body_is_a_413_in_json(api_client, settings):
     assert api_client.get(STATUS).json()["isListening"] is False
 
 
-@pytest.mark.parametrize("body", [{}, {"timestamp": ""}, {"timestamp": 1764547200}, {"timestamp": "x", "extra": 1}])
+@pytest.mark.parametrize("body", [{}, {"timestamp": ""}, {"timestamp": "x", "extra": 1}])
 def test_seed_001_bodies_and_lenient_variants_are_accepted(api_client, body):
     assert api_client.post(START, body, format="json").status_code == 200
     assert api_client.post(STOP, body, format="json").status_code == 200

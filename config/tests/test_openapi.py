@@ -56,3 +56,34 @@ def test_every_senders_example_gets_the_answer_the_schema_documents(client, tena
         response = client.post(path.replace("{source_id}", str(source.pk)), body, content_type="application/json",
                                **headers)
         assert str(response.status_code) == success, (path, response.content)
+
+
+def _operations(schema: dict):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method in {"get", "put", "post", "patch", "delete"}:
+                yield f"{method.upper()} {path}", operation
+
+
+def test_every_operation_is_tagged_by_its_resource_never_api(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    declared = [tag["name"] for tag in schema["tags"]]
+    tags = {name: operation.get("tags") for name, operation in _operations(schema)}
+    assert len(tags) > 50
+    assert {name: t for name, t in tags.items() if not t or len(t) != 1 or t[0] not in declared} == {}
+    assert "api" not in declared
+    assert tags["GET /api/v1/webhooks"] == ["webhooks"] and tags["POST /api/v1/deliveries/{id}/redeliver"] == [
+        "deliveries"] and tags["GET /api/v1/tokens"] == ["tokens"]
+
+
+def test_every_authenticated_operation_declares_the_errors_the_api_gives_by_itself(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    for name, operation in _operations(schema):
+        if not any(operation.get("security", [])):
+            continue  # a sender's endpoint: declared by hand (config/openapi_senders.py)
+        codes = set(operation["responses"])
+        assert {"401", "403"} <= codes, name
+        if "{" in name:
+            assert "404" in codes, name
+        if "requestBody" in operation or any(p["in"] == "query" for p in operation.get("parameters", [])):
+            assert "400" in codes, name

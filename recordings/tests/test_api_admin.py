@@ -61,7 +61,7 @@ def test_bad_filter_values_are_400_naming_the_filter(api_client, recordings, par
 
 def test_pages_beyond_the_end_are_404_not_500(api_client, recordings):
     assert api_client.get(URL, {"page": 99}).status_code == 404
-    assert api_client.get(URL, {"page": "abc"}).status_code == 404
+    assert api_client.get(URL, {"page": "abc"}).status_code == 400  # names `page`
     assert api_client.get(URL, {"page_size": 1, "page": 3}).json()["results"][0]["recording_id"] == "1"
 
 

@@ -5,7 +5,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from accounts.scoping import TenantScopedMixin, request_is_tenant_admin
-from webhooks.inbound.filters import InboundMessageFilter
+from webhooks.inbound.filters import InboundMessageFilter, InboundSourceFilter
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.serializers import (
     InboundMessageDetailSerializer,
@@ -24,6 +24,7 @@ from webhooks.inbound.services import (
 )
 
 
+@extend_schema(tags=["inbound-sources"])
 class InboundSourceViewSet(
     TenantScopedMixin,
     mixins.ListModelMixin,
@@ -37,7 +38,7 @@ class InboundSourceViewSet(
 
     queryset = InboundSource.objects.filter(deleted_at__isnull=True)
     serializer_class = InboundSourceSerializer
-    filterset_fields = ["kind", "is_active"]
+    filterset_class = InboundSourceFilter
 
     @extend_schema(request=InboundSourceSerializer, responses={201: InboundSourceCreatedSerializer})
     def create(self, request, *args, **kwargs):
@@ -88,6 +89,7 @@ class InboundSourceViewSet(
         return Response(InboundSourceSerializer(source, context={"request": request}).data)
 
 
+@extend_schema(tags=["inbound-messages"])
 class InboundMessageViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     """What your senders posted, newest first: find failures, see the answer they got, replay them.
 

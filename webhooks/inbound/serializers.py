@@ -2,22 +2,23 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.scoping import request_is_tenant_admin
+from core.fields import StrictBooleanField, StrictCharField, StrictModelSerializer
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.source_url import source_url
 from webhooks.inbound.verification import REALCAST_NEEDS_SECRET, signature_header_problem, signing_secret_problem
 
 
-class InboundSourceSerializer(serializers.ModelSerializer):
+class InboundSourceSerializer(StrictModelSerializer):
     """`/api/v1/inbound-sources`. `signing_secret` is write-only: setting one rotates (the previous
     secret stays accepted until `drop_previous_secrets`); null removes signing."""
 
-    signing_secret = serializers.CharField(
+    signing_secret = StrictCharField(
         write_only=True, required=False, allow_null=True, min_length=8, max_length=200, trim_whitespace=False,
         help_text="The sender's signing secret, or null for none.",
     )
     signing_secret_count = serializers.SerializerMethodField()
     webhook_url = serializers.SerializerMethodField(help_text="Where a RealCast source posts (its dashboard URL).")
-    drop_previous_secrets = serializers.BooleanField(write_only=True, required=False, default=False)
+    drop_previous_secrets = StrictBooleanField(write_only=True, required=False, default=False)
     url = serializers.SerializerMethodField(help_text=(
         "The source URL: the sender's own paths work under it with no key (`{url}/recordings/webhook/`). "
         "A credential: shown to the tenant's owners and admins only (null for members); rotate it with "

@@ -140,9 +140,10 @@ def test_bad_delivery_filters_get_400_naming_the_filter(api_client, endpoint, pa
     assert response.status_code == 400 and field in response.json()
 
 
-def test_out_of_range_page_is_404_not_500(api_client, endpoint):
+def test_out_of_range_page_is_404_and_a_page_that_is_no_number_a_400(api_client, endpoint):
     assert api_client.get(f"/api/v1/webhooks/{endpoint.pk}/deliveries", {"page": 99}).status_code == 404
-    assert api_client.get(f"/api/v1/webhooks/{endpoint.pk}/deliveries", {"page": "x"}).status_code == 404
+    response = api_client.get(f"/api/v1/webhooks/{endpoint.pk}/deliveries", {"page": "x"})
+    assert response.status_code == 400 and "page" in response.json()
 
 
 def test_a_delivery_can_be_read_by_its_tenant_only(api_client, other_api_client, endpoint):
