@@ -5,6 +5,7 @@ import asyncio
 import json
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -129,9 +130,12 @@ def test_emit_inside_a_running_event_loop_records_the_event(tenant, monkeypatch)
     async def process_video_async():
         return emit("user.created", {"user_id": 1, "username": "a", "email": "a@example.com"}, tenant=tenant)
 
-    event = asyncio.run(process_video_async())
-    assert event is not None and Event.objects.filter(pk=event.pk, type="user.created").exists()
-    awaited = async_to_sync(aemit)("user.created", {"user_id": 2, "username": "b", "email": ""}, tenant=tenant)
+    # On a thread of its own: after the browser tests, Playwright keeps a loop running on this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        event = pool.submit(asyncio.run, process_video_async()).result()
+        assert event is not None and Event.objects.filter(pk=event.pk, type="user.created").exists()
+        awaited = pool.submit(async_to_sync(aemit), "user.created", {"user_id": 2, "username": "b", "email": ""},
+                              tenant=tenant).result()
     assert Event.objects.filter(pk=awaited.pk).exists()
 
 

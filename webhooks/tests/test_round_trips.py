@@ -66,13 +66,29 @@ def _recorder(client, tenant, *, new_each_time: bool = False):
     return send
 
 
-def test_a_seed_003_upsert_takes_two_round_trips(client, tenant):
-    queries = _queries_sent(_recorder(client, tenant))
+def test_a_recorder_create_takes_two_round_trips_and_an_update_three(client, tenant):
+    """An update reads the merged row back (a re-post that omits fields keeps the stored ones, and the
+    `recording.updated` event carries the merged recording): one round trip more than a create."""
+    send = _recorder(client, tenant, new_each_time=True)
+    queries = _queries_sent(send)
     assert len(queries) == 2, queries
     first, second = (_statements(query) for query in queries)
     assert first[0] == "BEGIN" and first[1].startswith('INSERT INTO "recordings_recording"') and len(first) == 2
     assert [text.split(" (")[0] for text in second] == [
         'INSERT INTO "webhooks_event"', 'INSERT INTO "webhooks_inbound_inboundmessage"', "COMMIT"]
+    assert len(_queries_sent(_recorder_again(client, tenant))) == 3
+
+
+def _recorder_again(client, tenant):
+    """A send() re-posting one recording (the user exists already): an update every time."""
+    key = recorder_source(tenant)[1]
+
+    def send():
+        response = client.post("/recordings/webhook/", json.dumps(SEED_CURL), content_type="application/json",
+                               HTTP_AUTHORIZATION=f"Bearer {key}")
+        assert response.status_code in (200, 201), response.content
+
+    return send
 
 
 def test_a_seed_000_track_takes_two_round_trips(client, tenant):
@@ -110,6 +126,6 @@ def test_a_new_connection_prepares_each_statement_once(client, tenant):
 
 @override_settings(WEBHOOKS_PREPARED_STATEMENTS=False)
 def test_with_prepared_statements_off_the_statements_travel_as_text(client, tenant):
-    queries = _queries_sent(_recorder(client, tenant))
+    queries = _queries_sent(_recorder(client, tenant, new_each_time=True))
     assert len(queries) == 2, queries
     assert '"BEGIN; INSERT INTO "recordings_recording"' in queries[0] and "EXECUTE" not in "".join(queries)
