@@ -6,8 +6,8 @@ from rest_framework.views import APIView
 
 from accounts.members import member_change_role, member_invite, member_remove
 from accounts.models import ApiToken, Membership
-from accounts.roles import request_role
-from accounts.scoping import TenantScopedMixin, request_is_tenant_admin, require_tenant
+from accounts.roles import request_is_tenant_admin, request_role
+from accounts.scoping import TenantScopedMixin, require_tenant
 from accounts.serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenSerializer,

@@ -6,6 +6,7 @@ tenant it picked (the operator's tenant picker) counts as an admin of it.
 """
 
 from accounts.models import Membership
+from accounts.scoping import request_tenant
 
 OWNER, ADMIN, MEMBER = Membership.Role.OWNER, Membership.Role.ADMIN, Membership.Role.MEMBER
 _RANK = {MEMBER: 1, ADMIN: 2, OWNER: 3}
@@ -17,8 +18,6 @@ def role_at_least(role: str | None, required: str) -> bool:
 
 def request_role(request) -> str | None:
     """The caller's role in the tenant the request acts for, or None when it acts for none."""
-    from accounts.scoping import request_tenant
-
     tenant = request_tenant(request)
     if tenant is None:
         return None
@@ -33,3 +32,8 @@ def request_role(request) -> str | None:
         role = ADMIN
     raw.streamhook_role = role
     return role
+
+
+def request_is_tenant_admin(request) -> bool:
+    """Whether the caller is an owner or admin of the tenant it acts for (members manage only their own)."""
+    return role_at_least(request_role(request), ADMIN)

@@ -58,11 +58,6 @@ def tenants_pickable(user) -> list[Tenant]:
     return list(tenants.order_by("slug"))
 
 
-def request_is_tenant_admin(request) -> bool:
-    """Whether the caller is an owner or admin of the tenant it acts for (members manage only their own)."""
-    from accounts.roles import ADMIN, request_role, role_at_least
-
-    return role_at_least(request_role(request), ADMIN)
 
 
 def require_tenant(request) -> Tenant:

@@ -11,8 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from accounts.roles import request_role
-from accounts.scoping import request_is_tenant_admin, request_tenant
+from accounts.roles import request_is_tenant_admin, request_role
+from accounts.scoping import request_tenant
 
 
 def tenant_member(view: Callable) -> Callable:

@@ -4,7 +4,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from accounts.scoping import TenantScopedMixin, request_is_tenant_admin
+from accounts.roles import request_is_tenant_admin
+from accounts.scoping import TenantScopedMixin
 from webhooks.inbound.filters import InboundMessageFilter, InboundSourceFilter
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.serializers import (

@@ -1,7 +1,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
-from accounts.scoping import request_is_tenant_admin
+from accounts.roles import request_is_tenant_admin
 from core.fields import StrictBooleanField, StrictCharField, StrictModelSerializer
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.source_url import source_url
