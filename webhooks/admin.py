@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.crypto import Sealed
 from webhooks import services
 from webhooks.models import Attempt, Delivery, Endpoint, Event
 
@@ -26,8 +27,13 @@ def badge(label: str):
     )
 
 
-def mask(secret: str) -> str:
-    return f"{secret[:10]}…" if secret else "—"
+def mask(secret: Sealed | str) -> str:
+    """Set or not, and since when: read from the token's clear timestamp, without decrypting the secret."""
+    if not secret:
+        return "—"
+    if isinstance(secret, Sealed):
+        return f"•••••••• (encrypted {secret.encrypted_at():%Y-%m-%d %H:%M} UTC)"
+    return "••••••••"
 
 
 def _count(endpoint_status: str):

@@ -13,6 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.scoping import TenantScopedMixin
+from core.crypto import reveal
 from webhooks import selectors, services
 from webhooks.filters import DeliveryFilter, EndpointFilter
 from webhooks.models import Delivery, Endpoint
@@ -247,7 +248,7 @@ class EndpointViewSet(
                    examples=[OpenApiExample("secret", value={"secret": SECRET_EXAMPLE}, response_only=True)])
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def secret(self, request, pk=None):
-        return Response({"secret": self.get_object().secret})
+        return Response({"secret": reveal(self.get_object().secret)})
 
     @extend_schema(
         summary="Rotate the signing secret",

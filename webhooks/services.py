@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Tenant
+from core.crypto import reveal
 from webhooks import conf, signing
 from webhooks.models import Delivery, Endpoint, Event
 from webhooks.registry import UnknownEventType, get_event_type
@@ -107,7 +108,7 @@ def endpoint_rotate_secret(*, endpoint: Endpoint, now: datetime | None = None) -
         locked.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
     for name in ("secret", "previous_secret", "previous_secret_expires_at", "updated_at"):
         setattr(endpoint, name, getattr(locked, name))
-    return endpoint.secret
+    return reveal(endpoint.secret)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 See README.md, "Configuration", for the table of variables.
 """
 
+import base64
+import hashlib
 from pathlib import Path
 
 from config.env import env, env_bool
@@ -13,6 +15,11 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+# Fernet keys for secrets at rest (core/crypto.py), comma-separated: the first encrypts, all decrypt.
+STREAMHOOK_ENCRYPTION_KEYS = env.list("STREAMHOOK_ENCRYPTION_KEYS", default=[])
+# Derived from a public phrase, so development and test databases stay readable across runs; never
+# used by production settings, which require STREAMHOOK_ENCRYPTION_KEYS.
+DEVELOPMENT_ENCRYPTION_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"streamhook development only").digest()).decode()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 

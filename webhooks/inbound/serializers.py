@@ -1,6 +1,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from core.crypto import reveal
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.verification import REALCAST_NEEDS_SECRET, signature_header_problem, signing_secret_problem
 
@@ -58,7 +59,7 @@ class InboundSourceSerializer(serializers.ModelSerializer):
         if attrs.get("signing_secret"):
             secret = attrs["signing_secret"]
         elif "signing_secret" not in attrs and self.instance is not None and self.instance.signing_secrets:
-            secret = self.instance.signing_secrets[0]  # a scheme change must still fit the current secret
+            secret = reveal(self.instance.signing_secrets[0])  # a scheme change must still fit the current secret
         else:
             secret = None
         problem = secret and signing_secret_problem(scheme, secret)

@@ -15,6 +15,7 @@ from django.db import DatabaseError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from core.crypto import reveal
 from webhooks.inbound import conf
 from webhooks.inbound.handlers import get_handler
 from webhooks.inbound.models import InboundMessage, InboundSource
@@ -116,14 +117,15 @@ def _presented_key(request: HttpRequest) -> str | None:
 
 
 def _check_signature(request: HttpRequest, source: InboundSource, body: bytes) -> None:
+    secrets = [reveal(secret) for secret in source.signing_secrets]
     if source.signature_scheme == InboundSource.Scheme.STANDARD:
         verify_standard(
-            secrets=source.signing_secrets, msg_id=_header(request, "webhook-id"),
+            secrets=secrets, msg_id=_header(request, "webhook-id"),
             timestamp=_header(request, "webhook-timestamp"), signature=_header(request, "webhook-signature"),
             body=body, tolerance=source.timestamp_tolerance,
         )
     else:
-        verify_hmac_hex(secrets=source.signing_secrets, header_value=_header(request, source.signature_header),
+        verify_hmac_hex(secrets=secrets, header_value=_header(request, source.signature_header),
                         body=body)
 
 
