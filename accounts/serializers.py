@@ -6,7 +6,7 @@ from accounts.models import ApiToken, Tenant
 class TenantSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tenant
-        fields = ["slug", "name", "created_at"]
+        fields = ["slug", "name", "retention_days", "created_at"]
         read_only_fields = fields
 
 

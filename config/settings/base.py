@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "accounts",
     "webhooks",
     "webhooks.inbound",
+    "webhooks.retention",
     "streams",
     "recordings",
     "analytics",
@@ -161,7 +162,15 @@ CELERY_BEAT_SCHEDULE: dict = {
                           "schedule": env.float("ANALYTICS_ROLLUP_INTERVAL", default=300.0)},
     # A daily rebuild also forgets deleted streams rows, the one change the incremental refresh can't see.
     "analytics-rollups-rebuild": {"task": "analytics.refresh_rollups", "schedule": 86400.0, "kwargs": {"full": True}},
+    # Deletes what is past its tenant's retention, in short batches (webhooks/retention/services.py).
+    "webhooks-purge-expired": {"task": "webhooks_retention.purge_expired",
+                               "schedule": env.float("STREAMHOOK_RETENTION_INTERVAL", default=3600.0)},
 }
+# Retention (docs/retention.md): days kept unless the tenant says otherwise; a positive
+# STREAMHOOK_RETENTION_SECONDS replaces the default in seconds (benchmarks, tests).
+STREAMHOOK_RETENTION_DAYS = env.int("STREAMHOOK_RETENTION_DAYS", default=30)
+STREAMHOOK_RETENTION_SECONDS = env.int("STREAMHOOK_RETENTION_SECONDS", default=0)
+STREAMHOOK_RETENTION_BATCH_SIZE = env.int("STREAMHOOK_RETENTION_BATCH_SIZE", default=2000)
 # Rows younger than this are never trusted to be in the rollups: longer than any transaction may live.
 ANALYTICS_ROLLUP_MARGIN = env.int("ANALYTICS_ROLLUP_MARGIN", default=300)
 # Webhook delivery engine knobs (defaults and the rest in webhooks/conf.py).
