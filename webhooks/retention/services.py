@@ -22,6 +22,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.models import Tenant
+from webhooks.ids import first_message_id_at
 from webhooks.inbound.models import InboundMessage
 from webhooks.models import Attempt, Delivery, Event
 from webhooks.retention.rollups import rollups_fold
@@ -56,12 +57,38 @@ def retention_groups(*, now: datetime) -> list[tuple[QuerySet, datetime]]:
     return groups
 
 
+def expired_pk_bound(model, time_field: str, cutoff: datetime) -> int | None:
+    """A primary key below which the expired rows are, found by bisecting the primary key index.
+
+    Ids grow with insertion time, so the rows older than `cutoff` sit at the start of the index. With
+    this bound a batch's query stops where the young rows begin instead of walking the whole table to
+    learn that nothing more is expired (there is no index on the time columns: every insert would pay
+    for it). None: the oldest row is young, nothing to purge.
+    """
+    rows = model.objects.order_by("pk").values_list("pk", time_field)
+    first = rows.first()
+    if first is None or first[1] >= cutoff:
+        return None
+    low, high = first[0], model.objects.order_by("-pk").values_list("pk", flat=True).first() + 1
+    while high - low > 1:  # the first row at or after `low` is old; none at or after `high` is
+        middle = (low + high) // 2
+        found = rows.filter(pk__gte=middle).first()
+        if found is None or found[1] >= cutoff:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
 def _deliveries_batch(*, tenants: QuerySet, cutoff: datetime, batch_size: int) -> PurgeCount:
+    bound = expired_pk_bound(Delivery, "created_at", cutoff)
+    if bound is None:
+        return PurgeCount()
     with transaction.atomic():
         # Oldest first by primary key, so each statement walks the start of the index. Rows a worker
         # holds are skipped (they are being redelivered), never waited for.
         ids = list(
-            Delivery.objects.filter(tenant_id__in=tenants, created_at__lt=cutoff)
+            Delivery.objects.filter(tenant_id__in=tenants, created_at__lt=cutoff, pk__lt=bound)
             .exclude(status=Delivery.Status.PENDING)
             .order_by("pk").select_for_update(skip_locked=True, of=("self",))
             .values_list("pk", flat=True)[:batch_size]
@@ -76,7 +103,10 @@ def _deliveries_batch(*, tenants: QuerySet, cutoff: datetime, batch_size: int) -
 
 def _events_batch(*, tenants: QuerySet, cutoff: datetime, batch_size: int) -> PurgeCount:
     has_deliveries = Exists(Delivery.objects.filter(event_id=OuterRef("pk")))
-    expired = Event.objects.filter(tenant_id__in=tenants, created_at__lt=cutoff, fanned_out_at__isnull=False)
+    # Event ids sort by creation time: the ids below the cutoff's first possible id bound the walk.
+    bound = first_message_id_at(int(cutoff.timestamp() * 1000))
+    expired = Event.objects.filter(tenant_id__in=tenants, created_at__lt=cutoff, fanned_out_at__isnull=False,
+                                   pk__lt=bound)
     with transaction.atomic():
         ids = list(expired.exclude(has_deliveries).order_by("pk").values_list("pk", flat=True)[:batch_size])
         if not ids:
@@ -88,9 +118,13 @@ def _events_batch(*, tenants: QuerySet, cutoff: datetime, batch_size: int) -> Pu
 
 def _inbound_batch(*, tenants: QuerySet, cutoff: datetime, batch_size: int) -> PurgeCount:
     done = [InboundMessage.Status.PROCESSED, InboundMessage.Status.FAILED, InboundMessage.Status.DUPLICATE]
+    bound = expired_pk_bound(InboundMessage, "received_at", cutoff)
+    if bound is None:
+        return PurgeCount()
     with transaction.atomic():
         ids = list(
-            InboundMessage.objects.filter(tenant_id__in=tenants, received_at__lt=cutoff, status__in=done)
+            InboundMessage.objects.filter(tenant_id__in=tenants, received_at__lt=cutoff, status__in=done,
+                                          pk__lt=bound)
             .order_by("pk").values_list("pk", flat=True)[:batch_size]
         )
         if not ids:

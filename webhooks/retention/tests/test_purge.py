@@ -13,11 +13,12 @@ from django.utils import timezone
 
 from analytics.selectors import delivery_health
 from config.celery import app
+from webhooks.ids import new_message_id
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.tests.factories import make_source
 from webhooks.models import Attempt, Delivery, Event
 from webhooks.retention.models import DeliveryRollup
-from webhooks.retention.services import expired_purge
+from webhooks.retention.services import expired_pk_bound, expired_purge
 from webhooks.selectors import endpoint_stats
 from webhooks.tests.engine import endpoint_make
 
@@ -29,7 +30,9 @@ RECENT = NOW - timedelta(days=2)
 
 
 def event_at(tenant, moment, *, fanned_out=True) -> Event:
-    return Event.objects.create(tenant=tenant, type="stream.live", data={}, created_at=moment,
+    """An event as emit() makes it at `moment`: its id sorts by that time too."""
+    return Event.objects.create(id=new_message_id(now_ms=int(moment.timestamp() * 1000)), tenant=tenant,
+                                type="stream.live", data={}, created_at=moment,
                                 fanned_out_at=moment if fanned_out else None)
 
 
@@ -155,3 +158,22 @@ def test_beat_runs_the_purge():
     app.loader.import_default_modules()  # what a worker does at start-up: autodiscovers every app's tasks
     entry = settings.CELERY_BEAT_SCHEDULE["webhooks-purge-expired"]
     assert entry["task"] in app.tasks and entry["schedule"] > 0
+
+
+def test_the_expired_rows_are_found_below_a_primary_key_bound(tenant):
+    endpoint = endpoint_make(tenant, "http://127.0.0.1:9/hook")
+    rows = [delivery_at(endpoint, NOW - timedelta(days=days)) for days in (45, 40, 35, 31, 29, 10, 1)]
+    cutoff = NOW - timedelta(days=30)
+    assert expired_pk_bound(Delivery, "created_at", cutoff) == rows[4].pk
+    assert expired_pk_bound(Delivery, "created_at", NOW - timedelta(days=50)) is None
+    assert expired_pk_bound(Delivery, "created_at", NOW) == rows[-1].pk + 1
+
+
+def test_the_beat_task_stops_before_its_time_limit(tenant, settings):
+    from webhooks.retention.tasks import purge_expired
+
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 0  # already past: not even one batch
+    delivery_at(endpoint_make(tenant, "http://127.0.0.1:9/hook"), OLD)
+    assert purge_expired() == {"deliveries": 0, "attempts": 0, "events": 0, "inbound_messages": 0}
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 60
+    assert purge_expired()["deliveries"] == 1
