@@ -232,8 +232,8 @@ class EndpointViewSet(
 
     @extend_schema(
         summary="Delivery statistics of this endpoint",
-        description="Exact counts over all its deliveries; latencies are those of successful attempts. "
-                    "`total = succeeded + failed + pending`.",
+        description="Exact counts over all its deliveries, purged ones included (docs/retention.md); latencies are "
+                    "those of successful attempts. `total = succeeded + failed + pending`.",
         responses={200: EndpointStatsSerializer, 404: NOT_FOUND},
         examples=[OpenApiExample("stats", response_only=True, value={
             "total": 120, "succeeded": 110, "failed": 6, "pending": 4, "success_rate": 0.9483,
