@@ -13,6 +13,10 @@ through `emit()` to `--endpoints` endpoints for `--seconds`,
 Every `--sample-every` s it records row counts and `pg_total_relation_size` (heap, indexes, TOAST) of
 the event, delivery and attempt tables; at the end, emit→receipt p50/p99 of each phase, and the bytes
 a row costs (phase 1, nothing deleted). Figures go to docs/benchmarks.md (`--no-write`: print only).
+
+PostgreSQL reuses a deleted row's space only once a vacuum has passed. Where the server's autovacuum
+is off (as on the shared development machine), the space would never be reused, so the bench runs a
+plain `VACUUM` of the three tables every `--vacuum-every` s in both phases, as autovacuum would.
 """
 
 import argparse
@@ -102,6 +106,21 @@ def sizes() -> dict[str, tuple[int, int]]:
         return found
 
 
+def autovacuum_is_on() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        return cursor.fetchone()[0] == "on"
+
+
+def vacuum_tables() -> None:
+    import psycopg
+
+    with psycopg.connect(ENV["DATABASE_URL"], autocommit=True) as conn:  # VACUUM can't run in a transaction
+        conn.execute("VACUUM " + ", ".join(TABLES))
+
+
 def phase(*, label: str, receiver, log_dir: Path, args, purge: bool) -> dict:
     from django.db import connection
 
@@ -140,9 +159,14 @@ def phase(*, label: str, receiver, log_dir: Path, args, purge: bool) -> dict:
                 samples.append((time.time() - started, sizes()))
             connection.close()
 
+        def vacuumer() -> None:
+            while not done.wait(args.vacuum_every):
+                vacuum_tables()
+
         threads = [threading.Thread(target=emitter, args=(i,)) for i in range(EMITTER_THREADS)]
         watcher = threading.Thread(target=sampler)
-        for thread in [*threads, watcher]:
+        helpers = [watcher, *([threading.Thread(target=vacuumer)] if args.vacuum_every else [])]
+        for thread in [*threads, *helpers]:
             thread.start()
         for thread in threads:
             thread.join()
@@ -152,7 +176,8 @@ def phase(*, label: str, receiver, log_dir: Path, args, purge: bool) -> dict:
         while time.time() < deadline and len({(r[0], r[1]) for r in receiver.records()[skip:]}) < expected:
             time.sleep(0.5)
         done.set()
-        watcher.join()
+        for thread in helpers:
+            thread.join()
     finally:
         stop(procs)
     records = receiver.records()[skip:]
@@ -178,6 +203,8 @@ def main() -> None:
     parser.add_argument("--retention", type=float, default=15, help="seconds kept in the purge phase")
     parser.add_argument("--purge-every", type=float, default=5, help="beat interval of the purge, seconds")
     parser.add_argument("--sample-every", type=float, default=5, help="seconds between size samples")
+    parser.add_argument("--vacuum-every", type=float, default=None,
+                        help="seconds between the bench's own VACUUMs (default: 10 if autovacuum is off, else none)")
     parser.add_argument("--no-write", action="store_true", help="print, don't update docs/benchmarks.md")
     args = parser.parse_args()
 
@@ -185,6 +212,9 @@ def main() -> None:
     import django
 
     django.setup()
+    args.autovacuum = autovacuum_is_on()
+    if args.vacuum_every is None:
+        args.vacuum_every = 0 if args.autovacuum else 10
     from bench.receiver import ReceiverProcess
     from config.celery import app
 
@@ -228,6 +258,9 @@ def render(results: list[dict], args) -> str:
         cells = " | ".join(f"{a[x][0]:,} / {_mb(a[x][1])} | {b[x][0]:,} / {_mb(b[x][1])}" for x in TABLES)
         lines.append(f"| {t:.0f} | {cells} |")
     per_row = " · ".join(f"{t.removeprefix('webhooks_')} {bytes_per_row(keep, t):,.0f} B" for t in TABLES)
+    vacuum = ("The server's autovacuum is on." if not args.vacuum_every else
+              f"The server's autovacuum is {'on' if args.autovacuum else 'off'}; the bench runs a plain `VACUUM` of "
+              f"the three tables every {args.vacuum_every:.0f} s in both phases, as autovacuum would.")
     ratio = purge["p99_ms"] / keep["p99_ms"] if keep["p99_ms"] and purge["p99_ms"] else float("nan")
     return f"""
 ## Retention under load (`bench/retention.py`)
@@ -238,6 +271,7 @@ a fast receiver on 127.0.0.1, on the shared 2-core machine. The purge phase keep
 (`STREAMHOOK_RETENTION_SECONDS`) and beat purges every {args.purge_every:.0f} s
 ({purge['purges']} purge runs sent); the other phase never purges. Sizes are `pg_total_relation_size`
 (heap + indexes + TOAST), sampled every {args.sample_every:.0f} s from the first emit.
+{vacuum}
 
 {chr(10).join(lines)}
 
@@ -250,9 +284,9 @@ Delivery p99 with purges is {ratio:.2f}x the p99 without (target: within 1.5x).
 Bytes per row, the no-purge phase's growth from its first sample to its end: {per_row}
 (one delivery per endpoint per event, one attempt per delivery here; a webhook.test event's data is small).
 
-With purges the row counts stop growing once the first rows pass the retention; the bytes keep
-growing until autovacuum has marked the deleted rows' space reusable (PostgreSQL does not shrink a
-table on DELETE: it reuses the space), then level off.
+With purges the row counts stop growing once the first rows pass the retention, and the bytes once
+a vacuum has marked the deleted rows' space reusable (PostgreSQL does not shrink a table on DELETE:
+it reuses the space). Without purges both grow with the run.
 """
 
 
