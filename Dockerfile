@@ -21,6 +21,7 @@ COPY . .
 # collectstatic needs settings but no secrets or services: throwaway values, build time only.
 RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
     DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 \
+    STREAMHOOK_ENCRYPTION_KEYS=Y29sbGVjdHN0YXRpYy1vbmx5LW5vdC1hLXJlYWwta2U= \
     python manage.py collectstatic --noinput -v0 \
  && useradd --system --uid 1000 --home /app streamhook \
  && mkdir -p /app/var /run/streamhook && chown -R streamhook /app/var /run/streamhook

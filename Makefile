@@ -54,6 +54,7 @@ lint: install-dev
 	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=check-deploy-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(48))') \
 	  DJANGO_ALLOWED_HOSTS=streamhook.example DATABASE_URL=$${DATABASE_URL:-postgres://u@localhost/db} \
 	  REDIS_URL=$${REDIS_URL:-redis://localhost:6379/0} \
+	  STREAMHOOK_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 # pytest's exit 5 means no test ran: a failure here, said in words.

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 
 
@@ -8,6 +9,10 @@ class Tenant(models.Model):
     slug = models.SlugField(max_length=63, unique=True)
     name = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
+    retention_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Days events, deliveries and inbound messages are kept; empty = STREAMHOOK_RETENTION_DAYS.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

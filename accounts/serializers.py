@@ -7,7 +7,7 @@ from core.fields import StrictModelSerializer
 class TenantSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tenant
-        fields = ["slug", "name", "created_at"]
+        fields = ["slug", "name", "retention_days", "created_at"]
         read_only_fields = fields
 
 

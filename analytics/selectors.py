@@ -18,6 +18,8 @@ from analytics.models import GenreDay, GenreDayCharacteristic, GenreHour, GenreH
 from analytics.rollups import dates_q, day_start, days_q, dirty_days
 from streams.models import ChatInteraction, StreamSession, TrackPlay
 from webhooks.models import Attempt, Delivery, Endpoint
+from webhooks.retention.rollups import merge_histograms, rollups_in
+from webhooks.retention.rollups import nearest_rank as histogram_rank
 
 BUCKETS = ("hour", "day", "week")
 BUCKET_SIZE = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
@@ -368,6 +370,10 @@ def delivery_health(
     Deliveries are counted by creation time, attempts by start time, both in [since, until)
     (default: the last 7 days). `success_rate` = succeeded / (succeeded + failed); pending ones wait.
     Latency percentiles are nearest-rank over every attempt's `duration_ms`.
+
+    Purged deliveries count through their daily rollups (webhooks/retention/rollups.py): a whole UTC
+    day that overlaps the window, placed at the day's start in the failure buckets, latencies exact
+    below 1 s and to 3 significant digits above.
     """
     since, until = default_window(since, until, days=7)
     endpoints = list(Endpoint.objects.filter(tenant=tenant, deleted_at__isnull=True).order_by("created_at", "id"))
@@ -378,10 +384,10 @@ def delivery_health(
     ):
         outcomes[row["endpoint_id"]][row["status"]] = row["n"]
     attempts = Attempt.objects.filter(delivery__tenant=tenant, started_at__gte=since, started_at__lt=until)
-    latencies: dict = defaultdict(list)
-    for endpoint_id, duration in attempts.values_list("delivery__endpoint_id", "duration_ms").order_by(
-            "delivery__endpoint_id", "duration_ms"):
-        latencies[endpoint_id].append(duration)
+    latencies: dict = defaultdict(Counter)
+    for endpoint_id, duration, n in attempts.values_list("delivery__endpoint_id", "duration_ms").annotate(
+            n=Count("id")).order_by():
+        latencies[endpoint_id][duration] += n
     failures: dict = defaultdict(lambda: defaultdict(Counter))
     for row in (
         attempts.filter(succeeded=False).annotate(start=Trunc("started_at", bucket, tzinfo=UTC))
@@ -389,6 +395,12 @@ def delivery_health(
     ):
         code = str(row["status_code"]) if row["status_code"] is not None else "error"
         failures[row["delivery__endpoint_id"]][row["start"]][code] += row["n"]
+    for rollup in rollups_in(tenant=tenant, since=since, until=until):
+        outcomes[rollup.endpoint_id].update({"succeeded": rollup.succeeded, "failed": rollup.failed})
+        latencies[rollup.endpoint_id].update(merge_histograms([rollup.latencies]))
+        if rollup.failures:
+            start = rollup.day - timedelta(days=rollup.day.weekday()) if bucket == "week" else rollup.day
+            failures[rollup.endpoint_id][start].update(rollup.failures)
 
     result = []
     for endpoint in endpoints:
@@ -405,9 +417,9 @@ def delivery_health(
             "deliveries": {"total": sum(counts.values()), "succeeded": succeeded, "failed": failed,
                            "pending": counts["pending"]},
             "success_rate": _ratio(succeeded, succeeded + failed, 4),
-            "attempts": len(durations),
-            "latency_ms": {"p50": nearest_rank(durations, 50), "p95": nearest_rank(durations, 95),
-                           "max": durations[-1] if durations else None},
+            "attempts": durations.total(),
+            "latency_ms": {"p50": histogram_rank(durations, 50), "p95": histogram_rank(durations, 95),
+                           "max": max(durations) if durations else None},
             "failures_by_status": dict(sorted(by_status.items())),
             "failures": [
                 {"start": iso(start), "by_status": dict(sorted(codes.items()))}

@@ -355,6 +355,7 @@ def _env(database_url: str, redis_url: str, queue: str) -> dict:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": "bench-ingest-" + "x" * 50,
+        "STREAMHOOK_ENCRYPTION_KEYS": "YmVuY2gtaW5nZXN0LW5vdC1hLXNlY3JldC1rZXktMzI=",  # a public, bench-only key
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": database_url,

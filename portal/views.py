@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import members
 from accounts.models import Membership
 from accounts.roles import OWNER, role_at_least
+from core.crypto import reveal
 from portal import selectors
 from portal.access import tenant_admin, tenant_member
 from portal.forms import (
@@ -146,7 +147,7 @@ def endpoint_detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 @never_cache
 def endpoint_secret(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = _endpoint(request, endpoint_id)
-    return _endpoint_page(request, endpoint, secret=endpoint.secret)
+    return _endpoint_page(request, endpoint, secret=reveal(endpoint.secret))
 
 
 @tenant_admin

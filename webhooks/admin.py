@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from core.adminlists import WideChangeListMixin, short_time
+from core.crypto import Sealed
 from webhooks import services
 from webhooks.models import Attempt, Delivery, Endpoint, Event, EventType
 from webhooks.registry import all_event_types
@@ -43,8 +44,13 @@ def badge(label: str):
     )
 
 
-def mask(secret: str) -> str:
-    return f"{secret[:10]}…" if secret else "—"
+def mask(secret: Sealed | str) -> str:
+    """Set or not, and since when: read from the token's clear timestamp, without decrypting the secret."""
+    if not secret:
+        return "—"
+    if isinstance(secret, Sealed):
+        return f"•••••••• (encrypted {secret.encrypted_at():%Y-%m-%d %H:%M} UTC)"
+    return "••••••••"
 
 
 def short_url(url: str, length: int = 48) -> str:

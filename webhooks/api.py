@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.scoping import TenantScopedMixin
+from core.crypto import reveal
 from core.filters import DATETIME_PARAM, refuse_empty_values
 from core.pagination import StandardPagination
 from webhooks import payloads, profiles, selectors, services
@@ -273,8 +274,8 @@ class EndpointViewSet(
 
     @extend_schema(
         summary="Delivery statistics of this endpoint",
-        description="Exact counts over all its deliveries; latencies are those of successful attempts. "
-                    "`total = succeeded + failed + pending`.",
+        description="Exact counts over all its deliveries, purged ones included (docs/retention.md); latencies are "
+                    "those of successful attempts. `total = succeeded + failed + pending`.",
         responses={200: EndpointStatsSerializer, 404: NOT_FOUND},
         examples=[OpenApiExample("stats", response_only=True, value={
             "total": 120, "succeeded": 110, "failed": 6, "pending": 4, "success_rate": 0.9483,
@@ -289,7 +290,7 @@ class EndpointViewSet(
                    examples=[OpenApiExample("secret", value={"secret": SECRET_EXAMPLE}, response_only=True)])
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def secret(self, request, pk=None):
-        return Response({"secret": self.get_object().secret})
+        return Response({"secret": reveal(self.get_object().secret)})
 
     @extend_schema(
         summary="Rotate the signing secret",

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Tenant
+from core.crypto import EncryptedTextField, reveal
 from webhooks import profiles
 from webhooks.ids import new_message_id
 
@@ -42,8 +43,9 @@ class Endpoint(models.Model):
                                 help_text="Reshapes `data` per event type (webhooks/templates.py).")
     headers = models.JSONField(default=dict, blank=True, help_text="Custom request headers sent with every delivery.")
 
-    secret = models.CharField(max_length=200)
-    previous_secret = models.CharField(max_length=200, blank=True, default="")
+    # Fernet tokens (core/crypto.py): decrypted only by `signing_secrets()` and the owner's reveal/rotate.
+    secret = EncryptedTextField()
+    previous_secret = EncryptedTextField(blank=True, default="")
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
 
     disabled_reason = models.CharField(max_length=200, blank=True, default="")
@@ -76,9 +78,9 @@ class Endpoint(models.Model):
     def signing_secrets(self, now) -> list[str]:
         """The secrets a delivery made at `now` is signed with: the current one, and the previous one
         while its rotation overlap lasts (receivers may still hold it)."""
-        secrets = [self.secret]
+        secrets = [reveal(self.secret)]
         if self.previous_secret and self.previous_secret_expires_at and self.previous_secret_expires_at > now:
-            secrets.append(self.previous_secret)
+            secrets.append(reveal(self.previous_secret))
         return secrets
 
 

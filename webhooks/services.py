@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Tenant
+from core.crypto import reveal
 from webhooks import conf, signing
 from webhooks.catalogue import event_type_for, known_type_names
 from webhooks.circuit import circuit_reset
@@ -140,7 +141,7 @@ def endpoint_rotate_secret(*, endpoint: Endpoint, now: datetime | None = None) -
         locked.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
     for name in ("secret", "previous_secret", "previous_secret_expires_at", "updated_at"):
         setattr(endpoint, name, getattr(locked, name))
-    return endpoint.secret
+    return reveal(endpoint.secret)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, Membership
 from accounts.tokens import token_create
+from core.crypto import reveal
 from webhooks import services
 from webhooks.inbound.services import source_create
 
@@ -88,11 +89,11 @@ def test_an_admin_or_owner_token_gets_through(operation, role, people, endpoint,
 
 def test_member_refusals_change_nothing(people, endpoint, source):
     member = people["member"][1]
-    secret = endpoint.secret
+    secret = reveal(endpoint.secret)
     member.post(f"/api/v1/webhooks/{endpoint.pk}/rotate-secret")
     member.delete(f"/api/v1/webhooks/{endpoint.pk}")
     endpoint.refresh_from_db()
-    assert endpoint.secret == secret and endpoint.deleted_at is None
+    assert reveal(endpoint.secret) == secret and endpoint.deleted_at is None
     assert Membership.objects.filter(tenant=endpoint.tenant).count() == 3
 
 
@@ -112,7 +113,7 @@ def test_a_member_reads_and_manages_its_own_tokens(people, method, path, body, e
 def test_a_member_reads_an_endpoint_without_its_secret_and_may_test_send_it(people, endpoint):
     member = people["member"][1]
     detail = member.get(f"/api/v1/webhooks/{endpoint.pk}")
-    assert detail.status_code == 200 and endpoint.secret not in detail.content.decode()
+    assert detail.status_code == 200 and reveal(endpoint.secret) not in detail.content.decode()
     sent = member.post(f"/api/v1/webhooks/{endpoint.pk}/test", {"event_type": "stream.live"}, format="json")
     assert sent.status_code == 202
 

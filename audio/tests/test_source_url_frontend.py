@@ -10,13 +10,14 @@ import pytest
 import requests
 
 from audio.models import ListeningSession
+from core.crypto import reveal
 from webhooks.inbound.services import source_create
 
 
 @pytest.fixture
 def api(live_server, transactional_db, tenant) -> str:
     source = source_create(tenant=tenant, name="audio frontend", kind="audio-frontend")[0]
-    return f"{live_server.url}/s/{source.url_secret}"
+    return f"{live_server.url}/s/{reveal(source.url_secret)}"
 
 
 def _listen_request() -> dict:
@@ -46,7 +47,7 @@ def test_a_bad_listen_request_is_a_400_naming_the_field(api):
 
 def test_other_kinds_urls_and_unknown_ones_cannot_listen(live_server, transactional_db, tenant):
     recorder = source_create(tenant=tenant, name="recorder", kind="recorder")[0]
-    for base in (f"{live_server.url}/s/{recorder.url_secret}", f"{live_server.url}/s/unknown"):
+    for base in (f"{live_server.url}/s/{reveal(recorder.url_secret)}", f"{live_server.url}/s/unknown"):
         assert requests.post(f"{base}/api/listen/start", json=_listen_request(), timeout=10).status_code == 404
     assert not ListeningSession.objects.exists()
     # Without a source URL the frontend's call still needs a token.

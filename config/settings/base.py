@@ -3,6 +3,8 @@
 See README.md, "Configuration", for the table of variables.
 """
 
+import base64
+import hashlib
 import ipaddress
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +21,11 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+# Fernet keys for secrets at rest (core/crypto.py), comma-separated: the first encrypts, all decrypt.
+STREAMHOOK_ENCRYPTION_KEYS = env.list("STREAMHOOK_ENCRYPTION_KEYS", default=[])
+# Derived from a public phrase, so development and test databases stay readable across runs; never
+# used by production settings, which require STREAMHOOK_ENCRYPTION_KEYS.
+DEVELOPMENT_ENCRYPTION_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"streamhook development only").digest()).decode()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -39,6 +46,7 @@ INSTALLED_APPS = [
     "accounts",
     "webhooks",
     "webhooks.inbound",
+    "webhooks.retention",
     "streams",
     "recordings",
     "analytics",
@@ -171,7 +179,15 @@ CELERY_BEAT_SCHEDULE: dict = {
                           "schedule": env.float("ANALYTICS_ROLLUP_INTERVAL", default=300.0)},
     # A daily rebuild also forgets deleted streams rows, the one change the incremental refresh can't see.
     "analytics-rollups-rebuild": {"task": "analytics.refresh_rollups", "schedule": 86400.0, "kwargs": {"full": True}},
+    # Deletes what is past its tenant's retention, in short batches (webhooks/retention/services.py).
+    "webhooks-purge-expired": {"task": "webhooks_retention.purge_expired",
+                               "schedule": env.float("STREAMHOOK_RETENTION_INTERVAL", default=3600.0)},
 }
+# Retention (docs/retention.md): days kept unless the tenant says otherwise; a positive
+# STREAMHOOK_RETENTION_SECONDS replaces the default in seconds (benchmarks, tests).
+STREAMHOOK_RETENTION_DAYS = env.int("STREAMHOOK_RETENTION_DAYS", default=30)
+STREAMHOOK_RETENTION_SECONDS = env.int("STREAMHOOK_RETENTION_SECONDS", default=0)
+STREAMHOOK_RETENTION_BATCH_SIZE = env.int("STREAMHOOK_RETENTION_BATCH_SIZE", default=2000)
 # Rows younger than this are never trusted to be in the rollups: longer than any transaction may live.
 ANALYTICS_ROLLUP_MARGIN = env.int("ANALYTICS_ROLLUP_MARGIN", default=300)
 # Webhook delivery engine knobs (defaults and the rest in webhooks/conf.py).

@@ -1,5 +1,6 @@
 """Production settings: no default for secrets, HTTPS assumed, private targets refused."""
 
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_required
@@ -8,6 +9,19 @@ from .base import *  # noqa: F403
 from .base import DATABASES, REDIS_URL, env
 
 SECRET_KEY = env_required("DJANGO_SECRET_KEY")
+STREAMHOOK_ENCRYPTION_KEYS = env.list("STREAMHOOK_ENCRYPTION_KEYS", default=[])
+if not STREAMHOOK_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "STREAMHOOK_ENCRYPTION_KEYS must be set in the environment (comma-separated Fernet keys; make one with "
+        "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+    )
+for _key in STREAMHOOK_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "STREAMHOOK_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64-encoded bytes)"
+        ) from None
 DEBUG = False
 ALLOWED_HOSTS = [host.strip() for host in env.list("DJANGO_ALLOWED_HOSTS") if host.strip()]
 if not ALLOWED_HOSTS:  # an empty list would answer every request with 400

@@ -8,9 +8,10 @@ file, not memory, so a real Celery worker process started by a test can open it.
 import os
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REDIS_URL, VAR_DIR, env
+from .base import DATABASES, DEVELOPMENT_ENCRYPTION_KEY, REDIS_URL, VAR_DIR, env
 
 SECRET_KEY = "test-only-secret-key-not-for-production-0123456789"
+STREAMHOOK_ENCRYPTION_KEYS = env.list("STREAMHOOK_ENCRYPTION_KEYS", default=[DEVELOPMENT_ENCRYPTION_KEY])
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -94,7 +94,8 @@ def test_env_example_and_compose_env_satisfy_production_settings(tmp_path):
 
 def test_dockerfile_collectstatic_step_works_under_production_settings(tmp_path):
     dockerfile = (ROOT / "Dockerfile").read_text()
-    step = re.search(r"RUN (DJANGO_SECRET_KEY=\S+ DJANGO_ALLOWED_HOSTS=\S+ \\\s+DATABASE_URL=\S+ REDIS_URL=\S+) \\\s+"
+    step = re.search(r"RUN (DJANGO_SECRET_KEY=\S+ DJANGO_ALLOWED_HOSTS=\S+ \\\s+DATABASE_URL=\S+ REDIS_URL=\S+ \\\s+"
+                     r"STREAMHOOK_ENCRYPTION_KEYS=\S+) \\\s+"
                      r"python manage.py collectstatic --noinput -v0", dockerfile)
     assert step, "the Dockerfile's collectstatic step changed; update this test"
     build_env = dict(re.findall(r"(\w+)=(\S+)", step.group(1)))

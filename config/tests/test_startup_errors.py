@@ -17,6 +17,7 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "streamhook.example",
     "DATABASE_URL": "postgres://nobody@127.0.0.1:1/nothing",
     "REDIS_URL": "redis://127.0.0.1:1/0",
+    "STREAMHOOK_ENCRYPTION_KEYS": "3q1vHkqC0ZAcHn0m6kGdxv0Xr3j6u0o8t8bqzG6Jq3k=",
 }
 
 

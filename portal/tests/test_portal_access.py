@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from accounts.models import Membership
+from core.crypto import reveal
 from webhooks import services
 from webhooks.models import Endpoint
 
@@ -48,11 +49,11 @@ def test_member_sees_no_secret_buttons_and_is_refused_reveal_and_rotate(member_c
     page = member_client.get(f"/portal/endpoints/{endpoint.pk}/")
     assert page.status_code == 200
     assert b"reveal-secret" not in page.content and b"rotate-secret" not in page.content
-    secret_before = endpoint.secret
+    secret_before = reveal(endpoint.secret)
     assert member_client.post(f"/portal/endpoints/{endpoint.pk}/secret/").status_code == 403
     assert member_client.post(f"/portal/endpoints/{endpoint.pk}/rotate/").status_code == 403
     endpoint.refresh_from_db()
-    assert endpoint.secret == secret_before
+    assert reveal(endpoint.secret) == secret_before
 
 
 def test_member_may_neither_add_nor_edit_an_endpoint(member_client, endpoint):
@@ -71,7 +72,7 @@ def test_member_may_neither_add_nor_edit_an_endpoint(member_client, endpoint):
 def test_owner_reveals_the_secret_uncached(owner_client, endpoint):
     response = owner_client.post(f"/portal/endpoints/{endpoint.pk}/secret/")
     assert response.status_code == 200
-    assert endpoint.secret.encode() in response.content
+    assert reveal(endpoint.secret).encode() in response.content
     assert "no-store" in response["Cache-Control"]
 
 

@@ -10,6 +10,7 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from accounts.models import Membership
+from core.crypto import reveal
 from portal.forms import EndpointForm
 from recordings.tests.factories import SEED_CURL, add_member, recorder_source
 from webhooks import services
@@ -78,11 +79,11 @@ def test_owner_sets_up_tests_rotates_resends_and_replays(browser, live_server, t
     expect(page.locator("#rotated-notice")).to_be_visible()
     endpoint.refresh_from_db()
     expect(page.locator("#secret-value")).to_have_text(endpoint.secret)
-    assert endpoint.previous_secret and endpoint.previous_secret != endpoint.secret
+    assert reveal(endpoint.previous_secret) and reveal(endpoint.previous_secret) != reveal(endpoint.secret)
     expect(page.locator("#overlap")).to_contain_text("previous secret still signs")
     page.click("#copy-secret")
     expect(page.locator("#copy-secret")).to_have_text("Copied")
-    assert page.evaluate("navigator.clipboard.readText()") == endpoint.secret
+    assert page.evaluate("navigator.clipboard.readText()") == reveal(endpoint.secret)
     shot(page, "endpoint-secret")
     page.goto(f"{live_server.url}/portal/endpoints/{endpoint.pk}/")  # shown once: the page itself hides it
     expect(page.locator("#secret-value")).to_have_count(0)

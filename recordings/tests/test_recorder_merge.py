@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.crypto import reveal
 from recordings.models import Recording
 from recordings.tests.factories import SEED_FULL, add_member, payload
 from webhooks.events import Event
@@ -23,7 +24,7 @@ def default_window(settings):
 def url(tenant):
     add_member(tenant, "souvik@fyelabs.com")
     source = source_create(tenant=tenant, name="recorder", kind="recorder")[0]
-    return f"/s/{source.url_secret}/recordings/webhook/"
+    return f"/s/{reveal(source.url_secret)}/recordings/webhook/"
 
 
 def _now(**delta) -> str:

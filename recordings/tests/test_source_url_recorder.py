@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 import requests
 
+from core.crypto import reveal
 from recordings.models import Recording
 from recordings.tests.factories import SEED_CURL, SEED_FULL, add_member, payload
 from webhooks.inbound.services import source_create
@@ -24,7 +25,7 @@ def default_window(settings):
 def webhook_url(live_server, transactional_db, tenant) -> str:
     add_member(tenant, "souvik@fyelabs.com")
     source = source_create(tenant=tenant, name="recorder", kind="recorder")[0]
-    return f"{live_server.url}/s/{source.url_secret}/recordings/webhook/"
+    return f"{live_server.url}/s/{reveal(source.url_secret)}/recordings/webhook/"
 
 
 class BackgroundUploader:

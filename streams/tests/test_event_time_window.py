@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from core.crypto import reveal
 from core.eventtime import Window, parse_window
 from streams.models import StreamSession
 from webhooks.inbound.models import InboundMessage
@@ -23,7 +24,7 @@ def default_window(settings):
 @pytest.fixture
 def assistant_url(tenant):
     source = source_create(tenant=tenant, name="assistant", kind="stream-assistant")[0]
-    return f"/s/{source.url_secret}"
+    return f"/s/{reveal(source.url_secret)}"
 
 
 def _iso(moment: datetime) -> str:
@@ -97,7 +98,8 @@ def test_a_stored_message_replayed_long_after_is_judged_as_received(client, assi
 
 def _realcast_post(client, source, event: dict, webhook_id: str):
     body = json.dumps(event).encode()
-    return client.generic("POST", f"/s/{source.url_secret}/webhooks/realcast", body, content_type="application/json",
+    return client.generic("POST", f"/s/{reveal(source.url_secret)}/webhooks/realcast", body,
+                          content_type="application/json",
                           HTTP_X_REALCAST_SIGNATURE=hmac_hex_header(REALCAST_SECRET, body),
                           HTTP_X_REALCAST_WEBHOOK_ID=webhook_id)
 

@@ -11,6 +11,7 @@ import pytest
 import requests
 from django.core.management import call_command
 
+from core.crypto import reveal
 from streams.client import StreamAssistantWebhookClient
 from streams.models import ChatInteraction, StreamSession, TrackPlay
 from webhooks.inbound.services import source_create
@@ -24,7 +25,7 @@ def default_window(settings):
 @pytest.fixture
 def base_url(live_server, transactional_db, tenant) -> str:
     source = source_create(tenant=tenant, name="DJ stream assistant", kind="stream-assistant")[0]
-    return f"{live_server.url}/s/{source.url_secret}"
+    return f"{live_server.url}/s/{reveal(source.url_secret)}"
 
 
 def test_the_documents_client_snippet_works_with_only_the_base_url(base_url, tenant):
@@ -81,12 +82,13 @@ def test_the_demo_then_the_analytics_curls_with_only_the_base_url(base_url, tena
 
 def test_an_analytics_source_reads_but_cannot_post(live_server, transactional_db, tenant, other_tenant):
     reader = source_create(tenant=tenant, name="dashboard", kind="analytics")[0]
-    url = f"{live_server.url}/s/{reader.url_secret}"
+    url = f"{live_server.url}/s/{reveal(reader.url_secret)}"
     assert requests.get(f"{url}/api/analytics/genre-trends", timeout=10).json() == {"trends": []}
     posted = StreamAssistantWebhookClient(url).send_stream_stats({"viewer_count": 3}, "stream_start")
     assert posted.status_code == 403
     # Another tenant's data is never in this tenant's analytics.
     theirs = source_create(tenant=other_tenant, name="theirs", kind="stream-assistant")[0]
-    their_client = StreamAssistantWebhookClient(f"{live_server.url}/s/{theirs.url_secret}", session_id="theirs-1")
+    their_client = StreamAssistantWebhookClient(f"{live_server.url}/s/{reveal(theirs.url_secret)}",
+                                                session_id="theirs-1")
     assert their_client.send_stream_stats({"viewer_count": 3}, "stream_start").ok
     assert requests.get(f"{url}/api/analytics/session-summary/theirs-1", timeout=10).status_code == 404

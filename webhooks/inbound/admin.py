@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from core.adminlists import WideChangeListMixin, short_time
+from core.crypto import reveal
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.services import (
     messages_replay,
@@ -38,11 +39,14 @@ class InboundSourceForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         scheme = cleaned.get("signature_scheme")
-        secret = cleaned.get("new_signing_secret") or (self.instance.signing_secrets[:1] or [None])[0]
+        current = self.instance.signing_secrets[:1]
+        secret = cleaned.get("new_signing_secret") or None
+        if secret is None and current and "signature_scheme" in self.changed_data:
+            secret = reveal(current[0])  # a scheme change must still fit the current secret
         problem = scheme and secret and signing_secret_problem(scheme, secret)
         if problem:
             self.add_error("new_signing_secret", problem)
-        elif cleaned.get("kind") == InboundSource.Kind.REALCAST and not secret:
+        elif cleaned.get("kind") == InboundSource.Kind.REALCAST and not (secret or current):
             self.add_error("new_signing_secret", REALCAST_NEEDS_SECRET)
         return cleaned
 

@@ -4,13 +4,15 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Tenant
+from core.crypto import EncryptedListField, EncryptedTextField
 
 
 class InboundSource(models.Model):
     """Who may post inbound webhooks for a tenant, and how their requests are verified.
 
-    The API key is stored as a SHA-256 only (shown once). Signing secrets are kept in clear:
-    an HMAC can't be checked against a hash. Several secrets are honoured at once so a sender
+    The API key is stored as a SHA-256 only (shown once). Signing secrets can't be hashed (an HMAC
+    is checked with the secret itself), so they are encrypted at rest (core/crypto.py) and decrypted
+    only to verify a request or to answer their owner. Several secrets are honoured at once so a sender
     can rotate: the first is current, the rest are still accepted until removed.
 
     The source URL (`/s/<url_secret>/`) is a credential in the path, for senders that can't send a
@@ -35,9 +37,9 @@ class InboundSource(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     key_prefix = models.CharField(max_length=16, editable=False, help_text="First characters of the key.")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    url_secret = models.CharField(max_length=64, editable=False, help_text="The source URL's secret part.")
+    url_secret = EncryptedTextField(editable=False, help_text="The source URL's secret part (encrypted at rest).")
     url_secret_hash = models.CharField(max_length=64, unique=True, editable=False)
-    signing_secrets = models.JSONField(
+    signing_secrets = EncryptedListField(
         default=list, blank=True, help_text="Accepted signing secrets, current first. Empty: no signature required."
     )
     signature_scheme = models.CharField(max_length=20, choices=Scheme.choices, default=Scheme.HMAC_SHA256_HEX)

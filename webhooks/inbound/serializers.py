@@ -2,6 +2,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.roles import request_is_tenant_admin
+from core.crypto import reveal
 from core.fields import StrictBooleanField, StrictCharField, StrictModelSerializer
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.source_url import source_url
@@ -73,7 +74,7 @@ class InboundSourceSerializer(StrictModelSerializer):
         if attrs.get("signing_secret"):
             secret = attrs["signing_secret"]
         elif "signing_secret" not in attrs and self.instance is not None and self.instance.signing_secrets:
-            secret = self.instance.signing_secrets[0]  # a scheme change must still fit the current secret
+            secret = reveal(self.instance.signing_secrets[0])  # a scheme change must still fit the current secret
         else:
             secret = None
         problem = secret and signing_secret_problem(scheme, secret)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import Tenant
+from core.crypto import reveal
 from webhooks.inbound import conf
 from webhooks.inbound.handlers import HandlerResult, InboundRejected, get_handler
 from webhooks.inbound.keys import hash_key, hash_url_secret, new_key, new_url_secret
@@ -88,7 +89,7 @@ def source_set_signing_secret(*, source: InboundSource, secret: str | None) -> N
         if secret is None:
             secrets = []
         else:
-            secrets = [secret, *[s for s in locked.signing_secrets if s != secret]][:MAX_SIGNING_SECRETS]
+            secrets = [secret, *[s for s in locked.signing_secrets if reveal(s) != secret]][:MAX_SIGNING_SECRETS]
         locked.signing_secrets = secrets
         locked.save(update_fields=["signing_secrets", "updated_at"])
     source.signing_secrets = secrets

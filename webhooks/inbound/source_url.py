@@ -24,6 +24,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
 
+from core.crypto import reveal
 from webhooks.inbound.models import InboundSource
 from webhooks.inbound.services import source_by_url_secret
 
@@ -41,7 +42,7 @@ KIND_PATHS = {
 
 def source_url(source: InboundSource, request: HttpRequest | None = None) -> str:
     """The source's URL, absolute: from `STREAMHOOK_PUBLIC_URL` when set, else from the request."""
-    path = reverse("source-url", kwargs={"source_secret": source.url_secret})
+    path = reverse("source-url", kwargs={"source_secret": reveal(source.url_secret)})
     public = getattr(settings, "STREAMHOOK_PUBLIC_URL", "")
     if public:
         return public.rstrip("/") + path

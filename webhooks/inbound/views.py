@@ -17,6 +17,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import ValidationError
 
+from core.crypto import reveal
 from core.guessing import credential_failure_record
 from core.logredact import redact_source_urls
 from webhooks.inbound import conf
@@ -122,14 +123,15 @@ def _presented_key(request: HttpRequest) -> str | None:
 
 
 def _check_signature(request: HttpRequest, source: InboundSource, body: bytes) -> None:
+    secrets = [reveal(secret) for secret in source.signing_secrets]
     if source.signature_scheme == InboundSource.Scheme.STANDARD:
         verify_standard(
-            secrets=source.signing_secrets, msg_id=_header(request, "webhook-id"),
+            secrets=secrets, msg_id=_header(request, "webhook-id"),
             timestamp=_header(request, "webhook-timestamp"), signature=_header(request, "webhook-signature"),
             body=body, tolerance=source.timestamp_tolerance,
         )
     else:
-        verify_hmac_hex(secrets=source.signing_secrets, header_value=_header(request, source.signature_header),
+        verify_hmac_hex(secrets=secrets, header_value=_header(request, source.signature_header),
                         body=body)
 
 

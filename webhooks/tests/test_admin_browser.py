@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from core.crypto import reveal
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.tests.factories import make_source
 from webhooks.models import Delivery, Endpoint
@@ -71,7 +72,7 @@ def test_operator_adds_tests_resends_rotates_and_deletes_an_endpoint(ops_page, l
     page.click("input[name=_save]")
     secret = page.input_value("input.new-secret")
     endpoint = Endpoint.objects.get(description="Added by the operator")
-    assert secret == endpoint.secret and secret.startswith("whsec_")
+    assert secret == reveal(endpoint.secret) and secret.startswith("whsec_")
     assert endpoint.is_active and endpoint.events == ["stream.live", "stream.offline"]
     _shot(page, "endpoint-created")
 
@@ -111,7 +112,7 @@ def test_operator_adds_tests_resends_rotates_and_deletes_an_endpoint(ops_page, l
     page.click("input[type=submit][value='Rotate the secret']")
     rotated = page.input_value("input.new-secret")
     endpoint.refresh_from_db()
-    assert rotated == endpoint.secret != secret and endpoint.previous_secret == secret
+    assert rotated == reveal(endpoint.secret) != secret and reveal(endpoint.previous_secret) == secret
     _shot(page, "rotate")
 
     page.goto(f"{live_server.url}/admin/webhooks/endpoint/{endpoint.pk}/delete/")

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from core.crypto import reveal
 from webhooks import admin as webhooks_admin
 from webhooks import services
 from webhooks.models import Attempt, Delivery, Endpoint
@@ -32,9 +33,10 @@ def test_an_endpoint_added_in_the_admin_is_active_subscribed_and_shows_its_secre
     assert response.status_code == 200, response.content
     endpoint = Endpoint.objects.get(description="from the admin")
     assert endpoint.is_active and endpoint.events == ["stream.live", "stream.offline"]
-    assert endpoint.retry_schedule == [1, 5, 25] and endpoint.secret.startswith("whsec_")
-    assert endpoint.secret in response.content.decode()
-    assert endpoint.secret not in admin_client.get(f"/admin/webhooks/endpoint/{endpoint.pk}/change/").content.decode()
+    assert endpoint.retry_schedule == [1, 5, 25] and reveal(endpoint.secret).startswith("whsec_")
+    assert reveal(endpoint.secret) in response.content.decode()
+    change_page = admin_client.get(f"/admin/webhooks/endpoint/{endpoint.pk}/change/").content.decode()
+    assert reveal(endpoint.secret) not in change_page
 
 
 @pytest.mark.parametrize(("overrides", "field", "message"), [
@@ -76,13 +78,15 @@ def test_bulk_delete_is_soft_too(admin_client, endpoint):
 
 
 def test_rotate_asks_then_shows_the_new_secret_only_in_that_response(admin_client, endpoint):
-    old = endpoint.secret
+    old = reveal(endpoint.secret)
     confirm = admin_client.get(f"/admin/webhooks/endpoint/{endpoint.pk}/rotate-secret/")
-    assert confirm.status_code == 200 and Endpoint.objects.get(pk=endpoint.pk).secret == old
+    assert confirm.status_code == 200 and reveal(Endpoint.objects.get(pk=endpoint.pk).secret) == old
     shown = admin_client.post(f"/admin/webhooks/endpoint/{endpoint.pk}/rotate-secret/").content.decode()
     endpoint.refresh_from_db()
-    assert endpoint.secret != old and endpoint.secret in shown and endpoint.previous_secret == old
-    assert endpoint.secret not in admin_client.get(f"/admin/webhooks/endpoint/{endpoint.pk}/change/").content.decode()
+    assert reveal(endpoint.secret) != old and reveal(endpoint.secret) in shown
+    assert reveal(endpoint.previous_secret) == old
+    change_page = admin_client.get(f"/admin/webhooks/endpoint/{endpoint.pk}/change/").content.decode()
+    assert reveal(endpoint.secret) not in change_page
 
 
 def test_send_test_offers_every_type_and_reports_the_outcome(admin_client, endpoint, monkeypatch):

@@ -3,6 +3,7 @@
 import pytest
 from django.utils import timezone
 
+from core.crypto import reveal
 from webhooks import services
 from webhooks.models import Attempt, Delivery, Endpoint, Event
 
@@ -46,7 +47,7 @@ def test_endpoint_list_shows_badges_success_rate_and_hides_secrets(admin_client,
     page = admin_client.get("/admin/webhooks/endpoint/").content.decode()
     assert ">active<" in page and ">deleted<" in page and ">disabled<" in page
     assert "66.7% of 3" in page
-    assert endpoint.secret not in page
+    assert reveal(endpoint.secret) not in page
 
 
 def test_endpoint_list_filters_and_search(admin_client, endpoint, tenant):
@@ -63,17 +64,19 @@ def test_endpoint_change_page_masks_secrets_and_has_no_editable_secret(admin_cli
     response = admin_client.get(f"/admin/webhooks/endpoint/{endpoint.pk}/change/")
     page = response.content.decode()
     assert response.status_code == 200
-    assert endpoint.secret not in page and endpoint.previous_secret not in page
-    assert endpoint.secret[:10] + "…" in page
+    assert reveal(endpoint.secret) not in page and reveal(endpoint.previous_secret) not in page
+    assert reveal(endpoint.secret)[:10] not in page  # not even a prefix: the mask reads no plaintext
+    assert "(encrypted " in page
     assert 'name="secret"' not in page
 
 
 def test_rotate_secret_action_calls_the_service(admin_client, endpoint):
-    old = endpoint.secret
+    old = reveal(endpoint.secret)
     response = act(admin_client, "endpoint", "rotate_secret", [endpoint.pk])
     endpoint.refresh_from_db()
-    assert "Secrets rotated" in response.content.decode() and endpoint.secret in response.content.decode()
-    assert endpoint.secret != old and endpoint.previous_secret == old and endpoint.previous_secret_expires_at
+    assert "Secrets rotated" in response.content.decode() and reveal(endpoint.secret) in response.content.decode()
+    assert reveal(endpoint.secret) != old and reveal(endpoint.previous_secret) == old
+    assert endpoint.previous_secret_expires_at
 
 
 def test_disable_and_enable_actions(admin_client, endpoint):

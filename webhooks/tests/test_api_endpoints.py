@@ -7,6 +7,7 @@ import hypothesis.strategies as st
 import pytest
 from django.utils import timezone
 
+from core.crypto import reveal
 from webhooks import services
 from webhooks.models import Delivery, Endpoint, Event
 
@@ -54,7 +55,7 @@ def test_create_answers_201_with_the_fixed_fields_and_a_secret(api_client, tenan
         "disabled_at": None, "secret": "",
     }
     endpoint = Endpoint.objects.get(pk=body["id"])
-    assert endpoint.tenant == tenant and endpoint.secret == body["secret"]
+    assert endpoint.tenant == tenant and reveal(endpoint.secret) == body["secret"]
 
 
 def test_prefix_wildcards_are_accepted_and_kept_as_written(api_client):
@@ -220,12 +221,12 @@ def test_put_replaces_settings(api_client):
 
 def test_read_only_fields_and_secret_cannot_be_written(api_client):
     endpoint_id = create(api_client).json()["id"]
-    secret = Endpoint.objects.get(pk=endpoint_id).secret
+    secret = reveal(Endpoint.objects.get(pk=endpoint_id).secret)
     response = api_client.patch(f"/api/v1/webhooks/{endpoint_id}",
                                 {"secret": "whsec_mine", "disabled_reason": "x", "id": 999}, format="json")
     assert response.status_code == 200
     endpoint = Endpoint.objects.get(pk=endpoint_id)
-    assert (endpoint.pk, endpoint.secret, endpoint.disabled_reason) == (endpoint_id, secret, "")
+    assert (endpoint.pk, reveal(endpoint.secret), endpoint.disabled_reason) == (endpoint_id, secret, "")
 
 
 def test_disabling_and_enabling_through_is_active(api_client):
@@ -260,7 +261,7 @@ def test_secret_and_rotation(api_client):
     assert rotated.startswith("whsec_") and rotated != first
     assert api_client.get(f"/api/v1/webhooks/{endpoint_id}/secret").json() == {"secret": rotated}
     endpoint = Endpoint.objects.get(pk=endpoint_id)
-    assert endpoint.previous_secret == first
+    assert reveal(endpoint.previous_secret) == first
     overlap = endpoint.previous_secret_expires_at - timezone.now()
     assert timedelta(hours=23, minutes=59) < overlap <= timedelta(hours=24)
 
@@ -304,7 +305,7 @@ def test_another_tenants_endpoint_cannot_be_changed(api_client, other_api_client
     response = getattr(api_client, method)(f"/api/v1/webhooks/{created['id']}{path}", body, format="json")
     assert response.status_code == 404
     endpoint = Endpoint.objects.get(pk=created["id"])
-    assert (endpoint.secret, endpoint.description, endpoint.deleted_at) == (created["secret"], "", None)
+    assert (reveal(endpoint.secret), endpoint.description, endpoint.deleted_at) == (created["secret"], "", None)
     assert not Event.objects.exclude(type="user.created").exists()
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from core.crypto import reveal
 from recordings.services import recording_upsert_from_realcast
 from streams import services as streams
 from webhooks.models import Delivery, Endpoint
@@ -66,7 +67,7 @@ class ExpressReceiver:
     def __enter__(self) -> "ExpressReceiver":
         self.proc = subprocess.Popen(
             ["node", "server.js"], cwd=self.directory, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            env={**os.environ, "PORT": str(self.port), "WEBHOOK_SECRET": self.secret,
+            env={**os.environ, "PORT": str(self.port), "WEBHOOK_SECRET": reveal(self.secret),
                  "DISCORD_WEBHOOK_URL": "https://discord.example.com/api/webhooks/1"},
         )
         first = self.proc.stdout.readline()

@@ -9,6 +9,7 @@ import standardwebhooks.webhooks
 import svix.webhooks
 from django.utils import timezone
 
+from core.crypto import reveal
 from webhooks import services, signing
 from webhooks.events import emit
 from webhooks.models import Attempt, Delivery
@@ -73,7 +74,7 @@ def test_after_rotation_both_signatures_are_sent_and_both_secrets_verify(tenant,
     secrets: list[str] = []
     with PythonReceiver(library_view(library, secrets)) as receiver:
         endpoint = services.endpoint_create(tenant=tenant, url=receiver.url)
-        old = endpoint.secret
+        old = reveal(endpoint.secret)
         new = services.endpoint_rotate_secret(endpoint=endpoint)
         secrets.extend([old, new])  # the view verifies with each: a receiver not yet updated, and one that is
         deliver_now([emit("stream.live", {"stream_id": "s1"}, tenant=tenant)])
@@ -86,7 +87,7 @@ def test_once_the_overlap_is_over_only_the_new_secret_signs(tenant):
     secrets: list[str] = []
     with PythonReceiver(library_view("standardwebhooks", secrets)) as receiver:
         endpoint = services.endpoint_create(tenant=tenant, url=receiver.url)
-        old = endpoint.secret
+        old = reveal(endpoint.secret)
         services.endpoint_rotate_secret(endpoint=endpoint, now=timezone.now() - timedelta(hours=25))
         secrets.append(old)
         deliver_now([emit("stream.live", {"stream_id": "s1"}, tenant=tenant)])
@@ -105,4 +106,4 @@ def test_a_receiver_with_the_wrong_secret_rejects_and_the_attempt_is_logged_with
     attempt = Attempt.objects.get(delivery__endpoint=endpoint)
     full = receiver.received[0]["headers"]["webhook-signature"]
     assert attempt.request_headers["webhook-signature"] != full
-    assert endpoint.secret not in json.dumps(attempt.request_headers)
+    assert reveal(endpoint.secret) not in json.dumps(attempt.request_headers)

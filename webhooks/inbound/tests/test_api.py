@@ -2,11 +2,16 @@
 
 import pytest
 
+from core.crypto import reveal
 from webhooks.inbound.keys import hash_key
 from webhooks.inbound.models import InboundSource
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/inbound-sources"
+
+
+def revealed(source: InboundSource) -> list[str]:
+    return [reveal(secret) for secret in source.signing_secrets]
 
 
 def test_create_returns_the_key_once(api_client, tenant):
@@ -36,11 +41,11 @@ def test_setting_a_secret_rotates_and_null_removes(api_client):
     source_id = api_client.post(URL, {"name": "R", "kind": "recorder", "signing_secret": "first-secret-1"},
                                 format="json").json()["id"]
     api_client.patch(f"{URL}/{source_id}", {"signing_secret": "second-secret-2"}, format="json")
-    assert InboundSource.objects.get(pk=source_id).signing_secrets == ["second-secret-2", "first-secret-1"]
+    assert revealed(InboundSource.objects.get(pk=source_id)) == ["second-secret-2", "first-secret-1"]
     api_client.patch(f"{URL}/{source_id}", {"drop_previous_secrets": True}, format="json")
-    assert InboundSource.objects.get(pk=source_id).signing_secrets == ["second-secret-2"]
+    assert revealed(InboundSource.objects.get(pk=source_id)) == ["second-secret-2"]
     api_client.patch(f"{URL}/{source_id}", {"signing_secret": None}, format="json")
-    assert InboundSource.objects.get(pk=source_id).signing_secrets == []
+    assert revealed(InboundSource.objects.get(pk=source_id)) == []
 
 
 def test_kind_is_validated_and_fixed(api_client):
@@ -126,4 +131,4 @@ def test_a_realcast_source_needs_a_signing_secret_it_can_never_lose(api_client):
                                 format="json").json()["id"]
     assert api_client.patch(f"{URL}/{source_id}", {"signing_secret": None}, format="json").status_code == 400
     assert api_client.patch(f"{URL}/{source_id}", {"name": "renamed"}, format="json").status_code == 200
-    assert InboundSource.objects.get(pk=source_id).signing_secrets == ["rc-secret-123456"]
+    assert revealed(InboundSource.objects.get(pk=source_id)) == ["rc-secret-123456"]

@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from core.crypto import reveal
 from recordings.tests.factories import add_member
 from webhooks.inbound.tests.factories import hmac_hex_header, make_source
 
@@ -43,7 +44,7 @@ def test_the_seeds_paths_are_all_found():
 
 def _url(route: str, source) -> str:
     url = re.sub(r"<[^>]*source_id>", str(source.pk), route)
-    return "/" + re.sub(r"<[^>]*source_secret>", source.url_secret, url)
+    return "/" + re.sub(r"<[^>]*source_secret>", reveal(source.url_secret), url)
 
 
 def _domain_state() -> dict:

@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from core.crypto import reveal
 from recordings.models import Recording
 from recordings.tests.factories import SEED_CURL, add_member
 from webhooks.inbound.models import InboundMessage
@@ -137,7 +138,7 @@ def test_admin_creates_source_and_shows_key_once(admin_client, tenant):
     source = InboundSource.objects.get()
     key = next(m.message for m in response.context["messages"]).split("Source key: ")[1].split(" ")[0]
     assert hash_key(key) == source.key_hash
-    assert source.signing_secrets == ["rc-secret-abcdef"]
+    assert [reveal(s) for s in source.signing_secrets] == ["rc-secret-abcdef"]
     assert source.signature_header == "X-RealCast-Signature"
 
 

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Membership
 from accounts.tokens import token_create
+from core.crypto import reveal
 from recordings.models import Recording
 from recordings.tests.factories import add_member
 from webhooks.inbound.models import InboundMessage, InboundSource
@@ -25,7 +26,7 @@ def _post(client, url: str, payload, **headers):
 
 
 def _path(source: InboundSource, rest: str = "") -> str:
-    return f"/s/{source.url_secret}{rest}"
+    return f"/s/{reveal(source.url_secret)}{rest}"
 
 
 @pytest.fixture
@@ -120,9 +121,9 @@ def test_members_are_not_shown_the_url_and_cannot_rotate_it(tenant, recorder):
     member.credentials(HTTP_AUTHORIZATION=f"Bearer {token_create(tenant=tenant, user=user)[1]}")
     assert member.get(f"/api/v1/inbound-sources/{recorder.pk}").json()["url"] is None
     assert member.post(f"/api/v1/inbound-sources/{recorder.pk}/rotate-url").status_code == 403
-    before = recorder.url_secret
+    before = reveal(recorder.url_secret)
     recorder.refresh_from_db()
-    assert recorder.url_secret == before
+    assert reveal(recorder.url_secret) == before
 
 
 def test_another_tenant_cannot_see_or_rotate_a_source_url(other_api_client, recorder):
@@ -133,35 +134,35 @@ def test_another_tenant_cannot_see_or_rotate_a_source_url(other_api_client, reco
 def test_the_public_url_setting_makes_the_url(api_client, recorder, settings):
     settings.STREAMHOOK_PUBLIC_URL = "https://hooks.example.com/"
     url = api_client.get(f"/api/v1/inbound-sources/{recorder.pk}").json()["url"]
-    assert url == f"https://hooks.example.com/s/{recorder.url_secret}"
+    assert url == f"https://hooks.example.com/s/{reveal(recorder.url_secret)}"
 
 
 def test_the_admin_action_rotates_the_url(admin_client, client, recorder):
-    old = recorder.url_secret
+    old = reveal(recorder.url_secret)
     response = admin_client.post("/admin/webhooks_inbound/inboundsource/",
                                  {"action": "rotate_url", "_selected_action": [recorder.pk]})
     assert response.status_code == 302
     recorder.refresh_from_db()
-    assert recorder.url_secret != old
+    assert reveal(recorder.url_secret) != old
     assert _post(client, f"/s/{old}/recordings/webhook/", RECORDING).status_code == 404
     page = admin_client.get(f"/admin/webhooks_inbound/inboundsource/{recorder.pk}/change/")
-    assert f"/s/{recorder.url_secret}" in page.content.decode()
+    assert f"/s/{reveal(recorder.url_secret)}" in page.content.decode()
 
 
 def test_the_secret_is_stored_hashed_for_lookup(recorder):
     import hashlib
 
-    assert recorder.url_secret_hash == hashlib.sha256(recorder.url_secret.encode()).hexdigest()
+    assert recorder.url_secret_hash == hashlib.sha256(reveal(recorder.url_secret).encode()).hexdigest()
     new = source_rotate_url(source=recorder)
     assert InboundSource.objects.get(pk=recorder.pk).url_secret_hash == hashlib.sha256(new.encode()).hexdigest()
 
 
 def test_a_source_url_in_a_stored_header_is_redacted(client, recorder):
-    referer = f"https://app.example.com/s/{recorder.url_secret}/recordings/webhook/"
+    referer = f"https://app.example.com/s/{reveal(recorder.url_secret)}/recordings/webhook/"
     _post(client, _path(recorder, "/recordings/webhook/"), RECORDING, HTTP_REFERER=referer)
     headers = InboundMessage.objects.get().headers
     assert headers["Referer"] == "https://app.example.com/s/***/recordings/webhook/"
-    assert recorder.url_secret not in json.dumps(headers)
+    assert reveal(recorder.url_secret) not in json.dumps(headers)
 
 
 def test_the_apis_under_a_source_url_answer_json_only(client, tenant):
