@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -95,7 +95,8 @@ class MemberViewSet(
     filterset_fields = ["role"]
 
     @extend_schema(summary="Invite someone by e-mail", request=MemberInviteSerializer,
-                   responses={201: MemberInvitedSerializer},
+                   responses={201: MemberInvitedSerializer,
+                              409: OpenApiResponse(description="The address already belongs to a member.")},
                    description="Creates the account if there is none (with no password) and e-mails a link "
                                "to choose one.")
     def create(self, request, *args, **kwargs):

@@ -18,6 +18,7 @@ from django.template import loader
 from accounts.models import Membership, Tenant
 from accounts.roles import OWNER, role_at_least
 from accounts.signals import user_created
+from core.exceptions import Conflict
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def member_invite(
             with transaction.atomic():  # a concurrent invite of the same person meets the unique constraint
                 membership = Membership.objects.create(tenant=tenant, user=user, role=role)
         except IntegrityError:
-            raise ValidationError({"email": [f"{email} is already a member of {tenant.slug}."]}) from None
+            raise Conflict({"email": [f"{email} is already a member of {tenant.slug}."]}) from None
         if created:
             user_created.send(sender=member_invite, user=user, tenant=tenant)
     emailed = not user.has_usable_password() and bool(user.email)

@@ -21,6 +21,11 @@ class BodyTooLarge(APIException):
         super().__init__(f"Request body too large: the limit is {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
 
 
+class Conflict(DjangoValidationError):
+    """A well-formed request that clashes with what is stored (already a member, a name taken): the
+    API answers 409 naming the field, since the same request may succeed once the other row is gone."""
+
+
 def as_drf_validation_error(exc: DjangoValidationError) -> ValidationError:
     """`{field: [messages]}` for field errors, `{"non_field_errors": [...]}` for the rest (DRF's own key)."""
     if hasattr(exc, "error_dict"):
@@ -32,8 +37,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """A body over DATA_UPLOAD_MAX_MEMORY_SIZE gets a JSON 413 like every other API error (Django's
     own answer is an HTML 400 page, which tells an integrator nothing); a service's Django
     `ValidationError` is a 400 naming the field."""
+    conflict = isinstance(exc, Conflict)
     if isinstance(exc, RequestDataTooBig):
         exc = BodyTooLarge()
     elif isinstance(exc, DjangoValidationError):
         exc = as_drf_validation_error(exc)
-    return exception_handler(exc, context)
+    response = exception_handler(exc, context)
+    if conflict and response is not None:
+        response.status_code = 409
+    return response

@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from accounts.scoping import TenantScopedMixin
@@ -179,7 +179,7 @@ class EndpointViewSet(
                     "body that endpoint receives for the example (`delivered`: its envelope, template or profile "
                     "applied).",
         parameters=[CatalogueQuerySerializer],
-        responses={200: EventTypeSerializer(many=True), 400: ENDPOINT_PARAM_INVALID},
+        responses={200: EventTypeSerializer(many=True), 400: ENDPOINT_PARAM_INVALID, 404: NOT_FOUND},
         # drf-spectacular wraps list examples itself: one item here is shown as `[item]`.
         examples=[OpenApiExample("catalogue entry", response_only=True, value={
             "name": "stream.live", "description": "A stream session started (sent once, at its first start).",
@@ -197,7 +197,7 @@ class EndpointViewSet(
         if "endpoint" in query.validated_data:
             endpoint = self.get_queryset().filter(pk=query.validated_data["endpoint"]).first()
             if endpoint is None:
-                raise ValidationError({"endpoint": ["No such endpoint for your tenant."]})
+                raise NotFound("No such endpoint for your tenant.")
         entries = []
         for t in catalogue_list(tenant=self.tenant):
             entry = {"name": t.name, "description": t.description, "durable": t.durable, "declared": t.declared,

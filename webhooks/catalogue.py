@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import Tenant
+from core.exceptions import Conflict
 from webhooks.models import EventType
 from webhooks.registry import UnknownEventType, all_event_types, get_event_type
 
@@ -179,7 +180,7 @@ def event_type_create(*, tenant: Tenant, name: str, description: str = "", schem
             return EventType.objects.create(tenant=tenant, name=name, description=description, schema=schema,
                                             example=example)
     except IntegrityError:
-        raise ValidationError({"name": [f"{name} is declared already."]}) from None
+        raise Conflict({"name": [f"{name} is declared already."]}) from None
 
 
 def event_type_update(*, event_type: EventType, **fields) -> EventType:

@@ -6,14 +6,13 @@ Writes go through `webhooks/catalogue.py`, which checks names, schemas and examp
 
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.scoping import TenantScopedMixin
 from webhooks import catalogue
 from webhooks.api import _error
 from webhooks.models import EventType
-from webhooks.serializers import DeclaredEventTypeSerializer
+from webhooks.serializers import DeclaredEventTypeChangeSerializer, DeclaredEventTypeSerializer
 
 MATCH_FOUND = {
     "name": "match.found", "description": "A query video matched a known one.",
@@ -72,25 +71,22 @@ class EventTypeViewSet(
         return Response(DeclaredEventTypeSerializer(event_type).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Replace a declared event type's description, schema and example",
-                   request=DeclaredEventTypeSerializer,
+                   request=DeclaredEventTypeChangeSerializer,
                    responses={200: DeclaredEventTypeSerializer, 400: INVALID, 404: NOT_FOUND})
     def update(self, request, *args, **kwargs):
         return self._update(request, partial=False)
 
     @extend_schema(summary="Change some of a declared event type's description, schema and example",
-                   request=DeclaredEventTypeSerializer,
+                   request=DeclaredEventTypeChangeSerializer,
                    responses={200: DeclaredEventTypeSerializer, 400: INVALID, 404: NOT_FOUND})
     def partial_update(self, request, *args, **kwargs):
         return self._update(request, partial=True)
 
     def _update(self, request, *, partial: bool) -> Response:
         event_type = self.get_object()
-        serializer = DeclaredEventTypeSerializer(event_type, data=request.data, partial=partial)
+        serializer = DeclaredEventTypeChangeSerializer(event_type, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        fields = dict(serializer.validated_data)
-        if fields.pop("name", event_type.name) != event_type.name:
-            raise ValidationError({"name": ["The name of a declared type can't change; declare a new one."]})
-        catalogue.event_type_update(event_type=event_type, **fields)
+        catalogue.event_type_update(event_type=event_type, **serializer.validated_data)
         return Response(DeclaredEventTypeSerializer(event_type).data)
 
     def perform_destroy(self, instance):

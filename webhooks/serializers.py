@@ -5,6 +5,7 @@ import re
 
 from rest_framework import serializers
 
+from core.fields import StrictCharField, StrictModelSerializer
 from webhooks import profiles
 from webhooks.catalogue import event_type_for, known_type_names
 from webhooks.models import Attempt, Delivery, Endpoint, EventType
@@ -160,20 +161,26 @@ class CatalogueQuerySerializer(serializers.Serializer):
                                         help_text="One of your endpoints: show what it receives for each example.")
 
 
-class DeclaredEventTypeSerializer(serializers.ModelSerializer):
+class DeclaredEventTypeSerializer(StrictModelSerializer):
     """An event type your application declares (`/api/v1/event-types`)."""
 
-    name = serializers.CharField(
+    name = StrictCharField(
         max_length=100, help_text="A lower-case dot name, e.g. `match.found`; not a built-in name. Fixed once created."
     )
     schema = serializers.JSONField(required=False, allow_null=True,
                                    help_text="A JSON Schema that every emitted `data` must satisfy, or null.")
-    example = serializers.JSONField(required=False, help_text="An example `data` object; test sends use it.")
+    example = serializers.DictField(help_text="An example `data` object; test sends use it.")
 
     class Meta:
         model = EventType
         fields = ["name", "description", "schema", "example", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
+
+
+class DeclaredEventTypeChangeSerializer(DeclaredEventTypeSerializer):
+    """A declared type's description, schema and example; its name is fixed once created."""
+
+    name = serializers.CharField(read_only=True)
 
 
 class TestSendInputSerializer(serializers.Serializer):

@@ -52,11 +52,15 @@ def test_inviting_someone_with_a_password_adds_them_without_mail(api_client, oth
     assert Membership.objects.filter(user=other_tenant_ctx.owner).count() == 2
 
 
+def test_inviting_a_member_again_is_a_409_naming_the_email(api_client):
+    response = api_client.post("/api/v1/members", {"email": "owner@acme.test", "role": "member"}, format="json")
+    assert response.status_code == 409 and set(response.json()) == {"email"}
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ({"email": "not-an-address", "role": "member"}, "email"),
     ({"email": "x@acme.test", "role": "boss"}, "role"),
     ({"role": "member"}, "email"),
-    ({"email": "owner@acme.test", "role": "member"}, "email"),  # already a member
 ])
 def test_bad_invitations_get_400_naming_the_field(api_client, body, field):
     response = api_client.post("/api/v1/members", body, format="json")
