@@ -39,7 +39,9 @@ def circuit_record(*, endpoint: Endpoint, results: list[bool], last_error: str, 
         return None
     if all(results) and endpoint.circuit == Circuit.CLOSED and endpoint.consecutive_failures == 0:
         return None
-    locked = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+    # FOR NO KEY UPDATE: a plain FOR UPDATE would wait for every fan-out inserting this endpoint's
+    # deliveries (their foreign keys take KEY SHARE), and fan-out would wait for it.
+    locked = Endpoint.objects.select_for_update(no_key=True).get(pk=endpoint.pk)
     run = locked.consecutive_failures
     for ok in results:
         run = 0 if ok else run + 1

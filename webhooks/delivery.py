@@ -557,8 +557,9 @@ def _record(*, sent: list[Job], released: list[Job], finished, deferred, now: da
                 transaction.on_commit(lambda: [running.release_waiting(pk, "circuit open") for pk in opened])
 
 
-# Released because the endpoint was busy: back after this long, so the sweep doesn't take it again at once.
-BUSY_BACKOFF = timedelta(seconds=1)
+# Released because the endpoint was busy: back after this long, so the sweeps don't hand the same rows
+# back and forth while a slow endpoint's lane is full.
+BUSY_BACKOFF = timedelta(seconds=5)
 
 
 def _release(jobs: list[Job], *, now: datetime) -> int:

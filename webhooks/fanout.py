@@ -65,7 +65,7 @@ def events_fan_out(*, first: str | None = None, limit: int | None = None, older_
     after commit (the fan-out task's use: their own wake-ups were folded into this one).
     """
     now = now or timezone.now()
-    limit = limit or max(1, conf.get("WEBHOOKS_BATCH_SIZE") // 4)
+    limit = limit or conf.get("WEBHOOKS_BATCH_SIZE")
     with engine_atomic():
         waiting = Event.objects.filter(fanned_out_at__isnull=True, created_at__lte=older_than or now)
         if connection.features.has_select_for_update_skip_locked:

@@ -61,12 +61,12 @@ def test_a_failed_emit_is_logged_and_leaves_the_callers_transaction_usable(tenan
 @pytest.mark.integration
 @pytest.mark.timeout(180)
 def test_a_burst_larger_than_a_batch_is_delivered_without_the_sweep(worker_factory, tenant, settings):
-    """60 events committed together with a batch of 10: no beat runs, so only the full-batch wake-ups
-    (one task's flag covering all 60) can carry the 50 events the first task leaves waiting."""
+    """60 events committed together with a batch of 40: no beat runs, so only the full-batch wake-up
+    (one task's flag covering all 60) can carry the 20 events the first task leaves waiting."""
     from webhooks.tests.engine import endpoint_make
     from webhooks.tests.receivers import PythonReceiver
 
-    settings.WEBHOOKS_BATCH_SIZE = 40  # fan-out takes a quarter: 10 events a task
+    settings.WEBHOOKS_BATCH_SIZE = 40  # fan-out takes 40 events a task
     with PythonReceiver(lambda request: (200, "ok")) as receiver:
         endpoint = endpoint_make(tenant, receiver.url)
         worker = worker_factory(concurrency=2, env={"WEBHOOKS_BATCH_SIZE": "40"})
