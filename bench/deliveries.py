@@ -106,6 +106,10 @@ class Workers:
                 return
         raise RuntimeError(f"worker {self.name} did not answer; see {self.log_dir}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by these processes and their children (the pool processes)."""
+        return sum(process_cpu_seconds(proc.pid) for proc in self.procs)
+
     def stop(self) -> None:
         for proc in self.procs:
             proc.terminate()
@@ -118,6 +122,17 @@ class Workers:
 
 
 # --- Measuring ----------------------------------------------------------------------------------
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of `pid` and its living descendants, from /proc (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(process_cpu_seconds(int(child)) for child in children)
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -173,6 +188,7 @@ class Load:
     tenant: str
     rate: float
     paths: list[str]
+    wait: bool = True  # wait for every delivery before measuring (not for receivers that never answer)
     events: int = 0
     started: float = 0.0
     ended: float = 0.0
@@ -227,27 +243,62 @@ def loads_emit(loads: list[Load], *, seconds: float) -> None:
         load.ended = time.time()
 
 
+def load_stages(load: Load, records: list[list]) -> dict:
+    """Where emit→receipt goes, from each delivery's rows and its first arrival: emit → fan-out (the
+    Delivery row's insert), fan-out → first try sent (its Attempt's start), sent → arrival."""
+    from webhooks.models import Attempt
+
+    arrival: dict[tuple, float] = {}
+    for path, msg_id, _, received in records:
+        arrival.setdefault((path, msg_id), received)
+    path_of = dict(zip(load.endpoint_ids, load.paths, strict=True))
+    stages: dict[str, list[float]] = {"emit → fan-out": [], "fan-out → sent": [], "sent → arrival": []}
+    first_tries = Attempt.objects.filter(number=1, delivery__endpoint_id__in=load.endpoint_ids).values_list(
+        "delivery__event_id", "delivery__endpoint_id", "delivery__event__data", "delivery__created_at", "started_at")
+    for event_id, endpoint_id, data, fanned_out, sent in first_tries:
+        received = arrival.get((path_of[endpoint_id], event_id))
+        if received is None or "emitted_at" not in data:
+            continue
+        stages["emit → fan-out"].append((fanned_out.timestamp() - data["emitted_at"]) * 1000)
+        stages["fan-out → sent"].append((sent - fanned_out).total_seconds() * 1000)
+        stages["sent → arrival"].append((received - sent.timestamp()) * 1000)
+    return {name: (statistics.median(values), percentile(values, 0.99)) if values else (None, None)
+            for name, values in stages.items()}
+
+
 def load_figures(load: Load, receiver, *, skip: int, drain: float) -> dict:
     from webhooks.models import Delivery
 
     expected = load.events * len(load.paths)
-    records = wait_for(receiver, skip=skip, paths=set(load.paths), expected=expected, seconds=drain)
+    records = wait_for(receiver, skip=skip, paths=set(load.paths), expected=expected,
+                       seconds=drain if load.wait else 0)
     result = figures(records, expected=expected, started=load.started, emit_end=load.ended)
     rows = Delivery.objects.filter(endpoint_id__in=load.endpoint_ids)
+    deadline = time.time() + (30 if load.wait else 0)
+    # A request arrives before its outcome is recorded (after a slow receiver's answer): let the recorder catch up.
+    while rows.filter(status="pending").exists() and time.time() < deadline:
+        time.sleep(0.5)
     result["rows"] = dict(Counter(rows.values_list("status", flat=True)))
+    if load.wait:
+        result["stages"] = load_stages(load, records)
     result["events"] = load.events
     result["rate"] = load.rate
     result["endpoints"] = len(load.paths)
     return result
 
 
-def engine_run(receiver, loads: list[Load], *, seconds: float, drain: float) -> list[dict]:
+def engine_run(receiver, loads: list[Load], *, workers: "Workers", seconds: float, drain: float) -> list[dict]:
     """Subscribe, emit every load together, then each load's figures (waiting up to `drain` for it)."""
     for load in loads:
         load_subscribe(load, receiver)
     skip = len(receiver.records())
+    cpu = workers.cpu_seconds()
     loads_emit(loads, seconds=seconds)
-    return [load_figures(load, receiver, skip=skip, drain=drain) for load in loads]
+    results = [load_figures(load, receiver, skip=skip, drain=drain) for load in loads]
+    cpu = workers.cpu_seconds() - cpu
+    for result in results:  # the run's worker CPU, over every delivery it made
+        result["cpu_ms"] = cpu * 1000 / max(1, sum(r["unique"] for r in results))
+    return results
 
 
 # --- The peer: django-webhook -------------------------------------------------------------------
@@ -264,16 +315,20 @@ def peer_run(receiver, *, label: str, endpoints: int, rate: float, seconds: floa
     try:
         base = f"/peer/{label}"
         skip = len(receiver.records())
+        cpu = workers.cpu_seconds()
         out = subprocess.run(
             [sys.executable, "-m", "bench.peer.emit", "--url-base", receiver.url(base), "--endpoints", str(endpoints),
              "--rate", str(rate), "--seconds", str(seconds)],
-            cwd=ROOT, env={**os.environ, **PEER_ENV}, check=True, capture_output=True, text=True,
+            cwd=ROOT, env={**os.environ, **PEER_ENV}, capture_output=True, text=True,
         )
+        if out.returncode:
+            raise RuntimeError(f"the peer's emitter failed:\n{out.stderr}")
         emitted = json.loads(out.stdout.strip().splitlines()[-1])
         paths = {f"{base}/e{i}" for i in range(endpoints)}
         expected = emitted["events"] * endpoints
         records = wait_for(receiver, skip=skip, paths=paths, expected=expected, seconds=drain)
         result = figures(records, expected=expected, started=emitted["started"], emit_end=emitted["ended"])
+        result["cpu_ms"] = (workers.cpu_seconds() - cpu) * 1000 / max(1, result["unique"])
     finally:
         workers.stop()
     with psycopg.connect(f"{PG}/{DB_PEER}", autocommit=True) as conn:
@@ -294,7 +349,7 @@ def scenario_throughput(receiver, args) -> dict:
     workers = Workers(env=ENGINE_ENV, name="bench-engine", beat=True)
     try:
         engine_reset()
-        (engine,) = engine_run(receiver, [load], seconds=args.throughput_seconds, drain=args.drain)
+        (engine,) = engine_run(receiver, [load], workers=workers, seconds=args.throughput_seconds, drain=args.drain)
     finally:
         workers.stop()
     result = {"engine": engine}
@@ -311,7 +366,7 @@ def scenario_slow_receivers(receiver, args) -> dict:
     workers = Workers(env=ENGINE_ENV, name="bench-engine", beat=True)
     try:
         engine_reset()
-        (engine,) = engine_run(slow, [load], seconds=args.slow_seconds, drain=args.drain)
+        (engine,) = engine_run(slow, [load], workers=workers, seconds=args.slow_seconds, drain=args.drain)
     finally:
         workers.stop()
     return {"engine": engine}
@@ -321,12 +376,12 @@ def scenario_bad_neighbour(receiver, args) -> dict:
     seconds = args.neighbour_seconds
     alone = Load("bench-b-alone", args.rate, fast_paths("neighbour/b-alone", 8))
     beside = Load("bench-b", args.rate, fast_paths("neighbour/b", 8))
-    tenant_a = Load("bench-a", args.neighbour_rate, ["/hang/neighbour/a", "/delay/2-5/neighbour/a"])
+    tenant_a = Load("bench-a", args.neighbour_rate, ["/hang/neighbour/a", "/delay/2-5/neighbour/a"], wait=False)
     workers = Workers(env=ENGINE_ENV, name="bench-engine", beat=True)
     try:
         engine_reset()
-        (b_alone,) = engine_run(receiver, [alone], seconds=seconds, drain=args.drain)
-        b_with_a, a = engine_run(receiver, [beside, tenant_a], seconds=seconds, drain=args.drain)
+        (b_alone,) = engine_run(receiver, [alone], workers=workers, seconds=seconds, drain=args.drain)
+        b_with_a, a = engine_run(receiver, [beside, tenant_a], workers=workers, seconds=seconds, drain=args.drain)
         a.update(tenant_a_rows(tenant_a))
     finally:
         workers.stop()
@@ -334,11 +389,14 @@ def scenario_bad_neighbour(receiver, args) -> dict:
 
 
 def tenant_a_rows(load: Load) -> dict:
-    """Nothing of A's lost: a Delivery per (event, endpoint), each pending, succeeded or failed after tries."""
+    """Nothing of A's lost: a Delivery per (event, endpoint), each pending, succeeded or failed after tries.
+
+    Only the emitted `webhook.test` events count: A's circuit opening emits `endpoint.failing` to A's
+    other endpoint, an event of its own."""
     from webhooks.models import Delivery, Endpoint, Event
 
-    rows = Delivery.objects.filter(endpoint_id__in=load.endpoint_ids)
-    events = Event.objects.filter(tenant__slug=load.tenant).count()
+    rows = Delivery.objects.filter(endpoint_id__in=load.endpoint_ids, event__type="webhook.test")
+    events = Event.objects.filter(tenant__slug=load.tenant, type="webhook.test").count()
     valid = rows.filter(status__in=["pending", "succeeded"]).count() + rows.filter(
         status="failed", attempt_count__gt=0).count()
     circuits = dict(Endpoint.objects.filter(pk__in=load.endpoint_ids).values_list("url", "circuit"))
@@ -352,7 +410,7 @@ def scenario_latency(receiver, args) -> dict:
     workers = Workers(env=ENGINE_ENV, name="bench-engine", beat=True)
     try:
         engine_reset()
-        (engine,) = engine_run(receiver, [load], seconds=args.latency_seconds, drain=args.drain)
+        (engine,) = engine_run(receiver, [load], workers=workers, seconds=args.latency_seconds, drain=args.drain)
     finally:
         workers.stop()
     result = {"engine": engine}
@@ -380,17 +438,24 @@ def ms(value: float | None) -> str:
 def row(name: str, r: dict) -> str:
     window = "-" if r["slowest_window"] is None else f"{r['slowest_window']:.0f}"
     drain = "-" if r["drain_seconds"] is None else f"{r['drain_seconds']:.1f} s"
-    return (f"| {name} | {r['events']:,} at {r['rate']:g}/s x {r['endpoints']} | {r['unique']:,} / {r['expected']:,} "
+    return (f"| {name} | {r['events']:,} at {r['rate']:g}/s x {r['endpoints']}, emitted in {r['emit_seconds']:.1f} s "
+            f"| {r['unique']:,} / {r['expected']:,} "
             f"| {r['duplicates']} | {r['per_second']:.0f} | {window} | {ms(r['p50_ms'])} | {ms(r['p99_ms'])} "
-            f"| {ms(r['max_ms'])} | {drain} "
+            f"| {ms(r['max_ms'])} | {drain} | {ms(r['cpu_ms'])} "
             f"| {', '.join(f'{k} {v:,}' for k, v in sorted(r['rows'].items()))} |")
 
 
 TABLE_HEAD = ("| path | events | delivered (unique) / expected | duplicates | deliveries/s while emitting "
-              f"| slowest {WINDOW:.0f} s window /s | p50 | p99 | max | last arrival after emit | rows |\n"
-              "|---|---|---|---|---|---|---|---|---|---|---|")
+              f"| slowest {WINDOW:.0f} s window /s | p50 | p99 | max | last arrival after emit "
+              "| worker CPU per delivery | rows |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|---|")
 ENGINE = "Streamhook engine"
 PEER = "peer: django-webhook 0.0.15 (a Celery task per delivery)"
+
+
+def stages_line(label: str, r: dict) -> str:
+    parts = [f"{name} {ms(p50)} / {ms(p99)}" for name, (p50, p99) in r.get("stages", {}).items()]
+    return f"{label}, p50 / p99 of each stage: " + "; ".join(parts) + "." if parts else ""
 
 
 def verdict(ok: bool) -> str:
@@ -418,7 +483,10 @@ Tenant B: 8 fast endpoints at {args.rate:g} events/s, {args.neighbour_seconds:g}
 {TABLE_HEAD}
 {row("tenant B alone", alone)}
 {row("tenant B beside A", beside)}
-{row("tenant A (arrivals at its receivers)", a)}
+{row("tenant A (arrivals so far; repeats are retries)", a)}
+
+{stages_line("Tenant B alone", alone)}
+{stages_line("Tenant B beside A", beside)}
 
 Tenant A's rows: {a['a_events_stored']:,} events stored, {a['a_rows']:,} / {a['a_rows_expected']:,} deliveries exist,
 {a['a_rows_valid']:,} pending, succeeded or failed after tries; circuits: {a['a_circuits']}.
@@ -428,7 +496,7 @@ Targets: B's p99 beside A < 250 ms ({verdict(ok_p99)}) and within 1.5x of B alon
 """
     engine = result["engine"]
     rows = [row(ENGINE, engine)] + ([row(PEER, result["peer"])] if "peer" in result else [])
-    table = "\n".join([TABLE_HEAD, *rows])
+    table = "\n".join([TABLE_HEAD, *rows]) + "\n\n" + stages_line("Engine", engine)
     if name == "latency":
         ok = engine["p50_ms"] < 10 and engine["p99_ms"] < 50
         return f"""### `latency`
@@ -464,7 +532,10 @@ number). "Rows" are the sender's own records after the run (Streamhook's `Delive
 `WebhookEvent`). The peer, [django-webhook](https://pypi.org/project/django-webhook/) (pinned in
 `bench/requirements.txt`), sends one Celery task per delivery from a model's `post_save`, each posting with a
 new `requests` session; it runs on a database of its own with the same receiver, broker and worker count,
-waiting at most `--peer-drain` seconds for its backlog. Each scenario writes its own section below.
+waiting at most `--peer-drain` seconds for its backlog. "Worker CPU per delivery" is the CPU time of the
+worker's processes (main and pool, and beat for the engine) over the run divided by the deliveries received:
+unlike rates and latencies it barely depends on what else the machine is running. Each scenario writes its own
+section below.
 """
 
 
