@@ -292,12 +292,14 @@ def engine_run(receiver, loads: list[Load], *, workers: "Workers", seconds: floa
     for load in loads:
         load_subscribe(load, receiver)
     skip = len(receiver.records())
-    cpu = workers.cpu_seconds()
+    cpu, _ = workers.cpu_seconds(), receiver.stats()
     loads_emit(loads, seconds=seconds)
     results = [load_figures(load, receiver, skip=skip, drain=drain) for load in loads]
-    cpu = workers.cpu_seconds() - cpu
-    for result in results:  # the run's worker CPU, over every delivery it made
+    cpu, stats = workers.cpu_seconds() - cpu, receiver.stats()
+    for result in results:  # the run's worker CPU and connections, over every delivery it made
         result["cpu_ms"] = cpu * 1000 / max(1, sum(r["unique"] for r in results))
+        result["receiver_lag_ms"] = stats["lag"] * 1000
+        result["connections"] = stats["connections"]
     return results
 
 
@@ -315,7 +317,7 @@ def peer_run(receiver, *, label: str, endpoints: int, rate: float, seconds: floa
     try:
         base = f"/peer/{label}"
         skip = len(receiver.records())
-        cpu = workers.cpu_seconds()
+        cpu, _ = workers.cpu_seconds(), receiver.stats()
         out = subprocess.run(
             [sys.executable, "-m", "bench.peer.emit", "--url-base", receiver.url(base), "--endpoints", str(endpoints),
              "--rate", str(rate), "--seconds", str(seconds)],
@@ -329,6 +331,8 @@ def peer_run(receiver, *, label: str, endpoints: int, rate: float, seconds: floa
         records = wait_for(receiver, skip=skip, paths=paths, expected=expected, seconds=drain)
         result = figures(records, expected=expected, started=emitted["started"], emit_end=emitted["ended"])
         result["cpu_ms"] = (workers.cpu_seconds() - cpu) * 1000 / max(1, result["unique"])
+        stats = receiver.stats()
+        result.update(receiver_lag_ms=stats["lag"] * 1000, connections=stats["connections"])
     finally:
         workers.stop()
     with psycopg.connect(f"{PG}/{DB_PEER}", autocommit=True) as conn:
@@ -455,7 +459,9 @@ PEER = "peer: django-webhook 0.0.15 (a Celery task per delivery)"
 
 def stages_line(label: str, r: dict) -> str:
     parts = [f"{name} {ms(p50)} / {ms(p99)}" for name, (p50, p99) in r.get("stages", {}).items()]
-    return f"{label}, p50 / p99 of each stage: " + "; ".join(parts) + "." if parts else ""
+    return (f"{label}, p50 / p99 of each stage: " + "; ".join(parts)
+            + f". Connections opened to the receiver: {r['connections']:,}; its event loop ran at worst "
+            f"{ms(r['receiver_lag_ms'])} late.") if parts else ""
 
 
 def verdict(ok: bool) -> str:
@@ -534,7 +540,10 @@ number). "Rows" are the sender's own records after the run (Streamhook's `Delive
 new `requests` session; it runs on a database of its own with the same receiver, broker and worker count,
 waiting at most `--peer-drain` seconds for its backlog. "Worker CPU per delivery" is the CPU time of the
 worker's processes (main and pool, and beat for the engine) over the run divided by the deliveries received:
-unlike rates and latencies it barely depends on what else the machine is running. Each scenario writes its own
+unlike rates and latencies it barely depends on what else the machine is running. Below each table, emit→receipt
+is split in stages from the engine's own rows: emit → fan-out (the `Delivery` row's insert), fan-out → sent (its
+first `Attempt`'s start), sent → arrival; with the connections senders opened to the receiver and how late the
+receiver's event loop ran at worst (a starved receiver stamps arrivals late). Each scenario writes its own
 section below.
 """
 

@@ -17,6 +17,9 @@ For each request it records, on arrival, the path, a message id (`webhook-id` or
 else the body's `"n"`: django-webhook sends no per-message id), the emit time (the body's
 `"emitted_at"` unix time if present, else the envelope's `timestamp`) and the receipt time;
 `GET /_records?from=N` returns records N.. as JSON lines `[path, id, emitted_at, received_at]`.
+`GET /_stats` returns `{"lag": s, "connections": n}` and resets both: the worst lateness of this
+process's event loop (a receiver starved of CPU records arrivals late, and that is not the sender's
+doing) and how many connections senders opened, since the last ask.
 It writes its port to --ready-file once listening.
 """
 
@@ -39,11 +42,14 @@ _N = re.compile(rb'"n":\s*(\d+)')
 _DELAY_PATH = re.compile(r"^/delay/([0-9.]+)-([0-9.]+)/")
 RECORDS: list[tuple[str, str, float | None, float]] = []
 DELAY = 0.0
+LAG_TICK = 0.05
+STATS = {"lag": 0.0, "connections": 0}
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
 
 
 class Receiver(asyncio.Protocol):
     def connection_made(self, transport):
+        STATS["connections"] += 1
         self.transport = transport
         self.buffer = b""
 
@@ -69,8 +75,15 @@ class Receiver(asyncio.Protocol):
 
     def handle(self, method: str, target: str, headers: dict, body: bytes) -> None:
         if method == "GET" and target.startswith("/_records"):
+            STATS["connections"] -= 1  # the benchmark's own (urllib opens one per request)
             start = int(target.partition("from=")[2] or 0)
             payload = "\n".join(json.dumps(r) for r in RECORDS[start:]).encode()
+            self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(payload) + payload)
+            return
+        if method == "GET" and target.startswith("/_stats"):
+            STATS["connections"] -= 1  # this one, the benchmark's own
+            payload = json.dumps(STATS).encode()
+            STATS.update(lag=0.0, connections=0)
             self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(payload) + payload)
             return
         RECORDS.append((target, message_id(headers, body), emitted_at(body), time.time()))
@@ -140,15 +153,27 @@ class ReceiverProcess:
         self._seen.extend(json.loads(line) for line in text.splitlines() if line)
         return self._seen
 
+    def stats(self) -> dict:
+        """The receiver loop's worst lateness (s) and the connections opened to it since the last call."""
+        with urllib.request.urlopen(self.url("/_stats"), timeout=30) as resp:
+            return json.loads(resp.read())
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(10)
 
 
+def watch_lag(loop: asyncio.AbstractEventLoop, due: float) -> None:
+    now = loop.time()
+    STATS["lag"] = max(STATS["lag"], now - due)
+    loop.call_at(now + LAG_TICK, watch_lag, loop, now + LAG_TICK)
+
+
 async def serve(port: int, ready_file: str | None) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(Receiver, "127.0.0.1", port, backlog=1024)
+    watch_lag(loop, loop.time())
+    server = await loop.create_server(Receiver, "127.0.0.1", port, backlog=4096)
     bound = server.sockets[0].getsockname()[1]
     if ready_file:
         with open(ready_file, "w") as fh:
