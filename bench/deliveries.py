@@ -576,7 +576,10 @@ def main() -> None:
     parser.add_argument("--peer-drain", type=float, default=60, help="seconds to wait for django-webhook's backlog")
     parser.add_argument("--no-peer", dest="peer", action="store_false", help="skip django-webhook")
     parser.add_argument("--no-write", action="store_true", help="print, don't update docs/benchmarks.md")
+    parser.add_argument("--engine-settings", default=ENGINE_ENV["DJANGO_SETTINGS_MODULE"],
+                        help="the engine's Django settings module (to measure a settings change)")
     args = parser.parse_args()
+    ENGINE_ENV["DJANGO_SETTINGS_MODULE"] = args.engine_settings
     if args.seconds:
         args.throughput_seconds = args.slow_seconds = args.neighbour_seconds = args.latency_seconds = args.seconds
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
