@@ -25,6 +25,7 @@ docs/benchmarks.md, one section per scenario.
 import argparse
 import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -124,15 +125,52 @@ class Workers:
 # --- Measuring ----------------------------------------------------------------------------------
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of `pid` and its living descendants, from /proc (0 once it is gone)."""
+def process_cpu_seconds(pid: int, *, children: bool = True) -> float:
+    """User + system CPU of `pid` and (unless told not to) its living descendants, from /proc (0 once gone)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split() if children else []
     except OSError:
         return 0.0
     own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return own + sum(process_cpu_seconds(int(child)) for child in children)
+    return own + sum(process_cpu_seconds(int(kid)) for kid in kids)
+
+
+def postgres_cpu(database: str) -> dict[int, float]:
+    """CPU so far of each PostgreSQL backend connected to `database`."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        pids = [pid for (pid,) in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                                                "AND pid <> pg_backend_pid()", [database])]
+    return {pid: process_cpu_seconds(pid, children=False) for pid in pids}
+
+
+class CpuMeter:
+    """CPU the stack used between start and stop: workers, PostgreSQL backends, receiver, emitter.
+
+    Backends that disconnect before `stop()` take their CPU with them: the PostgreSQL figure is a floor."""
+
+    def __init__(self, *, workers: "Workers", receiver, database: str) -> None:
+        self.workers, self.receiver, self.database = workers, receiver, database
+        self.start = self._now()
+
+    def _now(self) -> dict:
+        own, waited = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {"workers": self.workers.cpu_seconds(), "postgres": postgres_cpu(self.database),
+                "receiver": process_cpu_seconds(self.receiver.proc.pid, children=False),
+                # this process's emitting threads, or the peer's emitter (a child process run to completion)
+                "emitter": own.ru_utime + own.ru_stime + waited.ru_utime + waited.ru_stime}
+
+    def per_delivery(self, deliveries: int) -> dict[str, float]:
+        """Milliseconds of CPU per delivery, by part and in all."""
+        end = self._now()
+        used = {name: end[name] - self.start[name] for name in ("workers", "receiver", "emitter")}
+        used["postgres"] = sum(max(0.0, cpu - self.start["postgres"].get(pid, 0.0))
+                               for pid, cpu in end["postgres"].items())
+        per = {name: seconds * 1000 / max(1, deliveries) for name, seconds in used.items()}
+        per["all"] = sum(per.values())
+        return per
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -292,12 +330,13 @@ def engine_run(receiver, loads: list[Load], *, workers: "Workers", seconds: floa
     for load in loads:
         load_subscribe(load, receiver)
     skip = len(receiver.records())
-    cpu, _ = workers.cpu_seconds(), receiver.stats()
+    receiver.stats()
+    meter = CpuMeter(workers=workers, receiver=receiver, database=DB_ENGINE)
     loads_emit(loads, seconds=seconds)
     results = [load_figures(load, receiver, skip=skip, drain=drain) for load in loads]
-    cpu, stats = workers.cpu_seconds() - cpu, receiver.stats()
-    for result in results:  # the run's worker CPU and connections, over every delivery it made
-        result["cpu_ms"] = cpu * 1000 / max(1, sum(r["unique"] for r in results))
+    cpu, stats = meter.per_delivery(sum(r["unique"] for r in results)), receiver.stats()
+    for result in results:  # the run's CPU and connections, over every delivery it made
+        result["cpu"] = cpu
         result["receiver_lag_ms"] = stats["lag"] * 1000
         result["connections"] = stats["connections"]
     return results
@@ -317,7 +356,8 @@ def peer_run(receiver, *, label: str, endpoints: int, rate: float, seconds: floa
     try:
         base = f"/peer/{label}"
         skip = len(receiver.records())
-        cpu, _ = workers.cpu_seconds(), receiver.stats()
+        receiver.stats()
+        meter = CpuMeter(workers=workers, receiver=receiver, database=DB_PEER)
         out = subprocess.run(
             [sys.executable, "-m", "bench.peer.emit", "--url-base", receiver.url(base), "--endpoints", str(endpoints),
              "--rate", str(rate), "--seconds", str(seconds)],
@@ -330,7 +370,7 @@ def peer_run(receiver, *, label: str, endpoints: int, rate: float, seconds: floa
         expected = emitted["events"] * endpoints
         records = wait_for(receiver, skip=skip, paths=paths, expected=expected, seconds=drain)
         result = figures(records, expected=expected, started=emitted["started"], emit_end=emitted["ended"])
-        result["cpu_ms"] = (workers.cpu_seconds() - cpu) * 1000 / max(1, result["unique"])
+        result["cpu"] = meter.per_delivery(result["unique"])
         stats = receiver.stats()
         result.update(receiver_lag_ms=stats["lag"] * 1000, connections=stats["connections"])
     finally:
@@ -445,14 +485,14 @@ def row(name: str, r: dict) -> str:
     return (f"| {name} | {r['events']:,} at {r['rate']:g}/s x {r['endpoints']}, emitted in {r['emit_seconds']:.1f} s "
             f"| {r['unique']:,} / {r['expected']:,} "
             f"| {r['duplicates']} | {r['per_second']:.0f} | {window} | {ms(r['p50_ms'])} | {ms(r['p99_ms'])} "
-            f"| {ms(r['max_ms'])} | {drain} | {ms(r['cpu_ms'])} "
+            f"| {ms(r['max_ms'])} | {drain} | {ms(r['cpu']['workers'])} | {ms(r['cpu']['all'])} "
             f"| {', '.join(f'{k} {v:,}' for k, v in sorted(r['rows'].items()))} |")
 
 
 TABLE_HEAD = ("| path | events | delivered (unique) / expected | duplicates | deliveries/s while emitting "
               f"| slowest {WINDOW:.0f} s window /s | p50 | p99 | max | last arrival after emit "
-              "| worker CPU per delivery | rows |\n"
-              "|---|---|---|---|---|---|---|---|---|---|---|---|")
+              "| CPU per delivery: workers | all | rows |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 ENGINE = "Streamhook engine"
 PEER = "peer: django-webhook 0.0.15 (a Celery task per delivery)"
 
@@ -461,7 +501,14 @@ def stages_line(label: str, r: dict) -> str:
     parts = [f"{name} {ms(p50)} / {ms(p99)}" for name, (p50, p99) in r.get("stages", {}).items()]
     return (f"{label}, p50 / p99 of each stage: " + "; ".join(parts)
             + f". Connections opened to the receiver: {r['connections']:,}; its event loop ran at worst "
-            f"{ms(r['receiver_lag_ms'])} late.") if parts else ""
+            f"{ms(r['receiver_lag_ms'])} late. " + cpu_line(r)) if parts else ""
+
+
+def cpu_line(r: dict) -> str:
+    cpu = r["cpu"]
+    parts = ", ".join(f"{name} {cpu[name]:.2f} ms" for name in ("workers", "postgres", "receiver", "emitter"))
+    return (f"CPU per delivery: {parts}; {cpu['all']:.2f} ms in all, so 2 idle cores carry at most "
+            f"{2000 / cpu['all']:,.0f} deliveries/s of this kind.") if cpu["all"] else ""
 
 
 def verdict(ok: bool) -> str:
@@ -503,6 +550,8 @@ Targets: B's p99 beside A < 250 ms ({verdict(ok_p99)}) and within 1.5x of B alon
     engine = result["engine"]
     rows = [row(ENGINE, engine)] + ([row(PEER, result["peer"])] if "peer" in result else [])
     table = "\n".join([TABLE_HEAD, *rows]) + "\n\n" + stages_line("Engine", engine)
+    if "peer" in result:
+        table += "\n\nPeer's " + cpu_line(result["peer"])
     if name == "latency":
         ok = engine["p50_ms"] < 10 and engine["p99_ms"] < 50
         return f"""### `latency`
@@ -529,22 +578,23 @@ Target: ≥ 1,500 deliveries/s sustained (slowest {WINDOW:.0f} s window), all de
 
 INTRO = """## Webhook deliveries (`bench/deliveries.py`)
 
-PostgreSQL + Redis on this 2-core machine; for each scenario a fresh Celery worker `-c 2` (prefork) and beat
-with the default engine settings; one asyncio receiver on 127.0.0.1 (`bench/receiver.py`). Events are emitted
-through `emit()` from the benchmark's process, several threads at a steady pace; emit→receipt is from
-`time.time()` put into the event's data just before `emit()` to the request's arrival at the receiver.
-Duplicates are counted per endpoint by message id (`webhook-id`; django-webhook sends none, so its event
-number). "Rows" are the sender's own records after the run (Streamhook's `Delivery`, django-webhook's
-`WebhookEvent`). The peer, [django-webhook](https://pypi.org/project/django-webhook/) (pinned in
-`bench/requirements.txt`), sends one Celery task per delivery from a model's `post_save`, each posting with a
-new `requests` session; it runs on a database of its own with the same receiver, broker and worker count,
-waiting at most `--peer-drain` seconds for its backlog. "Worker CPU per delivery" is the CPU time of the
-worker's processes (main and pool, and beat for the engine) over the run divided by the deliveries received:
-unlike rates and latencies it barely depends on what else the machine is running. Below each table, emit→receipt
-is split in stages from the engine's own rows: emit → fan-out (the `Delivery` row's insert), fan-out → sent (its
-first `Attempt`'s start), sent → arrival; with the connections senders opened to the receiver and how late the
-receiver's event loop ran at worst (a starved receiver stamps arrivals late). Each scenario writes its own
-section below.
+PostgreSQL + Redis on this 2-core machine; for each scenario a fresh Celery worker `-c 2` (prefork) and beat with
+the default engine settings; one asyncio receiver on 127.0.0.1 (`bench/receiver.py`). Events are emitted through
+`emit()` from the benchmark's process, several threads at a steady pace; emit→receipt is from `time.time()` put
+into the event's data just before `emit()` to the request's arrival at the receiver. Duplicates are counted per
+endpoint by message id (`webhook-id`; django-webhook sends none, so its event number). "Rows" are the sender's own
+records after the run (Streamhook's `Delivery`, django-webhook's `WebhookEvent`). The peer, [django-
+webhook](https://pypi.org/project/django-webhook/) (pinned in `bench/requirements.txt`), sends one Celery task per
+delivery from a model's `post_save`, each posting with a new `requests` session; it runs on a database of its own
+with the same receiver, broker and worker count, waiting at most `--peer-drain` seconds for its backlog. "CPU per
+delivery" is the CPU time used over the run divided by the deliveries received: "workers" is the Celery worker's
+processes (main and pool, and beat for the engine), "all" adds the PostgreSQL backends of the benchmark's database
+(a floor: a backend that disconnects takes its figure with it), the receiver and the emitter. Unlike rates and
+latencies it barely depends on what else the machine is running, and 2,000 ms / "all" bounds deliveries/s on this
+2-core machine when idle. Below each table, emit→receipt is split in stages from the engine's own rows: emit → fan-
+out (the `Delivery` row's insert), fan-out → sent (its first `Attempt`'s start), sent → arrival; with the
+connections senders opened to the receiver and how late the receiver's event loop ran at worst (a starved receiver
+stamps arrivals late). Each scenario writes its own section below.
 """
 
 
