@@ -584,7 +584,7 @@ the default engine settings; one asyncio receiver on 127.0.0.1 (`bench/receiver.
 into the event's data just before `emit()` to the request's arrival at the receiver. Duplicates are counted per
 endpoint by message id (`webhook-id`; django-webhook sends none, so its event number). "Rows" are the sender's own
 records after the run (Streamhook's `Delivery`, django-webhook's `WebhookEvent`). The peer, [django-
-webhook](https://pypi.org/project/django-webhook/) (pinned in `bench/requirements.txt`), sends one Celery task per
+webhook](https://pypi.org/project/django-webhook/) (pinned in `requirements-dev.txt`), sends one Celery task per
 delivery from a model's `post_save`, each posting with a new `requests` session; it runs on a database of its own
 with the same receiver, broker and worker count, waiting at most `--peer-drain` seconds for its backlog. "CPU per
 delivery" is the CPU time used over the run divided by the deliveries received: "workers" is the Celery worker's
