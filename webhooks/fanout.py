@@ -10,6 +10,7 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from webhooks import conf
@@ -70,25 +71,30 @@ def events_fan_out(*, first: str | None = None, limit: int | None = None, older_
         waiting = Event.objects.filter(fanned_out_at__isnull=True, created_at__lte=older_than or now)
         if connection.features.has_select_for_update_skip_locked:
             waiting = waiting.select_for_update(skip_locked=True)
-        events = list(waiting.filter(pk=first)) if first else []
-        events += waiting.exclude(pk__in=[e.pk for e in events]).order_by("created_at")[: limit - len(events)]
+        # One query: `first` ahead of the others, then the oldest.
+        ahead = Case(When(pk=first, then=Value(0)), default=Value(1)) if first else Value(1)
+        events = list(waiting.order_by(ahead, "created_at")[:limit])
         if not events:
             return []
-        rows = _delivery_rows(events, now)
-        try:
-            with transaction.atomic():
-                created = Delivery.objects.bulk_create(rows, batch_size=1000)
-        except IntegrityError:
-            # Another fan-out of one of these events got there first: add only what it missed,
-            # unleased, and let the sweep send those.
-            for row in rows:
-                row.locked_until = None
-            Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-            created = []
+        created = _bulk_create_or_fill_in(_delivery_rows(events, now))
         Event.objects.filter(pk__in=[e.pk for e in events], fanned_out_at__isnull=True).update(fanned_out_at=now)
         if wake_when_full and len(events) >= limit:
             transaction.on_commit(lambda: fan_out_soon(None))
     return created
+
+
+def _bulk_create_or_fill_in(rows: list[Delivery]) -> list[Delivery]:
+    """The new rows, leased to the caller; when some exist already (SQLite reads the waiting events
+    before it takes its write lock, so two fan-outs may both take one), only what is missing is added,
+    unleased, for the sweep to send."""
+    try:
+        with transaction.atomic():
+            return Delivery.objects.bulk_create(rows, batch_size=1000)
+    except IntegrityError:
+        for row in rows:
+            row.locked_until = None
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+        return []
 
 
 def _delivery_rows(events: list[Event], now: datetime) -> list[Delivery]:
