@@ -47,13 +47,16 @@ def _refuse_to_start_without_database(**kwargs) -> None:
 
 
 @signals.task_prerun.connect
-def _retire_old_connections(**kwargs) -> None:
+def _retire_old_connections(sender=None, **kwargs) -> None:
     """Celery's Django fixup closes the database connection around every task unless
     CELERY_DB_REUSE_MAX is set (a new connection, and its prepared statements, per task: the biggest
     share of a delivery's first-attempt latency). With it set, this retires the connections that
-    CONN_MAX_AGE or a failed query says to, as Django does between requests."""
+    CONN_MAX_AGE or a failed query says to, as Django does between requests. Not for a task run
+    eagerly (`apply()`), which runs inside its caller's connection and transaction."""
     from django.db import close_old_connections
 
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
     close_old_connections()
 
 

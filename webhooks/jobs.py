@@ -11,6 +11,9 @@ from collections.abc import Callable
 
 from celery.signals import task_failure
 
+from accounts.models import Tenant
+from webhooks.events import emit
+
 logger = logging.getLogger(__name__)
 
 # Task-name prefixes that are ours; Celery's own tasks (`celery.*`) never emit job.failed.
@@ -42,9 +45,6 @@ def tenant_id_for(task_name: str, args: tuple, kwargs: dict) -> int | None:
 def job_failed_emit(*, task_name: str, task_id: str, args: tuple, kwargs: dict, exception: BaseException,
                     attempt_count: int) -> bool:
     """Emit `job.failed` for the task's tenant; False when no tenant could be found."""
-    from accounts.models import Tenant
-    from webhooks.events import emit
-
     try:
         tenant_id = tenant_id_for(task_name, args, kwargs)
     except Exception:
