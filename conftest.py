@@ -143,7 +143,8 @@ class WorkerProcess:
 
     def _wait_for_log(self, needle: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while needle not in self.output():
+        while needle not in self.log_path.read_text(errors="replace"):  # the whole log: a busy worker
+            # scrolls its "ready." line past output()'s tail within a poll
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"celery worker not ready (rc={self.proc.poll()}):\n{self.output()}")
             time.sleep(0.1)

@@ -60,7 +60,9 @@ class EventTypeViewSet(
         summary="Declare an event type",
         description="Then subscribe endpoints to it, test-send it and `emit()` it. With a `schema`, the example and "
                     "every emitted payload must satisfy it.",
-        request=DeclaredEventTypeSerializer, responses={201: DeclaredEventTypeSerializer, 400: INVALID},
+        request=DeclaredEventTypeSerializer,
+        responses={201: DeclaredEventTypeSerializer, 400: INVALID,
+                   409: _error("The name is declared already.", {"name": ["match.found is declared already."]}, 409)},
         examples=[OpenApiExample("match.found", value=MATCH_FOUND, request_only=True),
                   OpenApiExample("declared", value=OUT, response_only=True, status_codes=["201"])],
     )

@@ -5,7 +5,7 @@ import re
 
 from rest_framework import serializers
 
-from core.fields import StrictCharField, StrictModelSerializer
+from core.fields import StrictModelSerializer
 from webhooks import profiles
 from webhooks.catalogue import event_type_for, known_type_names
 from webhooks.models import Attempt, Delivery, Endpoint, EventType
@@ -164,11 +164,15 @@ class CatalogueQuerySerializer(serializers.Serializer):
 class DeclaredEventTypeSerializer(StrictModelSerializer):
     """An event type your application declares (`/api/v1/event-types`)."""
 
-    name = StrictCharField(
-        max_length=100, help_text="A lower-case dot name, e.g. `match.found`; not a built-in name. Fixed once created."
+    name = serializers.RegexField(
+        regex=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", max_length=100,
+        help_text="A lower-case dot name, e.g. `match.found`; not a built-in name. Fixed once created.",
+        error_messages={"invalid": "Use a lower-case dot name of at most 100 characters, like match.found or "
+                                   "video.processed (letters, digits and _ in each part, at least one dot)."},
     )
-    schema = serializers.JSONField(required=False, allow_null=True,
-                                   help_text="A JSON Schema that every emitted `data` must satisfy, or null.")
+    schema = serializers.DictField(required=False, allow_null=True,
+                                   help_text="A JSON Schema (an object) that every emitted `data` must satisfy, "
+                                             "or null.")
     example = serializers.DictField(help_text="An example `data` object; test sends use it.")
 
     class Meta:

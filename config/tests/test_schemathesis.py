@@ -77,6 +77,12 @@ checks.positive_data_acceptance.expected-statuses = {semantic}
 [[operations]]
 include-path-regex = '^/api/v1/(webhooks/[{{]id[}}]/(test|recover)|deliveries/[{{]id[}}]/redeliver)$'
 checks.positive_data_acceptance.expected-statuses = {semantic}
+
+# A declared type's name must not be a built-in or reserved one (`stream.live`, `endpoint.*`) nor one
+# declared already (409); its example must satisfy its schema.
+[[operations]]
+include-path-regex = '^/api/v1/event-types'
+checks.positive_data_acceptance.expected-statuses = {semantic}
 """
 SEMANTIC = '["2xx", "400", "401", "403", "404", "409", "429"]'
 

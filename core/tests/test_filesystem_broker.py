@@ -23,10 +23,12 @@ def test_a_consumer_polling_while_messages_are_written_gets_each_one_whole(tmp_p
     took an empty message and the worker stopped ("Unrecoverable error: JSONDecodeError")."""
     body = {"level": 61.6, "pad": "x" * 20000}  # a large body widens the window between create and write
     received, errors = [], []
+    declared = threading.Event()
 
     def consume() -> None:
         with _connection(tmp_path, Transport) as conn:
             queue = conn.SimpleQueue("levels")
+            declared.set()
             try:
                 while len(received) < MESSAGES:
                     message = queue.get(timeout=30)
@@ -39,6 +41,9 @@ def test_a_consumer_polling_while_messages_are_written_gets_each_one_whole(tmp_p
 
     consumer = threading.Thread(target=consume)
     consumer.start()
+    # Both sides declaring the queue at once write kombu's binding table at once (a worker declares
+    # its queues once, at start): messages are what this test is about, so the consumer goes first.
+    assert declared.wait(10)
     with _connection(tmp_path, Transport) as conn:
         queue = conn.SimpleQueue("levels")
         for i in range(MESSAGES):

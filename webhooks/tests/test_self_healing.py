@@ -47,6 +47,8 @@ def _stack_env(redis_url: str, stack: str, receiver_port: int) -> dict[str, str]
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "DJANGO_SECRET_KEY": "self-healing-test-" + "x" * 40, "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_SECURE_SSL_REDIRECT": "false", "STREAMHOOK_ALLOW_SQLITE": "true",
+            # The test database's secrets are sealed with the test settings' key.
+            "STREAMHOOK_ENCRYPTION_KEYS": ",".join(settings.STREAMHOOK_ENCRYPTION_KEYS),
             # Production refuses private targets; the receiver is named as the one allowed exception.
             "WEBHOOKS_ALLOWED_HOSTS": f"127.0.0.1,127.0.0.1:{receiver_port}",
         })
