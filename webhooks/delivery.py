@@ -228,8 +228,7 @@ def _prepare(deliveries: list[Delivery], *, now: datetime, probes: frozenset[int
         if not endpoint.is_active or endpoint.deleted_at is not None:
             prepared.finished.append((delivery, None, "endpoint disabled"))
             continue
-        probe = delivery.pk in probes
-        if endpoint.circuit != Endpoint.Circuit.CLOSED and not probe:
+        if endpoint.circuit != Endpoint.Circuit.CLOSED and delivery.pk not in probes:
             prepared.released.append(Job(endpoint=endpoint, event=delivery.event, target=None, on_done=_noop,
                                          delivery=delivery, lease_until=until, released="circuit open"))
             continue
@@ -253,7 +252,7 @@ def _prepare(deliveries: list[Delivery], *, now: datetime, probes: frozenset[int
             prepared.finished.append((delivery, job, job.response.error))
             continue
         prepared.jobs.append(Job(endpoint=endpoint, event=delivery.event, target=target, on_done=_noop,
-                                 delivery=delivery, lease_until=until, body=bodies[key], probe=probe))
+                                 delivery=delivery, lease_until=until, body=bodies[key]))
     return prepared
 
 

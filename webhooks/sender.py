@@ -48,7 +48,6 @@ class Job:
     body: bytes | None = None  # encoded once per batch for endpoints that get the same bytes
     timeout: float | None = None
     connect_timeout: float | None = None
-    probe: bool = False  # the one delivery that tests an open circuit
     # Set by the sender:
     headers: dict[str, str] = field(default_factory=dict)
     started_at: datetime | None = None
