@@ -41,6 +41,9 @@ class _InviteForm(PasswordResetForm):
         EmailMultiAlternatives(subject, body, from_email, [to_email]).send()
 
 
+EMAIL_MAX_LENGTH = 150  # an invited person's e-mail is also their username (AbstractUser.username)
+
+
 def _require_may_touch(*, acting_role: str, role: str) -> None:
     if role == OWNER and not role_at_least(acting_role, OWNER):
         raise PermissionDenied("Only an owner can grant, change or remove the owner role.")
@@ -65,6 +68,8 @@ def member_invite(
         validate_email(email)
     except ValidationError:
         raise ValidationError({"email": ["Enter a valid e-mail address."]}) from None
+    if len(email) > EMAIL_MAX_LENGTH:  # it becomes the username, and Django's usernames stop there
+        raise ValidationError({"email": [f"Use an address of at most {EMAIL_MAX_LENGTH} characters."]})
     if role not in Membership.Role.values:
         raise ValidationError({"role": [f"Choose one of {', '.join(Membership.Role.values)}."]})
     _require_may_touch(acting_role=acting_role, role=role)

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from accounts.members import EMAIL_MAX_LENGTH
 from accounts.models import ApiToken, Membership, Tenant
 from core.fields import StrictModelSerializer
 
@@ -36,7 +37,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class MemberInviteSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
     role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER)
 
 
