@@ -19,7 +19,6 @@ Outcomes (DESIGN.md section 5): 2xx succeeds; 410 fails and disables the endpoin
 """
 
 import logging
-import os
 import queue
 import random
 import threading
@@ -35,6 +34,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
+from core.per_process import PerProcess
 from webhooks import conf, enqueue, http, payloads, ratelimit, sender, signing
 from webhooks.circuit import circuit_probe_abandon, circuit_record, circuits_to_probe
 from webhooks.events import emit
@@ -274,7 +274,7 @@ def deliveries_dispatch(*, deliveries: list[Delivery], now: datetime | None = No
     if prepared.finished or prepared.deferred or prepared.released:
         _record(sent=[], released=prepared.released, finished=prepared.finished, deferred=prepared.deferred,
                 now=timezone.now(), report=SendReport())
-    recorder = _recorder()
+    recorder = _recorders.get()
     for job in prepared.jobs:
         job.on_done = recorder.put
     sender.get().submit(prepared.jobs)
@@ -411,18 +411,7 @@ class _Recorder:
                 time.sleep(0.5 * (attempt + 1))
 
 
-_recorder_instance: _Recorder | None = None
-_recorder_pid = 0
-_recorder_lock = threading.Lock()
-
-
-def _recorder() -> _Recorder:
-    global _recorder_instance, _recorder_pid
-    if _recorder_instance is None or _recorder_pid != os.getpid():
-        with _recorder_lock:
-            if _recorder_instance is None or _recorder_pid != os.getpid():
-                _recorder_instance, _recorder_pid = _Recorder(), os.getpid()
-    return _recorder_instance
+_recorders: PerProcess[_Recorder] = PerProcess(_Recorder)
 
 
 def engine_shutdown(timeout: float | None = None) -> None:
@@ -432,8 +421,9 @@ def engine_shutdown(timeout: float | None = None) -> None:
         return
     timeout = conf.get("WEBHOOKS_TIMEOUT") + 1 if timeout is None else timeout
     running.drain(timeout)
-    if _recorder_instance is not None and _recorder_pid == os.getpid():
-        _recorder_instance.flush(timeout)
+    recorder = _recorders.current()
+    if recorder is not None:
+        recorder.flush(timeout)
 
 
 # --- Recording outcomes -------------------------------------------------------------------------

@@ -14,7 +14,6 @@ The per-endpoint cap is per worker process; N worker processes may hold N times 
 import asyncio
 import concurrent.futures
 import logging
-import os
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from core.per_process import PerProcess
 from webhooks import conf, http, payloads
 from webhooks.models import Delivery, Endpoint, Event
 
@@ -216,21 +216,14 @@ class Sender:
         return self._session
 
 
-_sender: Sender | None = None
-_sender_pid = 0
-_sender_lock = threading.Lock()
+_sender: PerProcess[Sender] = PerProcess(Sender)
 
 
 def get() -> Sender:
     """This process's sender, started on first use (after a fork, never inherited from the parent)."""
-    global _sender, _sender_pid
-    if _sender is None or _sender_pid != os.getpid():
-        with _sender_lock:
-            if _sender is None or _sender_pid != os.getpid():
-                _sender, _sender_pid = Sender(), os.getpid()
-    return _sender
+    return _sender.get()
 
 
 def running() -> Sender | None:
     """This process's sender if it was started, else None (shutdown hooks)."""
-    return _sender if _sender is not None and _sender_pid == os.getpid() else None
+    return _sender.current()
