@@ -4,7 +4,7 @@ How many requests run at once: one gthread worker per core, two threads each, so
 requests per core are in flight. An ingest request is CPU-bound between two or three short waits
 on PostgreSQL, so two per core keep the cores busy, and more only add contention: on the 2-core
 bench machine, 2 workers x 2 threads against the 3 x 4 before, in alternating runs (median
-rounds, docs/streams.md): seed 000's track path 840 against 755 requests/s, seed 003's updates
+rounds, docs/benchmarks.md): seed 000's track path 840 against 755 requests/s, seed 003's updates
 1075 against 958, its creates the same (1010), with a lower p99 (track: 34 against 48 ms).
 `WEB_CONCURRENCY` (gunicorn's own variable) and `GUNICORN_THREADS` change them; command-line
 flags still win.
