@@ -22,6 +22,10 @@ from webhooks.shared_cache import redis_backend
 
 logger = logging.getLogger(__name__)
 
+# How long a spent window's counter outlives it: a worker whose clock runs behind the others' still
+# finds the window spent instead of recreating it with a fresh allowance.
+WINDOW_KEPT_SECONDS = 60
+
 _thread_lock = threading.Lock()  # flock is per open file; threads of one process take this first
 
 
@@ -52,7 +56,7 @@ def acquire(endpoint_id: int, rate: float, *, now: float | None = None) -> float
     key = f"webhooks:rl:{endpoint_id}:{slot}"
     try:
         with _exclusive():
-            cache.add(key, 0, timeout=int(window) + 2)
+            cache.add(key, 0, timeout=int(window) + WINDOW_KEPT_SECONDS)
             used = cache.incr(key)
     except Exception:
         # The cache is down (Redis restarting): sending beats stalling every endpoint.
