@@ -41,6 +41,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -53,12 +54,16 @@ DB_NAME = os.environ.get("BENCH_INGEST_DB", "bench_ingest")  # another name lets
 
 # --- Scenarios ------------------------------------------------------------------------------
 
+# Senders' event times must fall in the window around receipt (STREAMHOOK_EVENT_TIME_WINDOW, 7 days
+# back in production), or the answer is a 400: the bodies are stamped yesterday, as a sender's are.
+_DAY = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+
 
 def _recording(n: int, *, recording_id: int) -> bytes:
     return json.dumps({
         "recording_id": recording_id,
         "title": f"Meeting {n}",
-        "created_at": "2025-10-25 01:55:59.374860",
+        "created_at": f"{_DAY} 01:55:59.374860",
         "duration_seconds": 77,
         "duration_database": 77,
         "user_info": {"username": "souvik", "email": "souvik@fyelabs.com"},
@@ -68,7 +73,7 @@ def _recording(n: int, *, recording_id: int) -> bytes:
             "video": f"https://s3.us-west-1.idrivee2.com/fyemeet/{recording_id}/video.mkv",
             "thumbnail": f"https://s3.us-west-1.idrivee2.com/fyemeet/{recording_id}/thumbnail.jpg",
         },
-        "upload_timestamp": "2025-10-24T21:57:22.775114",
+        "upload_timestamp": f"{_DAY}T21:57:22.775114",
         "upload_source": "background_thread",
         "bucket_name": "fyemeet",
         "region": "us-west-1",
@@ -84,7 +89,7 @@ def _track(n: int) -> bytes:
     main, sub, bpm = _GENRES[n % len(_GENRES)]
     seconds, millis = divmod(n, 1000)
     return json.dumps({
-        "timestamp": f"2026-11-22T20:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{millis:03d}Z",
+        "timestamp": f"{_DAY}T20:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{millis:03d}Z",
         "dj_stream": {"twitch_username": f"dj{n % 64}", "stream_title": "Deep House Vibes",
                       "viewer_count": 100 + n % 90, "platform": "twitch"},
         "track_data": {"artist": f"Artist {n % 997}", "title": f"Track {n}", "bpm": bpm, "key": "A minor",
