@@ -1,7 +1,7 @@
 """Inbound webhook throughput: requests/s and latency of inbound paths under gunicorn on PostgreSQL.
 
     python -m bench.ingest [--duration 10] [--rounds 3] [--workers N] [--threads N] [--clients 2]
-                           [--connections 16] [--scenario recordings-create ...] [--no-write]
+                           [--connections 16] [--scenario recordings-create ...] [--vs REF] [--no-write]
 
 What it does:
 1. (Re)creates its own PostgreSQL database (`bench_ingest` on DATABASE_URL's server, default
@@ -19,6 +19,26 @@ What it does:
    slowest and fastest beside it, and the latencies are percentiles of all rounds together.
 5. Writes requests/s, latency percentiles and the status mix to docs/benchmarks.md
    (section "ingest") with `bench.report.write_section`.
+6. Stops gunicorn and drops the database, however the run ends (SIGTERM and Ctrl-C included).
+
+Comparing with another commit (`--vs REF`, e.g. the commit before a change): two figures taken
+in two runs differ by the machine's drift as much as by the code, so one run measures both.
+REF is checked out into a temporary detached worktree (`git worktree add --detach`, removed at
+the end) and steps 1-3 run a second time from that tree, by the same Python: REF's own
+migrations on a database of its own (`bench_ingest_vs`), REF's services creating the same
+tenant and sources (with the SETUP of REF's bench/ingest.py, written for REF's signatures),
+REF's gunicorn.conf.py and production settings. Both trees get the same environment (only
+DATABASE_URL differs), so a setting REF names differently keeps REF's default. In each round
+every scenario runs against this tree ("this") and REF back to back, with the same request
+numbers, the first alternating from round to round, so drift hits both alike. The table gives
+both figures and `this ÷ ref`, the median of the rounds' paired ratios; targets judge "this".
+
+Both gunicorns stay up for the whole run and the load goes to one at a time. An idle gunicorn
+sleeps in its event loop (a heartbeat a second) and takes no measurable CPU, while stopping
+and starting one around every measurement would put a cold start (new processes, new database
+connections, empty per-process caches) and its boot time into each warm-up. The two trees
+share REDIS_URL and their rows have the same ids; with rate limits out of the way (10^9 per
+source), the cache keys both build from those ids change neither's answers.
 
 Adding a scenario: append a `Scenario` to SCENARIOS (path, source kind, how to authenticate,
 and a `body(n)` function returning the bytes of request n; `headers(n, body)` for extra headers
@@ -28,19 +48,23 @@ figure (no target): how fast this stack answers a request that does no work, in 
 """
 
 import argparse
+import ast
 import json
 import multiprocessing
 import os
-import runpy
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -53,12 +77,16 @@ DB_NAME = os.environ.get("BENCH_INGEST_DB", "bench_ingest")  # another name lets
 
 # --- Scenarios ------------------------------------------------------------------------------
 
+# Senders' event times must fall in the window around receipt (STREAMHOOK_EVENT_TIME_WINDOW, 7 days
+# back in production), or the answer is a 400: the bodies are stamped yesterday, as a sender's are.
+_DAY = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+
 
 def _recording(n: int, *, recording_id: int) -> bytes:
     return json.dumps({
         "recording_id": recording_id,
         "title": f"Meeting {n}",
-        "created_at": "2025-10-25 01:55:59.374860",
+        "created_at": f"{_DAY} 01:55:59.374860",
         "duration_seconds": 77,
         "duration_database": 77,
         "user_info": {"username": "souvik", "email": "souvik@fyelabs.com"},
@@ -68,7 +96,7 @@ def _recording(n: int, *, recording_id: int) -> bytes:
             "video": f"https://s3.us-west-1.idrivee2.com/fyemeet/{recording_id}/video.mkv",
             "thumbnail": f"https://s3.us-west-1.idrivee2.com/fyemeet/{recording_id}/thumbnail.jpg",
         },
-        "upload_timestamp": "2025-10-24T21:57:22.775114",
+        "upload_timestamp": f"{_DAY}T21:57:22.775114",
         "upload_source": "background_thread",
         "bucket_name": "fyemeet",
         "region": "us-west-1",
@@ -84,7 +112,7 @@ def _track(n: int) -> bytes:
     main, sub, bpm = _GENRES[n % len(_GENRES)]
     seconds, millis = divmod(n, 1000)
     return json.dumps({
-        "timestamp": f"2026-11-22T20:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{millis:03d}Z",
+        "timestamp": f"{_DAY}T20:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{millis:03d}Z",
         "dj_stream": {"twitch_username": f"dj{n % 64}", "stream_title": "Deep House Vibes",
                       "viewer_count": 100 + n % 90, "platform": "twitch"},
         "track_data": {"artist": f"Artist {n % 997}", "title": f"Track {n}", "bpm": bpm, "key": "A minor",
@@ -330,7 +358,7 @@ def run_scenario(
         ctx.Process(target=_client_process, args=(
             scenario.name, host, port, key, source, first_n, i, per_client, per_client * clients, stop_at, warm_until,
             queue,
-        ))
+        ), daemon=True)  # an interrupted run takes its load generators with it
         for i in range(clients)
     ]
     for p in processes:
@@ -366,15 +394,18 @@ def _env(database_url: str, redis_url: str, queue: str) -> dict:
     }
 
 
-def _recreate_database(server_url: str) -> str:
+def _admin(server_url: str, statement: str) -> None:
     import psycopg
 
-    parsed = urlparse(server_url)
-    admin_url = parsed._replace(path="/postgres").geturl()
+    admin_url = urlparse(server_url)._replace(path="/postgres").geturl()
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return parsed._replace(path=f"/{DB_NAME}").geturl()
+        conn.execute(statement)
+
+
+def _recreate_database(server_url: str, name: str) -> str:
+    _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(server_url, f'CREATE DATABASE "{name}"')
+    return urlparse(server_url)._replace(path=f"/{name}").geturl()
 
 
 SETUP = """
@@ -395,10 +426,35 @@ print("SETUP" + json.dumps(out))
 """
 
 
-def _server_cpu(gunicorn_pid: int) -> float:
+def setup_script(root: Path) -> str:
+    """The SETUP of `root`'s own bench/ingest.py (this file's if it has none).
+
+    SETUP calls the services of the tree it runs in, so an older tree is set up the way its own
+    benchmark did it, for its own signatures. Read as text, never imported: the other tree's
+    modules stay out of this process.
+    """
+    try:
+        module = ast.parse((root / "bench" / "ingest.py").read_text())
+    except (OSError, SyntaxError):
+        return SETUP
+    for node in module.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["SETUP"]:
+            return ast.literal_eval(node.value)
+    return SETUP
+
+
+def _gunicorn_counts(root: Path, env: dict) -> tuple[int, int]:
+    """Workers and threads as `root`'s gunicorn.conf.py sets them, read in a process of that tree."""
+    read = "import runpy; c = runpy.run_path('gunicorn.conf.py'); print(c['workers'], c['threads'])"
+    done = subprocess.run([PYTHON, "-c", read], cwd=root, env=env, check=True, capture_output=True, text=True)
+    workers, threads = done.stdout.split()
+    return int(workers), int(threads)
+
+
+def _server_cpu(gunicorn_pid: int, db_name: str) -> float:
     """CPU seconds used so far by gunicorn (master and workers) and the benchmark database's backends."""
     total = 0
-    needle = f" {DB_NAME} ".encode()
+    needle = f" {db_name} ".encode()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -421,9 +477,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_http(port: int, timeout: float = 30) -> None:
+def _wait_http(port: int, server: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
                 s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
@@ -431,7 +487,119 @@ def _wait_http(port: int, timeout: float = 30) -> None:
                     return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer on port {port}")
+    raise RuntimeError(f"gunicorn did not answer on port {port} (exit status {server.poll()})")
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+@dataclass
+class Stack:
+    """One tree's code, served: its database, its bench sources and its gunicorn."""
+
+    label: str  # "this", or the commit it was compared with
+    db_name: str
+    sources: dict
+    port: int
+    workers: int
+    threads: int
+    gunicorn: subprocess.Popen
+
+
+@contextmanager
+def served(label: str, root: Path, *, args: argparse.Namespace, db_name: str, queue: str,
+           kinds: list[str]) -> Iterator[Stack]:
+    """`root`'s code under gunicorn as in production, on a database of its own, until the block ends.
+
+    Migrations, SETUP, gunicorn.conf.py and the settings all come from `root`, run by this
+    Python; the environment is the same for every tree but the database. The database is
+    dropped and gunicorn stopped however the block ends (an error, Ctrl-C).
+    """
+    env = _env(_recreate_database(args.database_url, db_name), args.redis_url, queue)
+    gunicorn = None
+    try:
+        print(f"{label}: database {db_name} recreated; migrating", flush=True)
+        subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=root, env=env, check=True)
+        setup = subprocess.run([PYTHON, "manage.py", "shell", "-c", setup_script(root) % {"kinds": kinds}],
+                               cwd=root, env=env, check=True, capture_output=True, text=True)
+        sources = json.loads(setup.stdout.split("SETUP", 1)[1])
+        # gunicorn reads gunicorn.conf.py from its working directory: the worker class, workers,
+        # threads and keep-alive, as in production; --workers/--threads override the counts.
+        configured = _gunicorn_counts(root, env)
+        workers, threads = args.workers or configured[0], args.threads or configured[1]
+        port = _free_port()
+        gunicorn = subprocess.Popen(
+            [PYTHON, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+             "--threads", str(threads), "--log-level", "warning", "--backlog", "2048"],
+            cwd=root, env=env,
+        )
+        _wait_http(port, gunicorn)
+        yield Stack(label, db_name, sources, port, workers, threads, gunicorn)
+    finally:
+        if gunicorn is not None:
+            _stop(gunicorn)
+        _admin(args.database_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+@contextmanager
+def checked_out(commit: str) -> Iterator[Path]:
+    """`commit`'s tree in a temporary detached worktree of this repository, removed when the block ends."""
+    path = Path(tempfile.mkdtemp(prefix="bench-ingest-vs-"))
+    try:
+        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(path), commit], cwd=ROOT, check=True)
+        yield path
+    finally:
+        # --force: the run leaves untracked files behind (bytecode).
+        removed = subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT,
+                                 capture_output=True, text=True)
+        if path.exists():  # `git worktree add` failed, or the removal did
+            shutil.rmtree(path, ignore_errors=True)
+            if removed.returncode:
+                print(f"git worktree remove {path}: {removed.stderr.strip()}", file=sys.stderr)
+
+
+def resolve_commit(ref: str) -> str | None:
+    done = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=ROOT,
+                          capture_output=True, text=True)
+    return done.stdout.strip() or None
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGTERM unwinds like Ctrl-C, so the servers, databases and worktree are cleaned up."""
+    raise KeyboardInterrupt
+
+
+# --- Measuring -------------------------------------------------------------------------------
+
+
+def measure(stack: Stack, scenario: Scenario, *, round_index: int, args: argparse.Namespace) -> Result:
+    source = stack.sources[scenario.kind]
+    # Server-side CPU (gunicorn + this database's PostgreSQL backends) over the measured part:
+    # a figure the machine's other load doesn't inflate the way it does requests/s.
+    cpu: dict[str, float] = {}
+    timer = threading.Timer(
+        args.warmup, lambda: cpu.setdefault("start", _server_cpu(stack.gunicorn.pid, stack.db_name)),
+    )
+    timer.start()
+    result = run_scenario(
+        scenario, host="127.0.0.1", port=stack.port, key=source["key"], source=source, clients=args.clients,
+        connections=args.connections, duration=args.duration, warmup=args.warmup,
+        # The same request numbers for every tree: each gets the same requests, on its own database.
+        first_n=round_index * ROUND_STRIDE,
+    )
+    timer.join()
+    result.cpu_seconds = _server_cpu(stack.gunicorn.pid, stack.db_name) - cpu["start"]
+    print(f"  server CPU {result.cpu_ms_per_request:.2f} ms/request", flush=True)
+    print(f"  {result.rate:.0f} req/s ok, p50 {result.percentile(50):.1f} ms, "
+          f"p95 {result.percentile(95):.1f} ms, p99 {result.percentile(99):.1f} ms, "
+          f"statuses {dict(sorted(result.statuses.items()))}", flush=True)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -444,6 +612,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=2, help="Load generator processes.")
     parser.add_argument("--connections", type=int, default=16, help="Kept-alive connections in all.")
     parser.add_argument("--scenario", action="append", help="Run only these scenarios (repeatable).")
+    parser.add_argument("--vs", metavar="REF", help="Also measure this git commit's code, in alternation.")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL",
                                                                  "postgres://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
@@ -453,61 +622,36 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = [s for s in SCENARIOS if not args.scenario or s.name in args.scenario]
     if not scenarios:
         parser.error(f"no such scenario; known: {', '.join(s.name for s in SCENARIOS)}")
+    args.head = resolve_commit("HEAD")
+    edited = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    args.edited = " with uncommitted changes" if edited else ""
+    args.commit = args.vs and resolve_commit(args.vs)
+    if args.vs and not args.commit:
+        parser.error(f"--vs {args.vs}: not a commit of this repository")
+    signal.signal(signal.SIGTERM, _interrupt)
     queue = f"bench-ingest-{os.getpid()}"
-    database_url = _recreate_database(args.database_url)
-    env = _env(database_url, args.redis_url, queue)
-    print(f"database {DB_NAME} recreated; migrating", flush=True)
-    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     kinds = sorted({s.kind for s in scenarios})
-    setup = subprocess.run([PYTHON, "manage.py", "shell", "-c", SETUP % {"kinds": kinds}], cwd=ROOT, env=env,
-                           check=True, capture_output=True, text=True)
-    sources = json.loads(setup.stdout.split("SETUP", 1)[1])
-
-    port = _free_port()
-    # gunicorn.conf.py (read from ROOT) sets the worker class, workers, threads and keep-alive, as in
-    # production; --workers/--threads override it.
-    served = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    args.workers, args.threads = args.workers or served["workers"], args.threads or served["threads"]
-    gunicorn = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
-         "--threads", str(args.threads), "--log-level", "warning", "--backlog", "2048"],
-        cwd=ROOT, env=env,
-    )
-    args.load_before = os.getloadavg()[0]
-    rounds: dict[str, list[Result]] = {s.name: [] for s in scenarios}
-    try:
-        _wait_http(port)
+    with ExitStack() as cleanup:
+        cleanup.callback(_drop_queue, args.redis_url, queue)
+        stacks = [cleanup.enter_context(served("this", ROOT, args=args, db_name=DB_NAME, queue=queue, kinds=kinds))]
+        if args.commit:
+            tree = cleanup.enter_context(checked_out(args.commit))
+            stacks.append(cleanup.enter_context(
+                served(args.commit[:7], tree, args=args, db_name=f"{DB_NAME}_vs", queue=queue, kinds=kinds),
+            ))
+        args.load_before = os.getloadavg()[0]
+        rounds: dict[tuple[str, str], list[Result]] = {(t.label, s.name): [] for t in stacks for s in scenarios}
         for round_index, scenario in ((r, s) for r in range(args.rounds) for s in scenarios):
-            source = sources[scenario.kind]
-            print(f"round {round_index + 1}/{args.rounds} {scenario.name}: {args.duration:.0f}s with "
-                  f"{args.connections} connections", flush=True)
-            # Server-side CPU (gunicorn + this database's PostgreSQL backends) over the measured part:
-            # a figure the machine's other load doesn't inflate the way it does requests/s.
-            cpu: dict[str, float] = {}
-            timer = threading.Timer(args.warmup, lambda cpu=cpu: cpu.setdefault("start", _server_cpu(gunicorn.pid)))
-            timer.start()
-            result = run_scenario(
-                scenario, host="127.0.0.1", port=port, key=source["key"], source=source, clients=args.clients,
-                connections=args.connections, duration=args.duration, warmup=args.warmup,
-                first_n=round_index * ROUND_STRIDE,
-            )
-            timer.join()
-            result.cpu_seconds = _server_cpu(gunicorn.pid) - cpu["start"]
-            rounds[scenario.name].append(result)
-            print(f"  server CPU {result.cpu_ms_per_request:.2f} ms/request", flush=True)
-            print(f"  {result.rate:.0f} req/s ok, p50 {result.percentile(50):.1f} ms, "
-                  f"p95 {result.percentile(95):.1f} ms, p99 {result.percentile(99):.1f} ms, "
-                  f"statuses {dict(sorted(result.statuses.items()))}", flush=True)
-    finally:
-        gunicorn.send_signal(signal.SIGTERM)
-        try:
-            gunicorn.wait(20)
-        except subprocess.TimeoutExpired:
-            gunicorn.kill()
-        _drop_queue(args.redis_url, queue)
+            # Both trees back to back, the first one alternating from round to round, so the machine's
+            # drift hits both alike. The other gunicorn stays up, idle: see the module docstring.
+            for stack in stacks if round_index % 2 == 0 else stacks[::-1]:
+                code = f" [{stack.label}]" if len(stacks) > 1 else ""
+                print(f"round {round_index + 1}/{args.rounds} {scenario.name}{code}: {args.duration:.0f}s with "
+                      f"{args.connections} connections", flush=True)
+                rounds[stack.label, scenario.name].append(measure(stack, scenario, round_index=round_index, args=args))
 
-    results = [merged(rounds[s.name]) for s in scenarios]
-    table = _markdown(results, args)
+    table = report_table(stacks, scenarios, {key: merged(each) for key, each in rounds.items()}, args)
     print(table)
     if not args.no_write:
         from bench.report import write_section
@@ -525,18 +669,32 @@ def _drop_queue(redis_url: str, queue: str) -> None:
         print(f"could not delete queue {queue}: {exc}", file=sys.stderr)
 
 
-def _markdown(results: list[Result], args) -> str:
+# --- The report ------------------------------------------------------------------------------
+
+
+def report_table(stacks: list[Stack], scenarios: list[Scenario], results: dict[tuple[str, str], Result], args) -> str:
+    this, ref = stacks[0], stacks[1] if len(stacks) > 1 else None
     lines = [
         "## Inbound ingest (`bench/ingest.py`)",
         "",
-        f"gunicorn {args.workers} workers x {args.threads} threads (gthread, keep-alive: gunicorn.conf.py), "
-        "production settings, "
+        f"gunicorn {_served_counts(stacks)} (gthread, keep-alive: gunicorn.conf.py), production settings, "
         f"PostgreSQL (`{DB_NAME}`) and Redis, on the same {os.cpu_count()}-core machine as the load generator "
         f"({args.clients} processes, {args.connections} kept-alive connections); {args.duration:.0f} s per scenario "
         f"after a warm-up, all scenarios in turn {args.rounds} time(s): req/s is the median round's (the slowest and "
         "fastest rounds beside it), latencies are over all rounds. Targets: ≥ 800 requests/s for the recordings and "
         "track-classified endpoints; RealCast acknowledgement p99 < 20 ms at 200 requests/s.",
         "",
+    ]
+    if ref:
+        lines += [
+            f"Compared with `{args.vs}` (`{ref.label}`): in every round each scenario ran against this tree's code "
+            f"(`this`: `{args.head[:7]}`{args.edited}) and `{ref.label}`'s, served from a worktree "
+            f"of its own with its own migrations, gunicorn.conf.py and database (`{ref.db_name}`), back to back, "
+            "the first alternating from round to round; the load went to one gunicorn at a time while the other "
+            "stood idle. this ÷ ref is the median of the rounds' ratios of requests/s. Targets are judged on `this`.",
+            "",
+        ]
+    lines += [
         # Other work on the machine takes cores from both the server and the load generator.
         f"Load average (1 min) before / after the run: {args.load_before:.1f} / {os.getloadavg()[0]:.1f}.",
         "",
@@ -544,17 +702,46 @@ def _markdown(results: list[Result], args) -> str:
         f"while measured; {os.cpu_count()} cores / that figure bounds requests/s on this machine without the load "
         "generator and other work.",
         "",
-        "| scenario | what | req/s (ok) | rounds | p50 ms | p95 ms | p99 ms | server CPU ms/req | statuses |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for r in results:
-        statuses = ", ".join(f"{code}: {count}" for code, count in sorted(r.statuses.items()))
-        what = r.scenario.description + (" — acknowledgement latency" if r.scenario.ack_only else "")
-        lines.append(f"| `{r.scenario.name}` | {what} | {r.rate:.0f} | {r.spread} | {r.percentile(50):.1f} | "
-                     f"{r.percentile(95):.1f} | {r.percentile(99):.1f} | {r.cpu_ms_per_request:.2f} | {statuses} |")
-    verdicts = [_verdict(r) for r in results]
+    columns = ["scenario", "what", *(["code"] if ref else []), "req/s (ok)", "rounds", *(["this ÷ ref"] if ref else []),
+               "p50 ms", "p95 ms", "p99 ms", "server CPU ms/req", "statuses"]
+    numeric = {"req/s (ok)", "rounds", "this ÷ ref", "p50 ms", "p95 ms", "p99 ms", "server CPU ms/req"}
+    lines += ["| " + " | ".join(columns) + " |",
+              "|" + "|".join("---:" if c in numeric else "---" for c in columns) + "|"]
+    for scenario in scenarios:
+        mine = results[this.label, scenario.name]
+        if not ref:
+            lines.append(_row(mine, scenario.description))
+            continue
+        theirs = results[ref.label, scenario.name]
+        lines.append(_row(mine, scenario.description, code="this", ratio=_ratio(mine, theirs)))
+        lines.append(_row(theirs, "", code=f"`{ref.label}`", ratio=""))
+    verdicts = [_verdict(results[this.label, s.name]) for s in scenarios]
     lines += ["", "Against the targets: " + "; ".join(v for v in verdicts if v) + "."]
     return "\n".join(lines)
+
+
+def _served_counts(stacks: list[Stack]) -> str:
+    counts = [f"{t.workers} workers x {t.threads} threads" for t in stacks]
+    if len(set(counts)) == 1:
+        return counts[0]
+    return ", ".join(f"{c} (`{t.label}`)" for c, t in zip(counts, stacks, strict=True))
+
+
+def _row(r: Result, what: str, *, code: str | None = None, ratio: str | None = None) -> str:
+    statuses = ", ".join(f"{status}: {count}" for status, count in sorted(r.statuses.items()))
+    if what and r.scenario.ack_only:
+        what += " — acknowledgement latency"
+    cells = [f"`{r.scenario.name}`", what, *([code] if code is not None else []), f"{r.rate:.0f}", r.spread,
+             *([ratio] if ratio is not None else []), f"{r.percentile(50):.1f}", f"{r.percentile(95):.1f}",
+             f"{r.percentile(99):.1f}", f"{r.cpu_ms_per_request:.2f}", statuses]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _ratio(mine: Result, theirs: Result) -> str:
+    """The median of the rounds' this ÷ ref requests/s: each round's pair ran back to back, under one load."""
+    pairs = [m / t for m, t in zip(mine.round_rates, theirs.round_rates, strict=True) if t]
+    return f"{statistics.median(pairs):.2f}" if pairs else "-"
 
 
 def _verdict(r: Result) -> str:
