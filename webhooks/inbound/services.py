@@ -13,6 +13,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.db.models import F
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
+from rest_framework.settings import api_settings
 
 from accounts.models import Tenant
 from core.crypto import reveal
@@ -303,7 +304,8 @@ def error_paths(detail, prefix: str = "") -> list[str]:
         return [prefix.rstrip(".")] if prefix else []
     paths: list[str] = []
     for key, value in items:
-        paths += error_paths(value, f"{prefix}{key}.")
+        # A nested object that isn't one (`"data": "x"`) is named itself, not its `non_field_errors`.
+        paths += error_paths(value, prefix if key == api_settings.NON_FIELD_ERRORS_KEY else f"{prefix}{key}.")
     return paths
 
 
