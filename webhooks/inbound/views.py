@@ -22,7 +22,7 @@ from core.crypto import reveal
 from core.guessing import credential_failure_record
 from core.logredact import redact_source_urls
 from webhooks.inbound import conf
-from webhooks.inbound.handlers import get_handler
+from webhooks.inbound.handlers import UnknownHandler, get_handler
 from webhooks.inbound.models import InboundSource
 from webhooks.inbound.services import (
     Outcome,
@@ -260,8 +260,14 @@ class InboundView(APIView):
 
     @classmethod
     def as_view(cls, **initkwargs):
-        """The view, its configuration checked once, when the URL conf is loaded."""
-        config = {name: initkwargs.get(name, getattr(cls, name)) for name in ("kinds", "auth", "source_from_url")}
+        """The view, its configuration checked once, when the URL conf is loaded (after every app's
+        `ready()` has registered its handlers): a typo fails loudly, not silently per message."""
+        config = {name: initkwargs.get(name, getattr(cls, name))
+                  for name in ("handler", "kinds", "auth", "source_from_url")}
+        try:
+            get_handler(config["handler"])
+        except UnknownHandler as exc:
+            raise ImproperlyConfigured(f"{cls.__name__}: {exc}") from None
         if config["auth"] not in ("key", "signature"):
             raise ImproperlyConfigured(f"{cls.__name__}: auth must be 'key' or 'signature', not {config['auth']!r}")
         if config["auth"] == "signature" and not config["source_from_url"]:
@@ -297,7 +303,6 @@ class InboundView(APIView):
         return _json(outcome.status, outcome.body, outcome.retry_after)
 
     def receive(self, request: HttpRequest, url_source_id, url_secret: str | None) -> Outcome:
-        get_handler(self.handler)  # a typo in a URL conf fails loudly in tests, not silently per message
         body = read_body(request, conf.get("WEBHOOKS_INBOUND_MAX_BODY"))
         source = authenticate(request, body, auth=self.auth, url_source_id=url_source_id, url_secret=url_secret)
         if source.kind not in self.kinds:

@@ -138,3 +138,19 @@ def test_stored_message_keeps_raw_bytes_and_hash_but_no_credentials(client, tena
     for meta_name, value in secrets.items():
         name = meta_name[5:].replace("_", "-").lower()
         assert name not in stored and value.lower() not in stored, name
+
+
+@pytest.mark.parametrize(("config", "problem"), [
+    ({"handler": "tests.no_such_handler", "kinds": {"recorder"}}, "no inbound handler named"),
+    ({"handler": "tests.echo", "kinds": {"recorderr"}}, "unknown or no inbound source kinds"),
+    ({"handler": "tests.echo", "kinds": set()}, "unknown or no inbound source kinds"),
+    ({"handler": "tests.echo", "kinds": {"recorder"}, "auth": "token"}, "auth must be"),
+    ({"handler": "tests.echo", "kinds": {"realcast"}, "auth": "signature"}, "needs source_from_url"),
+])
+def test_a_misconfigured_view_fails_when_the_url_conf_loads(config, problem):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from webhooks.inbound.views import InboundView
+
+    with pytest.raises(ImproperlyConfigured, match=problem):
+        InboundView.as_view(**config)
