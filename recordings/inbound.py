@@ -1,13 +1,19 @@
-"""Validation of seed 003's recorder payload, answering in the seed's error shape.
+"""The recorder's payload: a nested DRF serializer, answering in the recorder's error shape.
 
 Only shapes and types are checked; unknown keys are ignored (the raw payload is kept whole).
-Errors name fields with dots (`user_info.email`) so a sender sees exactly what to fix.
+Errors name fields with dots (`user_info.email`) so a sender sees exactly what to fix, and a
+missing `recording_id` or `user_info.email` gets the recorder's document's message word for word.
+The OpenAPI schema reads the same serializer (recordings/views.py).
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 REQUIRED = ("recording_id", "user_info.email")
 MISSING_MESSAGE = "Missing required fields: recording_id or user_info.email"
@@ -22,7 +28,7 @@ class PayloadInvalid(Exception):
 @dataclass(frozen=True)
 class RecorderPayload:
     recording_id: str
-    recording_id_raw: int | str  # echoed back as sent (the seed answers `"recording_id": 3`)
+    recording_id_raw: int | str  # echoed back as sent (the recorder's document answers `"recording_id": 3`)
     email: str
     username: str
     title: str
@@ -41,57 +47,150 @@ class RecorderPayload:
     given: frozenset[str] = frozenset()
 
 
-def _number(value, name: str, errors: dict) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value or abs(value) > 1e15:
-        errors[name] = ["Must be a number."]
-        return None
-    if value < 0:
-        errors[name] = ["Must not be negative."]
-        return None
-    return float(value)
+# --- Fields: the recorder's types, strictly (JSON's `true` is not a number, `77` not a string) ----------
 
 
-def _text(value, name: str, errors: dict, max_length: int) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        errors[name] = ["Must be a string."]
-        return ""
-    if len(value) > max_length:
-        errors[name] = [f"At most {max_length} characters."]
-        return ""
-    return value
+class Number(serializers.FloatField):
+    default_error_messages = {"invalid": "Must be a number.", "negative": "Must not be negative."}
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data) -> float:
+        if isinstance(data, bool) or not isinstance(data, int | float) or data != data or abs(data) > 1e15:
+            self.fail("invalid")
+        if data < 0:
+            self.fail("negative")
+        return float(data)
 
 
-def _object(value, name: str, errors: dict) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        errors[name] = ["Must be an object."]
-        return {}
-    return value
+class Text(serializers.CharField):
+    default_error_messages = {"invalid": "Must be a string.", "max_length": "At most {max_length} characters."}
+
+    def __init__(self, max_length: int, **kwargs):
+        super().__init__(max_length=max_length, required=False, allow_null=True, allow_blank=True,
+                         trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return data
 
 
-def _datetime(value, name: str, errors: dict) -> datetime | None:
-    """Seed format "2025-10-25 01:55:59.374860" or ISO 8601; without an offset it is taken as UTC."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        errors[name] = ["Must be a date-time string."]
-        return None
-    try:
-        parsed = parse_datetime(value.strip())
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        errors[name] = ["Not a date-time; expected e.g. '2025-10-25 01:55:59.374860'."]
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+@extend_schema_field(OpenApiTypes.STR)
+class DateTime(serializers.Field):
+    """The recorder's "2025-10-25 01:55:59.374860" or ISO 8601; without an offset it is taken as UTC."""
+
+    default_error_messages = {"invalid": "Not a date-time; expected e.g. '2025-10-25 01:55:59.374860'.",
+                              "not_text": "Must be a date-time string."}
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data) -> datetime | None:
+        if data == "":
+            return None  # says nothing, like null
+        if not isinstance(data, str):
+            self.fail("not_text")
+        try:
+            parsed = parse_datetime(data.strip())
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            self.fail("invalid")
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
-# Recording column → where the recorder's payload says it.
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 100}]})
+class RecordingId(serializers.Field):
+    """An integer or a string; kept as sent, to be echoed back. Blank is missing, as null is."""
+
+    default_error_messages = {"invalid": "Must be an integer or a string.", "null": "This field is required.",
+                              "max_length": "At most 100 characters.", "too_large": "Integer too large."}
+
+    def to_internal_value(self, data) -> int | str:
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        if isinstance(data, str):
+            if not data.strip():  # "   " would upsert an empty id
+                self.fail("required")
+            if len(data.strip()) > 100:
+                self.fail("max_length")
+        elif abs(data) >= 10**30:
+            self.fail("too_large")
+        return data
+
+
+@extend_schema_field(OpenApiTypes.EMAIL)
+class Email(serializers.Field):
+    default_error_messages = {"invalid": "Must be an email address (a string).", "null": "This field is required."}
+
+    def to_internal_value(self, data) -> str:
+        if isinstance(data, str) and not data.strip():
+            self.fail("required")
+        if not isinstance(data, str) or len(data) > 254:
+            self.fail("invalid")
+        return data.strip()
+
+
+class Names(serializers.DictField):
+    """An object whose keys are names the recorder chooses (`video.mkv`); a null value says nothing."""
+
+    default_error_messages = {"not_a_dict": "Must be an object."}
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+
+# --- The payload ----------------------------------------------------------------------------
+
+
+class RecorderUserInfo(serializers.Serializer):
+    default_error_messages = {"invalid": "Must be an object with an email."}
+
+    email = Email(help_text="Matched case-insensitively among the tenant's members.")
+    username = Text(150)
+
+
+class RecorderFileInfo(serializers.Serializer):
+    default_error_messages = {"invalid": "Must be an object."}
+
+    total_size_mb = Number()
+    individual_sizes_mb = Names(child=Number())
+
+
+class RecorderWebhook(serializers.Serializer):
+    recording_id = RecordingId(help_text="Integer or string; with the tenant, the upsert's key.")
+    title = Text(500)
+    created_at = DateTime(help_text="'2025-10-25 01:55:59.374860' or ISO 8601; UTC without an offset.")
+    duration_seconds = Number()
+    duration_database = Number()
+    user_info = RecorderUserInfo()
+    file_info = RecorderFileInfo(required=False, allow_null=True)
+    uploaded_files = Names(child=Text(2000))
+    upload_timestamp = DateTime()
+    upload_source = Text(100)
+    bucket_name = Text(200)
+    region = Text(100)
+
+    def to_internal_value(self, data):
+        # No `user_info` (or null) is a missing `user_info.email`, the field the recorder's document names.
+        if isinstance(data, dict) and data.get("user_info") is None:
+            data = {**data, "user_info": {}}
+        return super().to_internal_value(data)
+
+
+def _dotted(detail, name: str = "") -> dict[str, list]:
+    """DRF's nested errors as `{"file_info.individual_sizes_mb.video.mkv": [...]}`."""
+    if not isinstance(detail, dict):
+        return {name: list(detail)}
+    errors = {}
+    for key, value in detail.items():
+        errors |= _dotted(value, name if key == api_settings.NON_FIELD_ERRORS_KEY else f"{name}.{key}".lstrip("."))
+    return errors
+
+
+# Recording column -> where the recorder's payload says it.
 _SOURCES = {
     "username": ("user_info", "username"), "title": ("title",), "recorded_at": ("created_at",),
     "duration_seconds": ("duration_seconds",), "duration_database": ("duration_database",),
@@ -100,82 +199,33 @@ _SOURCES = {
 }
 
 
-def _given(payload: dict, file_info: dict, user_info: dict) -> frozenset[str]:
-    parents = {"user_info": user_info, "file_info": file_info}
-    given = set()
-    for column, where in _SOURCES.items():
-        container = parents[where[0]] if len(where) == 2 else payload
-        value = container.get(where[-1])
-        if value is not None and not (column in ("recorded_at", "uploaded_at") and value == ""):
-            given.add(column)
-    return frozenset(given)
+def _said(data: dict, where: tuple[str, ...]) -> bool:
+    for key in where:
+        data = (data or {}).get(key)
+    return data is not None
 
 
 def parse_recorder_payload(payload: dict) -> RecorderPayload:
-    errors: dict[str, list[str]] = {}
-    missing = []
-
-    raw_id = payload.get("recording_id")
-    recording_id = ""
-    if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):  # "   " would upsert an empty id
-        missing.append("recording_id")
-    elif isinstance(raw_id, bool) or not isinstance(raw_id, int | str):
-        errors["recording_id"] = ["Must be an integer or a string."]
-    elif isinstance(raw_id, str) and len(raw_id.strip()) > 100:
-        errors["recording_id"] = ["At most 100 characters."]
-    elif isinstance(raw_id, int) and abs(raw_id) >= 10**30:
-        errors["recording_id"] = ["Integer too large."]
-    else:
-        recording_id = str(raw_id).strip()
-
-    user_info = payload.get("user_info")
-    email = ""
-    username = ""
-    if user_info is None:
-        missing.append("user_info.email")
-    elif not isinstance(user_info, dict):
-        errors["user_info"] = ["Must be an object with an email."]
-    else:
-        raw_email = user_info.get("email")
-        if raw_email is None or (isinstance(raw_email, str) and not raw_email.strip()):
-            missing.append("user_info.email")
-        elif not isinstance(raw_email, str) or len(raw_email) > 254:
-            errors["user_info.email"] = ["Must be an email address (a string)."]
-        else:
-            email = raw_email.strip()
-        username = _text(user_info.get("username"), "user_info.username", errors, 150)
-
-    file_info = _object(payload.get("file_info"), "file_info", errors)
-    sizes = _object(file_info.get("individual_sizes_mb"), "file_info.individual_sizes_mb", errors)
-    file_sizes = {}
-    for name, size in sizes.items():
-        number = _number(size, f"file_info.individual_sizes_mb.{name}", errors)
-        if number is not None:
-            file_sizes[str(name)[:200]] = number
-    files = {}
-    for kind, url in _object(payload.get("uploaded_files"), "uploaded_files", errors).items():
-        text = _text(url, f"uploaded_files.{kind}", errors, 2000)
-        if text:
-            files[str(kind)[:100]] = text
-
-    data = dict(
-        recording_id=recording_id, recording_id_raw=raw_id, email=email, username=username,
-        title=_text(payload.get("title"), "title", errors, 500),
-        recorded_at=_datetime(payload.get("created_at"), "created_at", errors),
-        duration_seconds=_number(payload.get("duration_seconds"), "duration_seconds", errors),
-        duration_database=_number(payload.get("duration_database"), "duration_database", errors),
-        total_size_mb=_number(file_info.get("total_size_mb"), "file_info.total_size_mb", errors),
-        file_sizes_mb=file_sizes, files=files,
-        uploaded_at=_datetime(payload.get("upload_timestamp"), "upload_timestamp", errors),
-        upload_source=_text(payload.get("upload_source"), "upload_source", errors, 100),
-        bucket_name=_text(payload.get("bucket_name"), "bucket_name", errors, 200),
-        region=_text(payload.get("region"), "region", errors, 100),
-    )
-    data["given"] = _given(payload, file_info, user_info if isinstance(user_info, dict) else {})
-    if missing:
-        # The seed's message, word for word (a sender may match on it); `errors` names what is missing.
-        all_errors = {name: ["This field is required."] for name in missing} | errors
-        raise PayloadInvalid(MISSING_MESSAGE, all_errors)
-    if errors:
+    serializer = RecorderWebhook(data=payload)
+    if not serializer.is_valid():
+        errors = _dotted(serializer.errors)
+        missing = [name for name in REQUIRED if name in errors and errors[name][0].code in ("required", "null")]
+        errors = {name: [str(message) for message in messages] for name, messages in errors.items()}
+        if missing:
+            # The document's message, word for word (a sender may match on it); `errors` names what is missing.
+            raise PayloadInvalid(MISSING_MESSAGE, {name: ["This field is required."] for name in missing} | errors)
         raise PayloadInvalid(f"Invalid fields: {', '.join(errors)}", errors)
-    return RecorderPayload(**data)
+    data = serializer.validated_data
+    user, file_info = data["user_info"], data.get("file_info") or {}
+    return RecorderPayload(
+        recording_id=str(data["recording_id"]).strip(), recording_id_raw=data["recording_id"],
+        email=user["email"], username=user.get("username") or "", title=data.get("title") or "",
+        recorded_at=data.get("created_at"), duration_seconds=data.get("duration_seconds"),
+        duration_database=data.get("duration_database"), total_size_mb=file_info.get("total_size_mb"),
+        file_sizes_mb={str(name)[:200]: size for name, size in (file_info.get("individual_sizes_mb") or {}).items()
+                       if size is not None},
+        files={str(kind)[:100]: url for kind, url in (data.get("uploaded_files") or {}).items() if url},
+        uploaded_at=data.get("upload_timestamp"), upload_source=data.get("upload_source") or "",
+        bucket_name=data.get("bucket_name") or "", region=data.get("region") or "",
+        given=frozenset(column for column, where in _SOURCES.items() if _said(data, where)),
+    )

@@ -1,51 +1,27 @@
-"""Inbound handlers: seed 000's three stream-assistant endpoints and RealCast's events (seed 004).
+"""Inbound handlers: the DJ stream assistant's three endpoints and RealCast's events.
 
-Each validates the payload (a DRF `ValidationError` is answered 400 naming the bad fields)
-and calls one service. The services are idempotent, so replays and the sweep may re-run these.
+Each validates the payload with its serializer (a DRF `ValidationError` is answered 400 naming
+the bad fields) and calls one service. The services are idempotent, so replays and the sweep may
+re-run these.
 """
 
 import logging
-import threading
-from functools import partial
+from datetime import datetime
 
 from rest_framework import serializers
 
 from core.eventtime import event_times_problems
 from streams import inbound, services
 from streams.inbound import stream_info
-from webhooks.inbound.compiled_validation import Unsure, compiled
 from webhooks.inbound.handlers import HandlerResult, inbound_handler
 
 logger = logging.getLogger(__name__)
 
 
-_serializers = threading.local()
-
-
-def _valid(serializer_class, payload) -> dict:
-    """`serializer_class(data=payload).is_valid(raise_exception=True)`, cheaper.
-
-    First the serializer's compiled check (`compiled_validation.py`), which vouches for a valid
-    payload at a fraction of DRF's cost; anything it is unsure of goes to DRF, for its answer and
-    errors. DRF runs on one serializer per class and thread: a new DRF serializer deep-copies all
-    its fields, nested ones included, which was four fifths of validating seed 000's track payload.
-    Validating keeps no state on the serializer, so it can be reused; per thread, because gthread
-    workers validate concurrently.
-    """
-    check = compiled(serializer_class)
-    if check is not None:
-        try:
-            return check(payload)
-        except Unsure:
-            pass
-    if not isinstance(payload, dict):  # refused whole (`null`, a list...): DRF's own answer, word for word
-        serializer = serializer_class(data=payload)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-    serializer = _serializers.__dict__.get(serializer_class)
-    if serializer is None:
-        serializer = _serializers.__dict__[serializer_class] = serializer_class()
-    return serializer.run_validation(payload)  # errors come as {field: [...]}, as from is_valid()
+def _valid(serializer_class: type[serializers.Serializer], payload) -> dict:
+    serializer = serializer_class(data=payload)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 def _check_times(message, **times) -> None:
@@ -102,62 +78,65 @@ def stream_stats(message, payload) -> HandlerResult:
 
 
 # --- RealCast ------------------------------------------------------------------------------
+# Each gets the tenant, the validated event and the payload as sent.
 
 
-def _rc_stream_live(tenant, at, data) -> None:
-    d = _valid(inbound.StreamLive, data)
+def _rc_stream_live(tenant, event: dict, payload: dict) -> None:
+    d = event["data"]
     info = services.StreamInfo(platform="realcast", title=d.get("title"), dj_username=d.get("streamer_id"))
-    services.session_start(tenant=tenant, session_id=d["stream_id"], at=at, started_at=d.get("started_at"),
-                           info=info)
+    services.session_start(tenant=tenant, session_id=d["stream_id"], at=event["timestamp"],
+                           started_at=d.get("started_at"), info=info)
 
 
-def _rc_stream_offline(tenant, at, data) -> None:
-    d = _valid(inbound.StreamOffline, data)
-    services.session_end(tenant=tenant, session_id=d["stream_id"], at=at, ended_at=d.get("ended_at"),
+def _rc_stream_offline(tenant, event: dict, payload: dict) -> None:
+    d = event["data"]
+    services.session_end(tenant=tenant, session_id=d["stream_id"], at=event["timestamp"], ended_at=d.get("ended_at"),
                          duration_seconds=d.get("duration"), peak_viewers=d.get("peak_viewers"),
                          info=services.StreamInfo(platform="realcast"))
 
 
-def _rc_stream_error(tenant, at, data) -> None:
-    d = _valid(inbound.StreamErrorIn, data)
-    services.session_error(tenant=tenant, session_id=d["stream_id"], at=at, error_code=d.get("error_code", ""),
-                           error_message=d.get("error_message", ""))
+def _rc_stream_error(tenant, event: dict, payload: dict) -> None:
+    d = event["data"]
+    services.session_error(tenant=tenant, session_id=d["stream_id"], at=event["timestamp"],
+                           error_code=d.get("error_code", ""), error_message=d.get("error_message", ""))
 
 
-def _rc_viewer_joined(tenant, at, data) -> None:
-    d = _valid(inbound.ViewerJoined, data)
-    services.viewer_count_record(tenant=tenant, session_id=d["stream_id"], at=at, viewer_count=d["viewer_count"],
-                                 viewer_id=d["viewer_id"])
+def _rc_viewer_joined(tenant, event: dict, payload: dict) -> None:
+    d = event["data"]
+    services.viewer_count_record(tenant=tenant, session_id=d["stream_id"], at=event["timestamp"],
+                                 viewer_count=d["viewer_count"], viewer_id=d["viewer_id"])
 
 
-def _rc_viewer_count(tenant, at, data) -> None:
-    d = _valid(inbound.ViewerCountUpdate, data)
-    services.viewer_count_record(tenant=tenant, session_id=d["stream_id"], at=at, viewer_count=d["viewer_count"],
-                                 change=d.get("change"))
+def _rc_viewer_count(tenant, event: dict, payload: dict) -> None:
+    d = event["data"]
+    services.viewer_count_record(tenant=tenant, session_id=d["stream_id"], at=event["timestamp"],
+                                 viewer_count=d["viewer_count"], change=d.get("change"))
 
 
-def _rc_chat_message(tenant, at, data) -> None:
-    d = _valid(inbound.ChatMessageNew, data)
+def _rc_chat_message(tenant, event: dict, payload: dict) -> None:
+    d = event["data"]
     services.chat_message_record(tenant=tenant, session_id=d["stream_id"], message_id=d["message_id"],
-                                 created_at=d.get("created_at") or at, user_id=d.get("user_id", ""),
+                                 created_at=d.get("created_at") or event["timestamp"], user_id=d.get("user_id", ""),
                                  user_name=d.get("user_name", ""), message=d.get("message", ""))
 
 
-def _rc_recording(tenant, at, data, *, event: str) -> None:
+def _rc_recording(tenant, event: dict, payload: dict) -> None:
     from recordings.services import recording_upsert_from_realcast  # recordings owns what a recording is
 
-    recording_upsert_from_realcast(tenant=tenant, data=data, event_time=at, event=event)
+    # The recording keeps RealCast's data as sent, keys Streamhook doesn't read included.
+    recording_upsert_from_realcast(tenant=tenant, data=payload["data"], event_time=event["timestamp"],
+                                   event=event["event"])
 
 
-REALCAST_EVENTS = {
+REALCAST_PROCESSES = {
     "stream.live": _rc_stream_live,
     "stream.offline": _rc_stream_offline,
     "stream.error": _rc_stream_error,
     "viewer.joined": _rc_viewer_joined,
     "viewer.count.update": _rc_viewer_count,
     "chat.message.new": _rc_chat_message,
-    "recording.started": partial(_rc_recording, event="recording.started"),
-    "recording.ready": partial(_rc_recording, event="recording.ready"),
+    "recording.started": _rc_recording,
+    "recording.ready": _rc_recording,
 }
 
 
@@ -180,7 +159,7 @@ def realcast_times(payload: dict) -> dict:
     return times
 
 
-def realcast_check_on_receipt(payload: dict, received_at) -> None:
+def realcast_check_on_receipt(payload: dict, received_at: datetime) -> None:
     """RealCast is answered before its event is processed: its times are refused (400) on receipt,
     an unreadable `timestamp` (such as `0`) too, so RealCast doesn't retry what can never be processed."""
     times = realcast_times(payload)
@@ -194,14 +173,16 @@ def realcast_check_on_receipt(payload: dict, received_at) -> None:
 @inbound_handler("streams.realcast")
 def realcast(message, payload) -> HandlerResult:
     """One RealCast event (`{"event", "timestamp", "data"}`); unknown events are acknowledged and ignored."""
-    envelope = _valid(inbound.RealCastEnvelope, payload)
-    _check_times(message, **realcast_times(payload))
-    process = REALCAST_EVENTS.get(envelope["event"])
+    name = payload.get("event")
+    serializer_class = inbound.REALCAST_EVENTS.get(name, inbound.RealCastEnvelope) if isinstance(
+        name, str) else inbound.RealCastEnvelope
+    event = _valid(serializer_class, payload)
+    data = event["data"]
+    _check_times(message, timestamp=event["timestamp"], **{
+        f"data.{field}": data[field] for field in _REALCAST_DATA_TIMES if isinstance(data.get(field), datetime)})
+    process = REALCAST_PROCESSES.get(event["event"])
     if process is None:
-        logger.info("RealCast event %r ignored (message %s)", envelope["event"], message.pk)
-        return HandlerResult(200, {"status": "ignored", "event": envelope["event"]})
-    try:
-        process(message.tenant, envelope["timestamp"], envelope["data"])
-    except serializers.ValidationError as exc:
-        raise serializers.ValidationError({"data": exc.detail}) from None
-    return HandlerResult(200, {"status": "processed", "event": envelope["event"]})
+        logger.info("RealCast event %r ignored (message %s)", event["event"], message.pk)
+        return HandlerResult(200, {"status": "ignored", "event": event["event"]})
+    process(message.tenant, event, payload)
+    return HandlerResult(200, {"status": "processed", "event": event["event"]})

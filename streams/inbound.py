@@ -1,7 +1,8 @@
-"""Validation of what senders post: seed 000's three payloads and seed 004's RealCast envelope.
+"""Validation of what senders post: the DJ stream assistant's three payloads and RealCast's events.
 
 Input serializers only check shapes and types; an error names each bad field
-(`{"track_data": {"artist": ["This field is required."]}}`). The handlers call services.
+(`{"track_data": {"artist": ["This field is required."]}}`). The handlers call services, and the
+OpenAPI schema reads these same serializers (streams/views.py).
 """
 
 import math
@@ -12,8 +13,6 @@ from streams.services import StreamInfo
 
 
 class Text(serializers.CharField):
-    narrows_drf_base = True  # refuses non-text, else CharField's answer (webhooks/inbound/compiled_validation.py)
-
     def __init__(self, max_length: int, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("allow_blank", True)
@@ -33,8 +32,6 @@ def _is_number(data) -> bool:
 
 
 class StrictInt(serializers.IntegerField):
-    narrows_drf_base = True  # refuses what JSON doesn't write as an integer, else IntegerField's answer
-
     def __init__(self, **kwargs):
         kwargs.setdefault("max_value", 2**31 - 1)  # the columns are 32-bit integers
         kwargs.setdefault("min_value", -(2**31))
@@ -47,8 +44,6 @@ class StrictInt(serializers.IntegerField):
 
 
 class StrictFloat(serializers.FloatField):
-    narrows_drf_base = True  # refuses non-numbers and non-finite ones, else FloatField's answer
-
     def to_internal_value(self, data):
         if not _is_number(data):
             self.fail("invalid")
@@ -131,10 +126,12 @@ class StreamStats(_Envelope):
     event_type = serializers.ChoiceField(choices=["stream_start", "stream_update", "stream_end"])
 
 
-# --- RealCast (seed 004) ---------------------------------------------------------------
+# --- RealCast ------------------------------------------------------------------------
 
 
 class RealCastEnvelope(serializers.Serializer):
+    """Any RealCast event: what an event Streamhook doesn't process must still be."""
+
     event = Text(100, required=True, allow_blank=False)
     timestamp = serializers.DateTimeField()
     data = serializers.DictField()
@@ -144,37 +141,114 @@ class _RealCastData(serializers.Serializer):
     stream_id = Text(200, required=True, allow_blank=False)
 
 
-class StreamLive(_RealCastData):
+class StreamLiveData(_RealCastData):
     title = Text(500)
     streamer_id = Text(200)
     app_id = Text(200)
     started_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class StreamOffline(_RealCastData):
+class StreamOfflineData(_RealCastData):
     duration = StrictInt(min_value=0, max_value=10 * 365 * 86400, required=False, allow_null=True)
     peak_viewers = StrictInt(min_value=0, required=False, allow_null=True)
     ended_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class StreamErrorIn(_RealCastData):
+class StreamErrorData(_RealCastData):
     error_code = Text(100)
     error_message = Text(5000)
 
 
-class ViewerJoined(_RealCastData):
+class ViewerJoinedData(_RealCastData):
     viewer_id = Text(200, required=True)
     viewer_count = StrictInt(min_value=0)
 
 
-class ViewerCountUpdate(_RealCastData):
+class ViewerCountUpdateData(_RealCastData):
     viewer_count = StrictInt(min_value=0)
     change = StrictInt(required=False, allow_null=True)
 
 
-class ChatMessageNew(_RealCastData):
+class ChatMessageNewData(_RealCastData):
     message_id = Text(200, required=True, allow_blank=False)
     user_id = Text(200)
     user_name = Text(200)
     message = Text(10000)
     created_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class Identifier(Text):
+    """An id RealCast may send as text or as a number (kept as text)."""
+
+    def __init__(self, max_length: int, **kwargs):
+        super().__init__(max_length, required=True, allow_blank=False, trim_whitespace=True, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool):
+            data = str(data)
+        return super().to_internal_value(data)
+
+
+class RecordingData(serializers.Serializer):
+    """`recording.started` and `recording.ready`; a ready one usually says where the file is."""
+
+    recording_id = Identifier(100)
+    stream_id = Text(200, allow_null=True)
+    cdn_url = Text(2000, allow_null=True)
+    duration = StrictFloat(min_value=0, max_value=1e18, required=False, allow_null=True)
+    file_size = StrictFloat(min_value=0, max_value=1e18, required=False, allow_null=True)
+
+
+# One serializer per event RealCast sends: the envelope, with that event's `data`.
+
+
+class StreamLive(RealCastEnvelope):
+    event = serializers.ChoiceField(["stream.live"])
+    data = StreamLiveData()
+
+
+class StreamOffline(RealCastEnvelope):
+    event = serializers.ChoiceField(["stream.offline"])
+    data = StreamOfflineData()
+
+
+class StreamError(RealCastEnvelope):
+    event = serializers.ChoiceField(["stream.error"])
+    data = StreamErrorData()
+
+
+class ViewerJoined(RealCastEnvelope):
+    event = serializers.ChoiceField(["viewer.joined"])
+    data = ViewerJoinedData()
+
+
+class ViewerCountUpdate(RealCastEnvelope):
+    event = serializers.ChoiceField(["viewer.count.update"])
+    data = ViewerCountUpdateData()
+
+
+class ChatMessageNew(RealCastEnvelope):
+    event = serializers.ChoiceField(["chat.message.new"])
+    data = ChatMessageNewData()
+
+
+class RecordingStarted(RealCastEnvelope):
+    event = serializers.ChoiceField(["recording.started"])
+    data = RecordingData()
+
+
+class RecordingReady(RealCastEnvelope):
+    event = serializers.ChoiceField(["recording.ready"])
+    data = RecordingData()
+
+
+REALCAST_EVENTS: dict[str, type[RealCastEnvelope]] = {
+    "stream.live": StreamLive,
+    "stream.offline": StreamOffline,
+    "stream.error": StreamError,
+    "viewer.joined": ViewerJoined,
+    "viewer.count.update": ViewerCountUpdate,
+    "chat.message.new": ChatMessageNew,
+    "recording.started": RecordingStarted,
+    "recording.ready": RecordingReady,
+}

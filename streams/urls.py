@@ -2,8 +2,7 @@ from django.urls import include, path
 
 from accounts.routers import OptionalSlashRouter
 from streams.api import ChatInteractionViewSet, ChatMessageViewSet, StreamSessionViewSet, TrackPlayViewSet
-from streams.handlers import realcast_check_on_receipt
-from webhooks.inbound.views import inbound_view
+from streams.views import ChatInteractionView, RealCastView, StreamStatsView, TrackClassifiedView
 
 router = OptionalSlashRouter()
 router.register("streams", StreamSessionViewSet, basename="stream")
@@ -11,28 +10,22 @@ router.register("tracks", TrackPlayViewSet, basename="track")
 router.register("chat-messages", ChatMessageViewSet, basename="chat-message")
 router.register("chat-interactions", ChatInteractionViewSet, basename="chat-interaction")
 
-_ASSISTANT = {"kinds": {"stream-assistant"}}
-track_classified = inbound_view(handler="streams.track_classified", **_ASSISTANT)
-chat_interaction = inbound_view(handler="streams.chat_interaction", **_ASSISTANT)
-stream_stats = inbound_view(handler="streams.stream_stats", **_ASSISTANT)
-realcast = inbound_view(handler="streams.realcast", kinds={"realcast"}, auth="signature", asynchronous=True,
-                        source_from_url=True, check_on_receipt=realcast_check_on_receipt)
-
 urlpatterns = [
     # The DJ stream assistant's paths, exactly (no trailing slash).
-    path("api/webhook/track-classified", track_classified, name="streams-track-classified"),
-    path("api/webhook/chat-interaction", chat_interaction, name="streams-chat-interaction"),
-    path("api/webhook/stream-stats", stream_stats, name="streams-stream-stats"),
+    path("api/webhook/track-classified", TrackClassifiedView.as_view(), name="streams-track-classified"),
+    path("api/webhook/chat-interaction", ChatInteractionView.as_view(), name="streams-chat-interaction"),
+    path("api/webhook/stream-stats", StreamStatsView.as_view(), name="streams-stream-stats"),
     # The URL pasted into RealCast's dashboard; the signature alone authenticates.
-    path("webhooks/realcast/<str:source_id>", realcast, name="streams-realcast"),
+    path("webhooks/realcast/<str:source_id>", RealCastView.as_view(), name="streams-realcast"),
     path("api/v1/", include(router.urls)),
 ]
 
-# The same views under a source URL (`/s/<secret>/`, config/urls.py), which replaces key and source id.
+# The same views under a source URL (`/s/<secret>/`, config/urls.py), which replaces key and source id;
+# the schema documents them once, at the paths above.
 source_urlpatterns = [
-    path("api/webhook/track-classified", track_classified),
-    path("api/webhook/chat-interaction", chat_interaction),
-    path("api/webhook/stream-stats", stream_stats),
-    path("webhooks/realcast", realcast),
-    path("webhooks/realcast/<str:source_id>", realcast),
+    path("api/webhook/track-classified", TrackClassifiedView.as_view(schema=None)),
+    path("api/webhook/chat-interaction", ChatInteractionView.as_view(schema=None)),
+    path("api/webhook/stream-stats", StreamStatsView.as_view(schema=None)),
+    path("webhooks/realcast", RealCastView.as_view(schema=None)),
+    path("webhooks/realcast/<str:source_id>", RealCastView.as_view(schema=None)),
 ]

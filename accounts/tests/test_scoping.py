@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import HasTenant
 from accounts.scoping import TenantScopedMixin
+from webhooks.inbound.views import is_inbound
 
 
 def _our_api_views() -> dict[type, str]:
@@ -16,7 +17,7 @@ def _our_api_views() -> dict[type, str]:
         for pattern in patterns:
             if hasattr(pattern, "url_patterns"):
                 yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            else:
+            elif not is_inbound(pattern.callback):  # a sender's endpoint: its source's key names the tenant
                 yield prefix + str(pattern.pattern), getattr(pattern.callback, "cls", None)
 
     views = {}

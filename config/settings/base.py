@@ -294,7 +294,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "members", "description": "Who belongs to your tenant, with which role; invitations."},
         {"name": "event-types", "description": "Event types your application declares beside the built-in ones."},
     ],
-    "PREPROCESSING_HOOKS": ["config.openapi.without_optional_slash", "config.openapi.with_senders"],
+    "PREPROCESSING_HOOKS": ["config.openapi.without_optional_slash"],
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.openapi.with_error_responses",
                              "core.openapi.without_nul_in_text"],
     # The API reads form bodies too (the browsable API's forms); integrators send JSON, and only JSON

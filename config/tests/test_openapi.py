@@ -80,10 +80,20 @@ def test_every_authenticated_operation_declares_the_errors_the_api_gives_by_itse
     schema = client.get("/api/schema/", {"format": "json"}).json()
     for name, operation in _operations(schema):
         if not any(operation.get("security", [])):
-            continue  # a sender's endpoint: declared by hand (config/openapi_senders.py)
+            continue  # a sender's endpoint: it documents its own answers (webhooks/inbound/openapi.py)
         codes = set(operation["responses"])
         assert {"401", "403"} <= codes, name
         if "{" in name:
             assert "404" in codes, name
         if "requestBody" in operation or any(p["in"] == "query" for p in operation.get("parameters", [])):
             assert "400" in codes, name
+
+
+def test_realcast_events_are_documented_one_serializer_each(client):
+    from streams.handlers import REALCAST_PROCESSES
+
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    request = schema["paths"]["/webhooks/realcast/{source_id}"]["post"]["requestBody"]["content"]["application/json"]
+    event = schema["components"]["schemas"][request["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert set(event["discriminator"]["mapping"]) == set(REALCAST_PROCESSES)
+    assert len(event["oneOf"]) == len(REALCAST_PROCESSES)

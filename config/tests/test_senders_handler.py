@@ -18,6 +18,7 @@ from recordings.tests.factories import SEED_CURL, add_member, recorder_source
 from streams.models import TrackPlay
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.tests.factories import REALCAST_SECRET, hmac_hex_header, make_source
+from webhooks.inbound.views import is_inbound
 
 # Transactional: the handlers close and reopen connections between requests, as in production
 # (Django's test client switches that off; these tests call the WSGI applications themselves).
@@ -98,21 +99,22 @@ SOURCE_URL = "s/<str:source_secret>"  # the senders' paths again, behind a sourc
 
 def test_the_prefixes_cover_every_inbound_view_and_nothing_else():
     prefixes = tuple(prefix.lstrip("/") for prefix in settings.INGEST_PATH_PREFIXES)
-    inbound = [route for route, view in _routes(get_resolver().url_patterns) if hasattr(view, "inbound_handler")]
+    inbound = [route for route, view in _routes(get_resolver().url_patterns) if is_inbound(view)]
     others = [route for route, view in _routes(get_resolver().url_patterns)
-              if not hasattr(view, "inbound_handler") and not route.startswith(SOURCE_URL)]
+              if not is_inbound(view) and not route.startswith(SOURCE_URL)]
     assert len(inbound) >= 5  # recorder, the assistant's three, RealCast
     assert [route for route in inbound if not route.startswith(prefixes)] == []
     assert [route for route in others if route.startswith(prefixes)] == []
 
 
-def test_every_inbound_view_is_documented_in_the_openapi_schema():
-    from config.openapi_senders import SENDER_ENDPOINTS
-
+def test_every_inbound_view_is_documented_in_the_openapi_schema(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
     inbound = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route).replace("/?", "/")
                for route, view in _routes(get_resolver().url_patterns)
-               if hasattr(view, "inbound_handler") and not route.startswith(SOURCE_URL)}
-    assert inbound == {path.lstrip("/") for path, _, _ in SENDER_ENDPOINTS}
+               if is_inbound(view) and not route.startswith(SOURCE_URL)}
+    senders = {path for path, operations in schema["paths"].items()
+               if operations.get("post", {}).get("tags") == ["senders"]}
+    assert inbound == {path.lstrip("/") for path in senders}
 
 
 def test_the_deployed_wsgi_application_dispatches():

@@ -421,6 +421,21 @@ def test_realcast_invalid_event_is_acknowledged_and_fails_without_a_500(client, 
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("payload", "named"), [
+    ({"event": "viewer.count.update", "timestamp": "2024-12-09T10:00:00Z",
+      "data": {"stream_id": "s", "viewer_count": "lots"}}, "data.viewer_count"),
+    ({"event": "stream.live", "timestamp": "2024-12-09T10:00:00Z", "data": ["stream_id"]}, "data"),
+    ({"event": "recording.ready", "timestamp": "2024-12-09T10:00:00Z", "data": {"recording_id": "  "}},
+     "data.recording_id"),
+    ({"event": 5, "timestamp": "2024-12-09T10:00:00Z", "data": {}}, "event"),
+])
+def test_realcast_invalid_event_names_the_field_its_event_type_checks(client, rc_source, payload, named):
+    assert rc_post(client, rc_source, payload, webhook_id="wh_named").status_code == 200
+    _process_received()
+    assert InboundMessage.objects.get().response_body["message"] == f"Invalid payload: {named}"
+
+
+@pytest.mark.django_db
 def test_realcast_handler_called_directly_is_idempotent(rc_source, tenant):
     message = InboundMessage(tenant=tenant, source=rc_source, handler="streams.realcast")
     for _ in range(2):

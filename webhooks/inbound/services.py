@@ -13,6 +13,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.db.models import F
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
+from rest_framework.settings import api_settings
 
 from accounts.models import Tenant
 from core.crypto import reveal
@@ -303,7 +304,8 @@ def error_paths(detail, prefix: str = "") -> list[str]:
         return [prefix.rstrip(".")] if prefix else []
     paths: list[str] = []
     for key, value in items:
-        paths += error_paths(value, f"{prefix}{key}.")
+        # A nested object that isn't one (`"data": "x"`) is named itself, not its `non_field_errors`.
+        paths += error_paths(value, prefix if key == api_settings.NON_FIELD_ERRORS_KEY else f"{prefix}{key}.")
     return paths
 
 
@@ -385,6 +387,68 @@ def message_fail(message: InboundMessage, *, status: int, reason: str, errors: d
     message.response_status, message.response_body = status, body
     message.processed_at = timezone.now()
     return Outcome(status, body, message)
+
+
+def message_refuse(message: InboundMessage, *, status: int, reason: str, errors: dict | None = None) -> Outcome:
+    """Keep a message that authenticated but is refused before its handler runs (not JSON, a time
+    RealCast must not be acknowledged for): its raw bytes stay for inspection, and the sender's
+    retry of it is recorded as a duplicate of it."""
+    outcome = message_fail(message, status=status, reason=reason, errors=errors)
+    original = message_insert(message)
+    return duplicate_outcome(original, message) if original is not None else outcome
+
+
+def message_receive(*, message: InboundMessage, payload: dict) -> Outcome:
+    """Store the message and run its handler in the request; the answer is the handler's.
+
+    A sender's retry of a message we failed (maybe on a transient error) is tried again; any other
+    retry answers what the original did, without running the handler twice.
+    """
+    if not message.message_id:  # nothing to de-duplicate on: the one-INSERT path
+        return handle_then_insert(message, payload)
+    with transaction.atomic():
+        original = message_insert(message)
+        if original is None:
+            return run_handler(message, payload)
+    if original.status == InboundMessage.Status.FAILED:
+        outcome = message_process(message_pk=original.pk, force=True)
+        if outcome is not None:
+            return outcome
+    return duplicate_outcome(original, message)
+
+
+def message_acknowledge(*, message: InboundMessage) -> Outcome:
+    """Store the message and answer at once; a Celery task runs its handler.
+
+    One INSERT in autocommit, so the worker sees the row as soon as it is woken. A retry of a
+    message that failed is queued again; any other retry answers as a duplicate.
+    """
+    from webhooks.inbound.tasks import received_wake
+
+    original = message_insert(message)
+    if original is None:
+        received_wake(trust_recent=True)
+        return Outcome(200, {"status": "accepted", "id": message.pk}, message)
+    if original.status == InboundMessage.Status.FAILED:
+        message_requeue(message_pk=original.pk)
+        return Outcome(200, {"status": "accepted", "id": original.pk}, message)
+    return duplicate_outcome(original, message)
+
+
+def message_requeue(*, message_pk: int) -> None:
+    """Put a failed message back to `received` and queue it. The conditional UPDATE lets only one of
+    two racing retries queue it; if the broker is down, the row stays `received` for the sweep."""
+    from webhooks.inbound.tasks import process_inbound_message
+
+    updated = InboundMessage.objects.filter(pk=message_pk, status=InboundMessage.Status.FAILED).update(
+        status=InboundMessage.Status.RECEIVED
+    )
+    if not updated:
+        return
+    try:
+        process_inbound_message.delay(message_pk)
+    except Exception:
+        logger.warning("could not enqueue inbound message %s; the sweep will", message_pk, exc_info=True)
 
 
 def message_process(*, message_pk: int, force: bool = False, skip_locked: bool = False) -> Outcome | None:

@@ -1,4 +1,4 @@
-"""`inbound_view()`: builds the Django view every inbound webhook path is served by.
+"""`InboundView`: the view every inbound webhook path is served by, one subclass (or `as_view()`) per path.
 
 The order matters: size (413, before reading) → raw bytes → who is it (401) → may it post here
 (403) → rate (429) → store the raw message (dedup on the sender's id) → parse → handle, in the
@@ -8,32 +8,31 @@ a sender can send makes a 500.
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.views import APIView
 
 from core.crypto import reveal
 from core.guessing import credential_failure_record
 from core.logredact import redact_source_urls
 from webhooks.inbound import conf
-from webhooks.inbound.handlers import get_handler
-from webhooks.inbound.models import InboundMessage, InboundSource
+from webhooks.inbound.handlers import UnknownHandler, get_handler
+from webhooks.inbound.models import InboundSource
 from webhooks.inbound.services import (
     Outcome,
     PayloadError,
-    duplicate_outcome,
     error_paths,
-    handle_then_insert,
+    message_acknowledge,
     message_build,
-    message_fail,
-    message_insert,
+    message_receive,
+    message_refuse,
     parse_payload,
-    run_handler,
     source_by_id,
     source_by_key,
     source_by_url_secret,
@@ -232,124 +231,107 @@ def _stored_headers(request: HttpRequest, source: InboundSource) -> dict[str, st
 # --- The view --------------------------------------------------------------------------------
 
 
-def inbound_view(
-    *, handler: str, kinds: Iterable[str], auth: str = "key", asynchronous: bool = False,
-    source_from_url: bool = False, check_on_receipt: Callable[[dict, datetime], None] | None = None,
-):
-    """A csrf-exempt view receiving webhooks for `handler` from sources of `kinds`.
+class InboundView(APIView):
+    """Receives webhooks for `handler` from sources of `kinds`: parse, authenticate, store, one service.
 
     auth="key": the source's key (`Authorization: Bearer` or `X-API-Key`), plus its signature if it
     has signing secrets. auth="signature": the signature alone, for the source in the URL's
     `source_id` (needs source_from_url=True). Under a source URL (a `source_secret` in the URL,
     webhooks/inbound/source_url.py) the URL replaces the key or the source id, whatever `auth`
     says, and a source with signing secrets still needs its signature. asynchronous=True stores
-    and answers 200 at once, a Celery task runs the handler. `check_on_receipt(payload, received_at)`
-    may refuse what must not even be acknowledged (a DRF ValidationError: 400 naming the fields).
-    """
-    if auth not in ("key", "signature"):
-        raise ImproperlyConfigured(f"inbound_view auth must be 'key' or 'signature', not {auth!r}")
-    if auth == "signature" and not source_from_url:
-        raise ImproperlyConfigured("inbound_view(auth='signature') needs source_from_url=True")
-    allowed_kinds = frozenset(kinds)
-    unknown = allowed_kinds - set(InboundSource.Kind.values)
-    if unknown:
-        raise ImproperlyConfigured(f"unknown inbound source kinds: {sorted(unknown)}")
+    and answers 200 at once, a Celery task runs the handler.
 
-    @csrf_exempt
-    def view(request: HttpRequest, **kwargs) -> JsonResponse:
-        if request.method != "POST":
-            response = _error(405, "Method not allowed; POST a JSON object.")
-            response["Allow"] = "POST"
-            return response
+    A DRF view so that drf-spectacular documents each sender's path from its subclass and
+    `serializer_class` (the payload's serializer, which the handler validates with: a replay or
+    a Celery task runs the handler on the stored bytes, without this view). The sender's own
+    credentials, rate and error bodies are this view's, so DRF's authentication, permissions,
+    throttles and content negotiation are off.
+    """
+
+    authentication_classes = permission_classes = throttle_classes = ()
+    http_method_names = ["post"]
+
+    handler: str = ""  # the registered handler's name (webhooks/inbound/handlers.py)
+    kinds: frozenset[str] = frozenset()  # the source kinds that may post here
+    auth = "key"
+    asynchronous = False
+    source_from_url = False  # the URL carries `source_id`
+    serializer_class: type[serializers.Serializer] | None = None
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        """The view, its configuration checked once, when the URL conf is loaded (after every app's
+        `ready()` has registered its handlers): a typo fails loudly, not silently per message."""
+        config = {name: initkwargs.get(name, getattr(cls, name))
+                  for name in ("handler", "kinds", "auth", "source_from_url")}
         try:
-            outcome = _receive(request, kwargs.get("source_id") if source_from_url else None,
-                               kwargs.get("source_secret"))
+            get_handler(config["handler"])
+        except UnknownHandler as exc:
+            raise ImproperlyConfigured(f"{cls.__name__}: {exc}") from None
+        if config["auth"] not in ("key", "signature"):
+            raise ImproperlyConfigured(f"{cls.__name__}: auth must be 'key' or 'signature', not {config['auth']!r}")
+        if config["auth"] == "signature" and not config["source_from_url"]:
+            raise ImproperlyConfigured(f"{cls.__name__}: auth='signature' needs source_from_url=True")
+        unknown = set(config["kinds"]) - set(InboundSource.Kind.values)
+        if unknown or not config["kinds"]:
+            raise ImproperlyConfigured(f"{cls.__name__}: unknown or no inbound source kinds: {sorted(unknown)}")
+        return super().as_view(**initkwargs)
+
+    @property
+    def default_response_headers(self) -> dict:
+        return {}  # no `Allow` on every answer: senders get the headers they always got
+
+    def initial(self, request, *args, **kwargs) -> None:
+        """Nothing: senders are answered JSON whatever they accept, and authenticated by `post`."""
+
+    def http_method_not_allowed(self, request, *args, **kwargs) -> JsonResponse:
+        response = _error(405, "Method not allowed; POST a JSON object.")
+        response["Allow"] = "POST"
+        return response
+
+    def post(self, request, source_id=None, source_secret: str | None = None) -> JsonResponse:
+        try:
+            outcome = self.receive(request, source_id if self.source_from_url else None, source_secret)
         except Refused as exc:
             return _error(exc.status, exc.message, exc.retry_after)
         except DatabaseError:
-            logger.exception("inbound %s: database error", handler)
+            logger.exception("inbound %s: database error", self.handler)
             return _error(503, "Temporarily unavailable; retry later.", retry_after=5)
         except Exception:  # the last line: a sender's request never gets a 500
-            logger.exception("inbound %s: unexpected error", handler)
+            logger.exception("inbound %s: unexpected error", self.handler)
             return _error(400, "The request could not be processed.")
         return _json(outcome.status, outcome.body, outcome.retry_after)
 
-    def _receive(request: HttpRequest, url_source_id, url_secret: str | None) -> Outcome:
-        get_handler(handler)  # a typo in a URL conf fails loudly in tests, not silently per message
+    def receive(self, request: HttpRequest, url_source_id, url_secret: str | None) -> Outcome:
         body = read_body(request, conf.get("WEBHOOKS_INBOUND_MAX_BODY"))
-        source = authenticate(request, body, auth=auth, url_source_id=url_source_id, url_secret=url_secret)
-        if source.kind not in allowed_kinds:
+        source = authenticate(request, body, auth=self.auth, url_source_id=url_source_id, url_secret=url_secret)
+        if source.kind not in self.kinds:
             raise Refused(403, f"A {source.kind!r} source cannot post to this endpoint.")
         retry_after = throttle_check(source)
         if retry_after is not None:
             raise Refused(429, "Too many requests from this source; slow down.", retry_after)
         message = message_build(
-            source=source, handler=handler, message_id=_message_id(request),
+            source=source, handler=self.handler, message_id=_message_id(request),
             headers=_stored_headers(request, source), body=body, sha256=hashlib.sha256(body).hexdigest(),
         )
         message.tenant, message.source = source.tenant, source
         try:
             payload = parse_payload(body)
         except PayloadError as exc:
-            # It authenticated, so the raw bytes are kept (failed) for inspection.
-            outcome = message_fail(message, status=400, reason=str(exc), errors=exc.errors)
-            original = message_insert(message)
-            return duplicate_outcome(original, message) if original is not None else outcome
-        if check_on_receipt is not None:
-            try:
-                check_on_receipt(payload, message.received_at)
-            except ValidationError as exc:
-                fields = ", ".join(error_paths(exc.detail))
-                outcome = message_fail(message, status=400, reason=f"Invalid payload: {fields}", errors=exc.detail)
-                original = message_insert(message)
-                return duplicate_outcome(original, message) if original is not None else outcome
-        if asynchronous:
-            return _receive_async(message)
-        return _receive_sync(message, payload)
+            return message_refuse(message, status=400, reason=str(exc), errors=exc.errors)
+        try:
+            self.check_on_receipt(payload, message.received_at)
+        except ValidationError as exc:
+            fields = ", ".join(error_paths(exc.detail))
+            return message_refuse(message, status=400, reason=f"Invalid payload: {fields}", errors=exc.detail)
+        if self.asynchronous:
+            return message_acknowledge(message=message)
+        return message_receive(message=message, payload=payload)
 
-    def _receive_async(message: InboundMessage) -> Outcome:
-        from webhooks.inbound.tasks import received_wake
-
-        original = message_insert(message)  # autocommit: one INSERT, visible to the worker at once
-        if original is not None:
-            if original.status == InboundMessage.Status.FAILED:
-                _enqueue_retry(original)
-                return Outcome(200, {"status": "accepted", "id": original.pk}, message)
-            return duplicate_outcome(original, message)
-        received_wake(trust_recent=True)
-        return Outcome(200, {"status": "accepted", "id": message.pk}, message)
-
-    def _receive_sync(message: InboundMessage, payload: dict) -> Outcome:
-        if not message.message_id:  # nothing to de-duplicate on: the one-INSERT path
-            return handle_then_insert(message, payload)
-        with transaction.atomic():
-            original = message_insert(message)
-            if original is None:
-                return run_handler(message, payload)
-        if original.status == InboundMessage.Status.FAILED:
-            # The sender retries a message we failed (maybe on a transient error): try it again.
-            from webhooks.inbound.services import message_process
-
-            outcome = message_process(message_pk=original.pk, force=True)
-            if outcome is not None:
-                return outcome
-        return duplicate_outcome(original, message)
-
-    def _enqueue_retry(original: InboundMessage) -> None:
-        from webhooks.inbound.tasks import process_inbound_message
-
-        updated = InboundMessage.objects.filter(pk=original.pk, status=InboundMessage.Status.FAILED).update(
-            status=InboundMessage.Status.RECEIVED
-        )
-        if updated:
-            _enqueue(process_inbound_message, original.pk)
-
-    view.inbound_handler, view.inbound_kinds, view.inbound_auth = handler, allowed_kinds, auth  # for tests, docs
-    return view
+    def check_on_receipt(self, payload: dict, received_at: datetime) -> None:
+        """Refuse what must not even be acknowledged: raise a DRF ValidationError (400 naming the fields)."""
 
 
-def _enqueue(task, message_pk: int) -> None:
-    try:
-        task.delay(message_pk)
-    except Exception:  # broker down: the row stays 'received' and the sweep picks it up
-        logger.warning("could not enqueue inbound message %s; the sweep will", message_pk, exc_info=True)
+def is_inbound(callback: Callable) -> bool:
+    """Whether a URL pattern's callback is an `InboundView` (for tests and checks that walk the URL conf)."""
+    return issubclass(getattr(callback, "cls", type(None)), InboundView)

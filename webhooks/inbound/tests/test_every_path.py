@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from core.crypto import reveal
 from recordings.tests.factories import add_member
 from webhooks.inbound.tests.factories import hmac_hex_header, make_source
+from webhooks.inbound.views import is_inbound
 
 pytestmark = pytest.mark.django_db
 SECRET = "every-path-secret-1"
@@ -27,8 +28,8 @@ def _inbound_paths(patterns=None, prefix: str = ""):
         route = prefix + str(pattern.pattern).lstrip("^").replace("/?$", "/").rstrip("$")
         if isinstance(pattern, URLResolver):
             yield from _inbound_paths(pattern.url_patterns, route)
-        elif isinstance(pattern, URLPattern) and hasattr(pattern.callback, "inbound_handler"):
-            yield route, pattern.callback
+        elif isinstance(pattern, URLPattern) and is_inbound(pattern.callback):
+            yield route, pattern.callback.cls(**pattern.callback.initkwargs)  # the view as configured
 
 
 PATHS = sorted(_inbound_paths(), key=lambda item: item[0])
@@ -90,11 +91,11 @@ def sources(tenant):
        sign=st.sampled_from(["right", "wrong", "none"]))
 def test_junk_never_5xx_and_changes_nothing_unless_accepted(client, sources, route, view, body, extra,
                                                             content_type, sign):
-    kind = sorted(view.inbound_kinds)[0]
+    kind = sorted(view.kinds)[0]
     source, key = sources[kind]
     url = _url(route, source)
     request_headers = dict(extra)
-    if view.inbound_auth == "key":
+    if view.auth == "key":
         request_headers["HTTP_X_API_KEY"] = key
     if sign != "none":
         signed = body if sign == "right" else body + b" "
@@ -114,10 +115,10 @@ def test_junk_never_5xx_and_changes_nothing_unless_accepted(client, sources, rou
 @pytest.mark.parametrize("header", ["HTTP_X_ANYTHING", "HTTP_WEBHOOK_ID", "HTTP_X_REALCAST_WEBHOOK_ID"])
 def test_nul_in_a_header_is_never_a_5xx(client, sources, route, view, header):
     # gunicorn refuses NUL in headers, other servers may pass it on; PostgreSQL can store it nowhere.
-    source, key = sources[sorted(view.inbound_kinds)[0]]
+    source, key = sources[sorted(view.kinds)[0]]
     url = _url(route, source)
     body = b'{"event": "stream.live", "data": {}}'
-    auth = {"HTTP_X_API_KEY": key} if view.inbound_auth == "key" else {
+    auth = {"HTTP_X_API_KEY": key} if view.auth == "key" else {
         "HTTP_" + source.signature_header.upper().replace("-", "_"): hmac_hex_header(SECRET, body)}
     response = client.generic("POST", url, body, content_type="application/json", **auth, **{header: "a\x00b"})
     assert response.status_code < 500, response.content

@@ -1,4 +1,4 @@
-"""The contract the domain apps build on: a registered handler behind `inbound_view`, sync and async."""
+"""The contract the domain apps build on: a registered handler behind `InboundView`, sync and async."""
 
 import pytest
 
@@ -92,7 +92,7 @@ def test_unexpected_handler_error_is_422_kept_with_traceback(client, tenant):
 @pytest.mark.parametrize("message_id", ["", "with-id"])
 def test_failed_handler_writes_are_rolled_back_but_the_message_is_kept(client, tenant, message_id):
     from webhooks.inbound.handlers import HandlerResult, inbound_handler
-    from webhooks.inbound.views import inbound_view
+    from webhooks.inbound.views import InboundView
 
     @inbound_handler("tests.write_then_fail")
     def write_then_fail(message, payload):
@@ -106,7 +106,7 @@ def test_failed_handler_writes_are_rolled_back_but_the_message_is_kept(client, t
     _, key = make_source(tenant)
     request = RequestFactory().post("/x", b"{}", content_type="application/json", HTTP_X_API_KEY=key,
                                     HTTP_WEBHOOK_ID=message_id)
-    response = inbound_view(handler="tests.write_then_fail", kinds={"recorder"})(request)
+    response = InboundView.as_view(handler="tests.write_then_fail", kinds={"recorder"})(request)
     assert response.status_code == 422
     tenant.refresh_from_db()
     assert tenant.name != "changed by a failing handler"
@@ -138,3 +138,19 @@ def test_stored_message_keeps_raw_bytes_and_hash_but_no_credentials(client, tena
     for meta_name, value in secrets.items():
         name = meta_name[5:].replace("_", "-").lower()
         assert name not in stored and value.lower() not in stored, name
+
+
+@pytest.mark.parametrize(("config", "problem"), [
+    ({"handler": "tests.no_such_handler", "kinds": {"recorder"}}, "no inbound handler named"),
+    ({"handler": "tests.echo", "kinds": {"recorderr"}}, "unknown or no inbound source kinds"),
+    ({"handler": "tests.echo", "kinds": set()}, "unknown or no inbound source kinds"),
+    ({"handler": "tests.echo", "kinds": {"recorder"}, "auth": "token"}, "auth must be"),
+    ({"handler": "tests.echo", "kinds": {"realcast"}, "auth": "signature"}, "needs source_from_url"),
+])
+def test_a_misconfigured_view_fails_when_the_url_conf_loads(config, problem):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from webhooks.inbound.views import InboundView
+
+    with pytest.raises(ImproperlyConfigured, match=problem):
+        InboundView.as_view(**config)

@@ -18,7 +18,7 @@ from webhooks.inbound.tests.factories import (
     make_source,
     standard_headers,
 )
-from webhooks.inbound.views import inbound_view
+from webhooks.inbound.views import InboundView
 from webhooks.models import Event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("webhooks.inbound.tests.urls")]
@@ -94,7 +94,7 @@ def _chunked_request(body: bytes, key: str):
 
 
 def test_chunked_body_over_the_cap_is_413_while_reading(key):
-    view = inbound_view(handler="tests.echo", kinds={"recorder"})
+    view = InboundView.as_view(handler="tests.echo", kinds={"recorder"})
     assert view(_chunked_request(b"x" * (3 * MIB), key)).status_code == 413
     assert not InboundMessage.objects.exists()
     ok = view(_chunked_request(b'{"chunked": true}', key))
@@ -106,7 +106,7 @@ def test_chunked_body_over_the_cap_is_413_while_reading(key):
 def test_invalid_content_length_is_400(key, length):
     request = RequestFactory().generic("POST", "/t/sync", b"{}", content_type="application/json", HTTP_X_API_KEY=key)
     request.META["CONTENT_LENGTH"] = length
-    response = inbound_view(handler="tests.echo", kinds={"recorder"})(request)
+    response = InboundView.as_view(handler="tests.echo", kinds={"recorder"})(request)
     assert response.status_code == 400 and b"Content-Length" in response.content
     assert not InboundMessage.objects.exists()
 
@@ -117,7 +117,7 @@ def test_a_lying_content_length_is_400(key, extra, reason):
     body = json.dumps(SEED_CURL).encode()
     request = RequestFactory().generic("POST", "/t/sync", body, content_type="application/json", HTTP_X_API_KEY=key)
     request.META["CONTENT_LENGTH"] = str(len(body) + extra)
-    response = inbound_view(handler="tests.echo", kinds={"recorder"})(request)
+    response = InboundView.as_view(handler="tests.echo", kinds={"recorder"})(request)
     assert response.status_code == 400 and reason in response.content
     assert not InboundMessage.objects.filter(status="processed").exists()
 

@@ -5,7 +5,7 @@ import time
 from django.urls import include, path
 
 from webhooks.inbound.handlers import HandlerResult, InboundRejected, inbound_handler
-from webhooks.inbound.views import inbound_view
+from webhooks.inbound.views import InboundView
 
 CALLS: list[dict] = []
 
@@ -28,13 +28,13 @@ def slow(message, payload):
 
 
 urlpatterns = [
-    path("t/slow", inbound_view(handler="tests.slow", kinds={"recorder"})),
-    path("t/sync", inbound_view(handler="tests.echo", kinds={"recorder", "stream-assistant"})),
-    path("t/async", inbound_view(handler="tests.echo", kinds={"recorder"}, asynchronous=True)),
+    path("t/slow", InboundView.as_view(handler="tests.slow", kinds={"recorder"})),
+    path("t/sync", InboundView.as_view(handler="tests.echo", kinds={"recorder", "stream-assistant"})),
+    path("t/async", InboundView.as_view(handler="tests.echo", kinds={"recorder"}, asynchronous=True)),
     path(
         "t/realcast/<str:source_id>",
-        inbound_view(handler="tests.echo", kinds={"realcast"}, auth="signature", asynchronous=True,
-                     source_from_url=True),
+        InboundView.as_view(handler="tests.echo", kinds={"realcast"}, auth="signature", asynchronous=True,
+                            source_from_url=True),
     ),
     path("", include("config.urls")),
 ]
