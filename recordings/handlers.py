@@ -4,8 +4,14 @@ from datetime import UTC, datetime
 
 from core.eventtime import event_time_problem, event_times_problems
 from recordings.inbound import PayloadInvalid, RecorderPayload, parse_recorder_payload
-from recordings.services import OwnedByAnotherUser, UserNotFound, recording_upsert_from_recorder
-from webhooks.inbound.handlers import HandlerResult, InboundRejected, inbound_handler
+from recordings.services import (
+    OwnedByAnotherUser,
+    UserNotFound,
+    recording_upsert_from_realcast,
+    recording_upsert_from_recorder,
+)
+from webhooks.inbound.handlers import HandlerResult, InboundRejected, event_processor, inbound_handler
+from webhooks.inbound.models import InboundSource
 
 
 def _error(message: str, **extra) -> dict:
@@ -54,3 +60,12 @@ def recorder_webhook(message, payload: dict) -> HandlerResult:
         "pk": recording.pk,
         "action": action,
     })
+
+
+@event_processor(InboundSource.Kind.REALCAST, "recording.started")
+@event_processor(InboundSource.Kind.REALCAST, "recording.ready")
+def realcast_recording(tenant, event: dict, payload: dict) -> None:
+    """RealCast's recording events, validated by its endpoint (`streams.inbound`); the recording keeps
+    RealCast's data as sent, keys Streamhook doesn't read included."""
+    recording_upsert_from_realcast(tenant=tenant, data=payload["data"], event_time=event["timestamp"],
+                                   event=event["event"])

@@ -13,9 +13,12 @@ from rest_framework import serializers
 from core.eventtime import event_times_problems
 from streams import inbound, services
 from streams.inbound import stream_info
-from webhooks.inbound.handlers import HandlerResult, inbound_handler
+from webhooks.inbound.handlers import HandlerResult, event_processor, get_event_processor, inbound_handler
+from webhooks.inbound.models import InboundSource
 
 logger = logging.getLogger(__name__)
+
+REALCAST = InboundSource.Kind.REALCAST
 
 
 def _valid(serializer_class: type[serializers.Serializer], payload) -> dict:
@@ -81,6 +84,7 @@ def stream_stats(message, payload) -> HandlerResult:
 # Each gets the tenant, the validated event and the payload as sent.
 
 
+@event_processor(REALCAST, "stream.live")
 def _rc_stream_live(tenant, event: dict, payload: dict) -> None:
     d = event["data"]
     info = services.StreamInfo(platform="realcast", title=d.get("title"), dj_username=d.get("streamer_id"))
@@ -88,6 +92,7 @@ def _rc_stream_live(tenant, event: dict, payload: dict) -> None:
                            started_at=d.get("started_at"), info=info)
 
 
+@event_processor(REALCAST, "stream.offline")
 def _rc_stream_offline(tenant, event: dict, payload: dict) -> None:
     d = event["data"]
     services.session_end(tenant=tenant, session_id=d["stream_id"], at=event["timestamp"], ended_at=d.get("ended_at"),
@@ -95,49 +100,33 @@ def _rc_stream_offline(tenant, event: dict, payload: dict) -> None:
                          info=services.StreamInfo(platform="realcast"))
 
 
+@event_processor(REALCAST, "stream.error")
 def _rc_stream_error(tenant, event: dict, payload: dict) -> None:
     d = event["data"]
     services.session_error(tenant=tenant, session_id=d["stream_id"], at=event["timestamp"],
                            error_code=d.get("error_code", ""), error_message=d.get("error_message", ""))
 
 
+@event_processor(REALCAST, "viewer.joined")
 def _rc_viewer_joined(tenant, event: dict, payload: dict) -> None:
     d = event["data"]
     services.viewer_count_record(tenant=tenant, session_id=d["stream_id"], at=event["timestamp"],
                                  viewer_count=d["viewer_count"], viewer_id=d["viewer_id"])
 
 
+@event_processor(REALCAST, "viewer.count.update")
 def _rc_viewer_count(tenant, event: dict, payload: dict) -> None:
     d = event["data"]
     services.viewer_count_record(tenant=tenant, session_id=d["stream_id"], at=event["timestamp"],
                                  viewer_count=d["viewer_count"], change=d.get("change"))
 
 
+@event_processor(REALCAST, "chat.message.new")
 def _rc_chat_message(tenant, event: dict, payload: dict) -> None:
     d = event["data"]
     services.chat_message_record(tenant=tenant, session_id=d["stream_id"], message_id=d["message_id"],
                                  created_at=d.get("created_at") or event["timestamp"], user_id=d.get("user_id", ""),
                                  user_name=d.get("user_name", ""), message=d.get("message", ""))
-
-
-def _rc_recording(tenant, event: dict, payload: dict) -> None:
-    from recordings.services import recording_upsert_from_realcast  # recordings owns what a recording is
-
-    # The recording keeps RealCast's data as sent, keys Streamhook doesn't read included.
-    recording_upsert_from_realcast(tenant=tenant, data=payload["data"], event_time=event["timestamp"],
-                                   event=event["event"])
-
-
-REALCAST_PROCESSES = {
-    "stream.live": _rc_stream_live,
-    "stream.offline": _rc_stream_offline,
-    "stream.error": _rc_stream_error,
-    "viewer.joined": _rc_viewer_joined,
-    "viewer.count.update": _rc_viewer_count,
-    "chat.message.new": _rc_chat_message,
-    "recording.started": _rc_recording,
-    "recording.ready": _rc_recording,
-}
 
 
 _REALCAST_DATA_TIMES = ("started_at", "ended_at", "created_at")
@@ -180,7 +169,7 @@ def realcast(message, payload) -> HandlerResult:
     data = event["data"]
     _check_times(message, timestamp=event["timestamp"], **{
         f"data.{field}": data[field] for field in _REALCAST_DATA_TIMES if isinstance(data.get(field), datetime)})
-    process = REALCAST_PROCESSES.get(event["event"])
+    process = get_event_processor(REALCAST, event["event"])
     if process is None:
         logger.info("RealCast event %r ignored (message %s)", event["event"], message.pk)
         return HandlerResult(200, {"status": "ignored", "event": event["event"]})

@@ -90,10 +90,12 @@ def test_every_authenticated_operation_declares_the_errors_the_api_gives_by_itse
 
 
 def test_realcast_events_are_documented_one_serializer_each(client):
-    from streams.handlers import REALCAST_PROCESSES
+    from webhooks.inbound.handlers import registered_events
+
+    realcast_events = registered_events("realcast")
 
     schema = client.get("/api/schema/", {"format": "json"}).json()
     request = schema["paths"]["/webhooks/realcast/{source_id}"]["post"]["requestBody"]["content"]["application/json"]
     event = schema["components"]["schemas"][request["schema"]["$ref"].rsplit("/", 1)[1]]
-    assert set(event["discriminator"]["mapping"]) == set(REALCAST_PROCESSES)
-    assert len(event["oneOf"]) == len(REALCAST_PROCESSES)
+    assert set(event["discriminator"]["mapping"]) == set(realcast_events)
+    assert len(event["oneOf"]) == len(realcast_events)

@@ -60,3 +60,31 @@ def get_handler(name: str) -> Handler:
 
 def registered_handlers() -> list[str]:
     return sorted(_HANDLERS)
+
+
+# --- Events inside one sender's messages, processed by the app that owns what they describe ---------
+
+EventProcessor = Callable[..., None]
+_EVENT_PROCESSORS: dict[tuple[str, str], EventProcessor] = {}
+
+
+def event_processor(sender: str, event: str) -> Callable[[EventProcessor], EventProcessor]:
+    """Register `fn(tenant, event, payload)` for `sender`'s `event` (e.g. RealCast's `recording.ready`).
+
+    One sender's messages can describe several apps' rows: RealCast's stream events belong to
+    `streams`, its recording events to `recordings`. Each app registers its own events here, so
+    the app that receives the message needn't import the others."""
+
+    def register(fn: EventProcessor) -> EventProcessor:
+        _EVENT_PROCESSORS[(sender, event)] = fn
+        return fn
+
+    return register
+
+
+def get_event_processor(sender: str, event: str) -> EventProcessor | None:
+    return _EVENT_PROCESSORS.get((sender, event))
+
+
+def registered_events(sender: str) -> list[str]:
+    return sorted(event for (name, event) in _EVENT_PROCESSORS if name == sender)
