@@ -115,8 +115,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"]["ENGINE"] = "config.postgresql"  # the same backend, a cheaper health check
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Off for a pooler in transaction mode that can't keep prepared statements (webhooks/rows.py).
 WEBHOOKS_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
