@@ -69,10 +69,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its 429 page
 ]
 
-# The webhook senders' endpoints (seeds 000, 003, 004) are served by a handler with only the
-# middleware that acts on them (config/senders.py says why). A middleware added to MIDDLEWARE
-# must be added here too unless it is inert for a key-authenticated, csrf-exempt JSON POST:
-# config/tests/test_senders_handler.py fails until it is placed.
+# The webhook senders' endpoints (the DJ stream assistant, the recorder, RealCast) are served by a
+# handler with only the middleware that acts on them (config/senders.py says why). A middleware
+# added to MIDDLEWARE must be added here too unless it is inert for a key-authenticated,
+# csrf-exempt JSON POST: config/tests/test_senders_handler.py fails until it is placed.
 INGEST_MIDDLEWARE = [
     "core.client_address.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
