@@ -1,7 +1,7 @@
 """Authenticated sources remembered in the shared cache, so a busy sender costs no lookup query.
 
 Every inbound request starts by finding its source. Asked of PostgreSQL through the ORM, that is a
-large share of an ingest request (docs/benchmarks.md, "Inbound source lookup"); read back from the
+large share of an ingest request (docs/benchmarks.md, "Ingest path layers"); read back from the
 Django cache (Redis in production) it is a small one. Sources change rarely, and every change made
 through Streamhook (a save or delete, a key or URL rotated, a tenant switched off) forgets the
 source's entries in the shared cache, for every process at once. The entries still expire after
