@@ -22,16 +22,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
-def _forget_inbound_sources():
-    """Each test starts with no remembered inbound source (a rolled-back test may reuse ids)."""
-    from webhooks.inbound.source_cache import forget_sources
-
-    forget_sources()
-    yield
-    forget_sources()
-
-
-@pytest.fixture(autouse=True)
 def _no_fan_out_wake_pending():
     """A wake-up flag left by an earlier test (whose task nobody consumed) must not hold back this one's."""
     from webhooks.fanout import fan_out_wake_release

@@ -1,11 +1,11 @@
 """The senders' endpoints get a WSGI handler of their own, with only the middleware that acts on them.
 
-Webhook senders (recorders, stream assistants, RealCast) post JSON with a key or a signature: they
-carry no session, no CSRF token, no logged-in user, no flash messages, and never ask for a static
-file. For them Django's session, CSRF, authentication, messages and WhiteNoise middleware are
+Webhook senders (the recorder, the DJ stream assistant, RealCast) post JSON with a key or a
+signature: they carry no session, no CSRF token, no logged-in user, no flash messages, and never ask
+for a static file. For them Django's session, CSRF, authentication, messages and WhiteNoise middleware are
 inert (the inbound views are csrf-exempt and touch none of `request.user`, `request.session` or
-messages), yet they run on every request: ~0.1-0.3 ms of the ~2-4 ms an ingest request costs here,
-on the path `bench/ingest.py` measures. Django can't leave middleware out per view, so the
+messages), yet they would run on every request, a share of an ingest request worth saving
+(docs/benchmarks.md, "Ingest path layers"). Django can't leave middleware out per view, so the
 WSGI entry point sends paths under `INGEST_PATH_PREFIXES` to a second `WSGIHandler` built from
 `INGEST_MIDDLEWARE`, which keeps what does act on them: the Host check and Content-Length
 (CommonMiddleware), the security headers and HTTPS redirect (SecurityMiddleware) and

@@ -1,10 +1,13 @@
-"""drf-spectacular hooks every app's operations share.
+"""drf-spectacular hooks and helpers every app's operations share.
 
 drf-spectacular documents the success answer a view declares; the errors DRF itself gives are left
 out, so a client generated from the schema (or a fuzzer checking it) met status codes the schema
 never mentioned. These are the ones the API's plumbing answers by itself, operation by operation,
 from what the operation takes: a credential, a path id, query parameters, a body.
 """
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 
 ERROR = {
     "type": "object",
@@ -29,6 +32,13 @@ ANSWERS = {
 METHODS = {"get", "put", "post", "patch", "delete"}
 # Django's and DRF's text fields refuse NUL (PostgreSQL can't store it): the schema says so.
 NO_NUL = "^[^\\u0000]*$"
+
+
+def error_response(description: str, example: dict, status: int = 400) -> OpenApiResponse:
+    """An operation's own error answer, for `extend_schema(responses=...)`: DRF's body, with an example
+    (`{field: [messages]}` for invalid input, `{"detail": ...}` otherwise)."""
+    return OpenApiResponse(response=OpenApiTypes.OBJECT, description=description, examples=[
+        OpenApiExample(description, value=example, response_only=True, status_codes=[str(status)])])
 
 
 def _codes(operation: dict) -> list[int]:

@@ -4,8 +4,7 @@ Every queryset is scoped to the caller's tenant by `TenantScopedMixin`, and dele
 are left out of it, so another tenant's ids (or a deleted endpoint's) answer 404.
 """
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -14,6 +13,7 @@ from rest_framework.response import Response
 from accounts.scoping import TenantScopedMixin
 from core.crypto import reveal
 from core.filters import DATETIME_PARAM, refuse_empty_values
+from core.openapi import error_response
 from core.pagination import StandardPagination
 from webhooks import payloads, profiles, selectors, services
 from webhooks.catalogue import catalogue_list
@@ -72,29 +72,23 @@ DELIVERY_OUT = {
 }
 
 
-def _error(description: str, example: dict, status: int = 400) -> OpenApiResponse:
-    """An error answer: DRF's body, `{field: [messages]}` for invalid input, `{"detail": ...}` otherwise."""
-    return OpenApiResponse(response=OpenApiTypes.OBJECT, description=description, examples=[
-        OpenApiExample(description, value=example, response_only=True, status_codes=[str(status)])])
-
-
-NOT_FOUND = _error("No such endpoint for your tenant.", {"detail": "No Endpoint matches the given query."}, 404)
-DELIVERY_NOT_FOUND = _error("No such delivery for your tenant.", {"detail": "No Delivery matches the given query."},
-                            404)
-INVALID_FIELD = _error("A field is invalid; each invalid field is named.",
-                       {"url": ["host 'intranet.example.net' resolves to a private address 10.0.0.7; webhooks "
-                                "are sent only to public addresses"],
-                        "events": ["Unknown event type(s): stream.liev. ..."]})
-TEST_INVALID = _error("`event_type` is unknown, or the endpoint is disabled.",
-                      {"event_type": ["Unknown event type 'no.such'. See GET /api/v1/webhooks/events."]})
-FILTER_INVALID = _error("A filter is invalid.",
-                        {"status": ["Select a valid choice. lost is not one of the available choices."]})
-SINCE_INVALID = _error("`since` is missing or invalid, or the endpoint is disabled.",
-                       {"since": ["This field is required."]})
-ENDPOINT_PARAM_INVALID = _error("`endpoint` is not one of your endpoints.",
-                                {"endpoint": ["No such endpoint for your tenant."]})
-DISABLED = _error("The endpoint is disabled or deleted.",
-                  {"is_active": ["The endpoint is disabled; enable it before redelivering."]})
+NOT_FOUND = error_response("No such endpoint for your tenant.", {"detail": "No Endpoint matches the given query."}, 404)
+DELIVERY_NOT_FOUND = error_response("No such delivery for your tenant.",
+                                    {"detail": "No Delivery matches the given query."}, 404)
+INVALID_FIELD = error_response("A field is invalid; each invalid field is named.",
+                               {"url": ["host 'intranet.example.net' resolves to a private address 10.0.0.7; "
+                                        "webhooks are sent only to public addresses"],
+                                "events": ["Unknown event type(s): stream.liev. ..."]})
+TEST_INVALID = error_response("`event_type` is unknown, or the endpoint is disabled.",
+                              {"event_type": ["Unknown event type 'no.such'. See GET /api/v1/webhooks/events."]})
+FILTER_INVALID = error_response("A filter is invalid.",
+                                {"status": ["Select a valid choice. lost is not one of the available choices."]})
+SINCE_INVALID = error_response("`since` is missing or invalid, or the endpoint is disabled.",
+                               {"since": ["This field is required."]})
+ENDPOINT_PARAM_INVALID = error_response("`endpoint` is not one of your endpoints.",
+                                        {"endpoint": ["No such endpoint for your tenant."]})
+DISABLED = error_response("The endpoint is disabled or deleted.",
+                          {"is_active": ["The endpoint is disabled; enable it before redelivering."]})
 
 
 @extend_schema(tags=["webhooks"])

@@ -15,7 +15,8 @@ DEFAULTS = {
     "WEBHOOKS_ALLOW_PRIVATE_TARGETS": False,
     "WEBHOOKS_ALLOWED_HOSTS": [],
     "WEBHOOKS_EPHEMERAL_TTL": 2.0,
-    "WEBHOOKS_STRICT_EVENT_TYPES": None,  # None: strict when DEBUG or under tests
+    # emit() raises on an unknown type or refused data instead of logging it. None: when DEBUG.
+    "WEBHOOKS_STRICT_EVENT_TYPES": None,
     # Delivery engine (webhooks/delivery.py).
     # Requests open at once to one endpoint, per worker process (an endpoint's `max_in_flight` overrides it).
     "WEBHOOKS_MAX_IN_FLIGHT": 50,

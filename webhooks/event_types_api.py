@@ -9,8 +9,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from accounts.scoping import TenantScopedMixin
+from core.openapi import error_response
 from webhooks import catalogue
-from webhooks.api import _error
 from webhooks.models import EventType
 from webhooks.serializers import DeclaredEventTypeChangeSerializer, DeclaredEventTypeSerializer
 
@@ -25,11 +25,11 @@ MATCH_FOUND = {
                 "confidence": 0.95, "segment_start": 30.5, "segment_end": 45.2},
 }
 OUT = {**MATCH_FOUND, "created_at": "2026-11-22T10:00:00Z", "updated_at": "2026-11-22T10:00:00Z"}
-NOT_FOUND = _error("No such declared event type for your tenant.", {"detail": "No EventType matches the given query."},
-                   404)
-INVALID = _error("A field is invalid; each invalid field is named.",
-                 {"name": ["stream.live is a built-in event type; declare a name of your own."],
-                  "example": ["Does not match the schema: $.confidence: 'high' is not of type 'number'"]})
+NOT_FOUND = error_response("No such declared event type for your tenant.",
+                           {"detail": "No EventType matches the given query."}, 404)
+INVALID = error_response("A field is invalid; each invalid field is named.",
+                         {"name": ["stream.live is a built-in event type; declare a name of your own."],
+                          "example": ["Does not match the schema: $.confidence: 'high' is not of type 'number'"]})
 
 
 @extend_schema(tags=["event-types"])
@@ -62,7 +62,8 @@ class EventTypeViewSet(
                     "every emitted payload must satisfy it.",
         request=DeclaredEventTypeSerializer,
         responses={201: DeclaredEventTypeSerializer, 400: INVALID,
-                   409: _error("The name is declared already.", {"name": ["match.found is declared already."]}, 409)},
+                   409: error_response("The name is declared already.",
+                                       {"name": ["match.found is declared already."]}, 409)},
         examples=[OpenApiExample("match.found", value=MATCH_FOUND, request_only=True),
                   OpenApiExample("declared", value=OUT, response_only=True, status_codes=["201"])],
     )

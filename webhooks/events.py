@@ -16,7 +16,6 @@ import asyncio
 import json
 import logging
 import os
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
@@ -38,9 +37,7 @@ logger = logging.getLogger(__name__)
 
 def _strict() -> bool:
     strict = conf.get("WEBHOOKS_STRICT_EVENT_TYPES")
-    if strict is None:
-        return settings.DEBUG or "pytest" in sys.modules
-    return bool(strict)
+    return settings.DEBUG if strict is None else bool(strict)
 
 
 class InvalidEventData(ValueError):

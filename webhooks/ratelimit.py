@@ -16,9 +16,11 @@ import threading
 import time
 from contextlib import contextmanager
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.filebased import FileBasedCache
 
-from webhooks.shared_cache import redis_backend
+from webhooks.shared_cache import on_redis
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +34,12 @@ _thread_lock = threading.Lock()  # flock is per open file; threads of one proces
 @contextmanager
 def _exclusive():
     """Serialise read-modify-write increments for caches without an atomic INCR."""
-    if redis_backend() is not None:  # INCR is atomic there, across hosts
+    if on_redis():  # INCR is atomic there, across hosts
         yield
         return
-    directory = getattr(cache, "_dir", None) or tempfile.gettempdir()
+    # Beside the file cache's entries, so every process sharing the cache shares the lock.
+    file_cache = isinstance(caches["default"], FileBasedCache)
+    directory = settings.CACHES["default"]["LOCATION"] if file_cache else tempfile.gettempdir()
     os.makedirs(directory, exist_ok=True)  # the file cache creates its folder only on its first write
     with _thread_lock, open(os.path.join(directory, ".webhooks-ratelimit.lock"), "a") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)

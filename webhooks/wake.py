@@ -24,9 +24,9 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache import BaseCache, caches
 
-from webhooks.shared_cache import redis_backend, redis_client
+from webhooks.shared_cache import on_redis
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +35,8 @@ SECOND_LOOK_MARGIN = 0.01  # seconds past the trust window, for the scheduler's 
 _seen_standing: dict[str, float] = {}  # work → when this process last saw its flag standing (monotonic)
 
 
-def _flag(work: str) -> tuple[RedisCache | None, str]:
-    return redis_backend(), f"webhooks:{work}-wake:{settings.CELERY_TASK_DEFAULT_QUEUE}"
+def _flag(work: str) -> tuple[BaseCache | None, str]:
+    return caches["default"] if on_redis() else None, f"webhooks:{work}-wake:{settings.CELERY_TASK_DEFAULT_QUEUE}"
 
 
 def wake_claim(work: str, *, seconds: int, trust_seen_for: float = 0.0) -> bool:
@@ -51,8 +51,7 @@ def wake_claim(work: str, *, seconds: int, trust_seen_for: float = 0.0) -> bool:
     now = time.monotonic()  # taken before asking: the flag stood at least from here
     if trust_seen_for and now - _seen_standing.get(work, -trust_seen_for) < trust_seen_for:
         return False
-    # SET NX EX on a kept client: what `backend.add()` sends, without a new client per item.
-    claimed = bool(redis_client(backend).set(backend.make_and_validate_key(key), 1, nx=True, ex=seconds))
+    claimed = bool(backend.add(key, 1, timeout=seconds))  # SET NX PX: one round trip
     _seen_standing[work] = now  # set by us or standing already: either way, its task hasn't cleared it
     return claimed
 

@@ -69,10 +69,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its 429 page
 ]
 
-# The webhook senders' endpoints (seeds 000, 003, 004) are served by a handler with only the
-# middleware that acts on them (config/senders.py says why). A middleware added to MIDDLEWARE
-# must be added here too unless it is inert for a key-authenticated, csrf-exempt JSON POST:
-# config/tests/test_senders_handler.py fails until it is placed.
+# The webhook senders' endpoints (the DJ stream assistant, the recorder, RealCast) are served by a
+# handler with only the middleware that acts on them (config/senders.py says why). A middleware
+# added to MIDDLEWARE must be added here too unless it is inert for a key-authenticated,
+# csrf-exempt JSON POST: config/tests/test_senders_handler.py fails until it is placed.
 INGEST_MIDDLEWARE = [
     "core.client_address.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -115,8 +115,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"]["ENGINE"] = "config.postgresql"  # the same backend, a cheaper health check
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Off for a pooler in transaction mode that can't keep prepared statements (webhooks/rows.py).
 WEBHOOKS_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
@@ -127,7 +125,8 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # django-redis keeps one client per process where Django's own backend builds one per call.
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
         }
     }

@@ -36,6 +36,7 @@ if not REDIS_URL:
         "store_processed": False,
     }
 
+# emit() raises on an unknown event type or data its schema refuses: a test finds the programming error.
 WEBHOOKS_STRICT_EVENT_TYPES = True
 
 # Tests post to pytest-httpserver on 127.0.0.1.

@@ -16,8 +16,8 @@ DEFAULTS = {
     "WEBHOOKS_INBOUND_BATCH_SIZE": 100,
     # How long the "a processing task is queued" flag stands if its task is lost (webhooks/wake.py).
     "WEBHOOKS_INBOUND_WAKE_SECONDS": 2,
-    # Seconds a process remembers an authenticated source (0: ask the database every request).
-    # A change made elsewhere (key rotated, source or tenant disabled) takes effect within this.
+    # Seconds the shared cache remembers a source found by its key or URL secret (0: ask the database
+    # every request). Changes made through Streamhook forget it at once; this bounds any other change.
     "WEBHOOKS_INBOUND_SOURCE_CACHE_SECONDS": 5,
 }
 

@@ -21,7 +21,7 @@ from webhooks.inbound import conf
 from webhooks.inbound.handlers import HandlerResult, InboundRejected, get_handler
 from webhooks.inbound.keys import hash_key, hash_url_secret, new_key, new_url_secret
 from webhooks.inbound.models import InboundMessage, InboundSource
-from webhooks.inbound.source_cache import cached_source, forget_sources
+from webhooks.inbound.source_cache import forget_source, remembered_source
 from webhooks.rows import atomic_deferring_writes, insert_row
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def source_rotate_key(*, source: InboundSource) -> str:
     key = new_key()
     InboundSource.objects.filter(pk=source.pk).update(key_prefix=key[:12], key_hash=hash_key(key),
                                                        updated_at=timezone.now())
-    forget_sources()  # an UPDATE sends no post_save: the old key must stop working here at once
+    forget_source(source)  # an UPDATE sends no post_save: the old key must stop working at once
     source.key_prefix, source.key_hash = key[:12], hash_key(key)
     return key
 
@@ -72,7 +72,7 @@ def source_rotate_url(*, source: InboundSource) -> str:
     secret = new_url_secret()
     InboundSource.objects.filter(pk=source.pk).update(url_secret=secret, url_secret_hash=hash_url_secret(secret),
                                                        updated_at=timezone.now())
-    forget_sources()  # as for a rotated key: the old URL must stop working in this process at once
+    forget_source(source)  # as for a rotated key: the old URL must stop working at once
     source.url_secret, source.url_secret_hash = secret, hash_url_secret(secret)
     return secret
 
@@ -108,7 +108,7 @@ def source_drop_previous_secrets(*, source: InboundSource) -> None:
 def source_by_key(key: str) -> InboundSource | None:
     """The active source whose API key this is (remembered for a few seconds, see `source_cache`)."""
     key_hash = hash_key(key)
-    return cached_source(("key", key_hash), lambda: _active_sources().filter(key_hash=key_hash).first())
+    return remembered_source("key", key_hash, lambda: _active_sources().filter(key_hash=key_hash).first())
 
 
 def source_by_url_secret(secret: str) -> InboundSource | None:
@@ -116,13 +116,13 @@ def source_by_url_secret(secret: str) -> InboundSource | None:
     if not secret.isascii():
         return None
     secret_hash = hash_url_secret(secret)
-    return cached_source(("url", secret_hash),
-                         lambda: _active_sources().filter(url_secret_hash=secret_hash).first())
+    return remembered_source("url", secret_hash,
+                             lambda: _active_sources().filter(url_secret_hash=secret_hash).first())
 
 
 def source_by_id(source_id: int) -> InboundSource | None:
-    """The active source with this id (the RealCast URL's), remembered like `source_by_key`'s."""
-    return cached_source(("id", source_id), lambda: _active_sources().filter(pk=source_id).first())
+    """The active source with this id (the RealCast URL's; asked of the database, see `source_cache`)."""
+    return _active_sources().filter(pk=source_id).first()
 
 
 def _active_sources():

@@ -1,22 +1,27 @@
-"""A short-lived, per-process memory of authenticated sources, so a busy sender costs no lookup query.
+"""Authenticated sources remembered in the shared cache, so a busy sender costs no lookup query.
 
-Every inbound request starts by finding its source (by key hash or by id); at hundreds of requests
-a second from the same few senders, that SELECT is a sixth of the request. Sources change rarely
-(rename, rotate, deactivate), so each process keeps what it found for
-`WEBHOOKS_INBOUND_SOURCE_CACHE_SECONDS` (default 5). A change made in this process (a save, a
-delete, a key rotation, a tenant switched off) empties it at once; other processes see the change
-when their entry expires, so a rotated or disabled key stops working everywhere within that many
-seconds. 0 turns the cache off.
+Every inbound request starts by finding its source. Asked of PostgreSQL through the ORM, that is a
+large share of an ingest request (docs/benchmarks.md, "Ingest path layers"); read back from the
+Django cache (Redis in production) it is a small one. Sources change rarely, and every change made
+through Streamhook (a save or delete, a key or URL rotated, a tenant switched off) forgets the
+source's entries in the shared cache, for every process at once. The entries still expire after
+`WEBHOOKS_INBOUND_SOURCE_CACHE_SECONDS` (default 5; 0 turns the cache off), which bounds what a
+change made around Streamhook's code (SQL by hand) leaves behind.
 
-Only hits are kept: an unknown key always asks the database, so random keys can't fill memory.
-Callers get a copy, never the cached instance, because a request may set attributes on its source.
+Entries are keyed by the credential's hash (API key, URL secret), which is random and never reused,
+so two databases sharing one cache (concurrent test runs, a re-created database) can't read each
+other's sources. Lookups by id (the RealCast URL's) are not remembered for that reason: the same id
+is another source in another database.
+Only hits are kept: an unknown key always asks the database, so random keys can't fill the cache.
+A changed source is forgotten both at once and when its transaction commits: a request that read
+the old row between the two would otherwise put it back.
 """
 
-import copy
-import threading
-import time
-from collections.abc import Callable, Hashable
+import logging
+from collections.abc import Callable
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -24,40 +29,59 @@ from accounts.models import Tenant
 from webhooks.inbound import conf
 from webhooks.inbound.models import InboundSource
 
-MAX_ENTRIES = 10_000
-
-_entries: dict[Hashable, tuple[float, InboundSource]] = {}
-_lock = threading.Lock()
+logger = logging.getLogger(__name__)
 
 
-def cached_source(key: Hashable, load: Callable[[], InboundSource | None]) -> InboundSource | None:
-    """The source remembered under `key`, or `load()`'s answer (remembered when it is a source)."""
+def _cache_key(credential: str, digest: str) -> str:
+    return f"inbound:source:{credential}:{digest}"
+
+
+def remembered_source(credential: str, digest: str, load: Callable[[], InboundSource | None]) -> InboundSource | None:
+    """The source whose `credential` ("key" or "url") hashes to `digest`: from the cache, else `load()`'s
+    answer (then remembered when it is a source). Each caller gets its own instance."""
     ttl = conf.get("WEBHOOKS_INBOUND_SOURCE_CACHE_SECONDS")
     if not ttl or ttl <= 0:
         return load()
-    now = time.monotonic()
-    hit = _entries.get(key)
-    if hit is not None and hit[0] > now:
-        return copy.copy(hit[1])
+    key = _cache_key(credential, digest)
+    try:
+        source = cache.get(key)
+    except Exception:  # the cache is down: the database still answers
+        logger.warning("inbound source cache unavailable", exc_info=True)
+        return load()
+    if source is not None:
+        return source
     source = load()
     if source is not None:
-        with _lock:
-            if len(_entries) >= MAX_ENTRIES:
-                _entries.clear()
-            _entries[key] = (now + ttl, source)
-        source = copy.copy(source)
+        try:
+            cache.set(key, source, ttl)
+        except Exception:
+            logger.warning("inbound source cache unavailable", exc_info=True)
     return source
 
 
-def forget_sources() -> None:
-    """Drop everything remembered (a source or tenant changed, or a test starts)."""
-    with _lock:
-        _entries.clear()
+def forget_source(source: InboundSource) -> None:
+    """Drop `source`'s entries (call before its key or URL hash changes): now, and when the current
+    transaction commits."""
+    keys = [_cache_key("key", source.key_hash), _cache_key("url", source.url_secret_hash)]
+    _delete(keys)
+    transaction.on_commit(lambda: _delete(keys))
+
+
+def _delete(keys: list[str]) -> None:
+    try:
+        cache.delete_many(keys)
+    except Exception:  # the entries expire on their own within WEBHOOKS_INBOUND_SOURCE_CACHE_SECONDS
+        logger.warning("could not forget inbound sources in the cache", exc_info=True)
 
 
 @receiver(post_save, sender=InboundSource, dispatch_uid="inbound-source-cache-save")
 @receiver(post_delete, sender=InboundSource, dispatch_uid="inbound-source-cache-delete")
+def _source_changed(instance: InboundSource, **kwargs) -> None:
+    forget_source(instance)
+
+
 @receiver(post_save, sender=Tenant, dispatch_uid="inbound-source-cache-tenant")
-@receiver(post_delete, sender=Tenant, dispatch_uid="inbound-source-cache-tenant-delete")
-def _source_changed(**kwargs) -> None:
-    forget_sources()
+def _tenant_changed(instance: Tenant, **kwargs) -> None:
+    """A tenant switched off takes its sources with it (deleting one deletes, and so forgets, them)."""
+    for source in InboundSource.objects.filter(tenant=instance).only("key_hash", "url_secret_hash"):
+        forget_source(source)

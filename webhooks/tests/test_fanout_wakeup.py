@@ -4,20 +4,15 @@ import time
 
 import pytest
 from celery import current_app
-from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 
 from webhooks import tasks
 from webhooks.events import emit
 from webhooks.fanout import fan_out_wake_claim, fan_out_wake_release
 from webhooks.models import Delivery, Event
+from webhooks.shared_cache import on_redis
 
 pytestmark = pytest.mark.django_db
-
-
-def _on_redis() -> bool:
-    return isinstance(caches["default"], RedisCache)
 
 
 def test_a_burst_sends_one_fan_out_message_on_redis_and_one_per_event_elsewhere(
@@ -26,7 +21,7 @@ def test_a_burst_sends_one_fan_out_message_on_redis_and_one_per_event_elsewhere(
     monkeypatch.setattr(current_app, "send_task", lambda name, args, **options: sent.append(args[0]))
     with django_capture_on_commit_callbacks(execute=True):
         events = [emit("webhook.test", {"n": n}, tenant=tenant) for n in range(5)]
-    if _on_redis():
+    if on_redis():
         assert sent == [events[0].pk]  # the rest are found by that task
         fan_out_wake_release()  # the task started: the next event needs a message of its own
         with django_capture_on_commit_callbacks(execute=True):

@@ -97,7 +97,7 @@ def test_the_file_lock_is_taken_only_where_the_cache_has_no_atomic_incr(monkeypa
     The check must look behind Django's cache proxy: on the proxy it was False on Redis too."""
     import fcntl
 
-    from webhooks.shared_cache import redis_backend
+    from webhooks.shared_cache import on_redis
 
     locked: list[int] = []
     real_flock = fcntl.flock
@@ -105,7 +105,7 @@ def test_the_file_lock_is_taken_only_where_the_cache_has_no_atomic_incr(monkeypa
     endpoint_id = uuid.uuid4().int % 10**12  # runs sharing a Redis don't share a counter
     waits = [ratelimit.acquire(endpoint_id, 2, now=3_000_000.0) for _ in range(3)]
     assert waits[:2] == [0, 0] and waits[2] > 0
-    if redis_backend() is not None:
+    if on_redis():
         assert locked == []
     else:
         assert locked.count(fcntl.LOCK_EX) == 3

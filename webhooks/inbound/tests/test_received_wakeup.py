@@ -3,13 +3,12 @@
 import time
 
 import pytest
-from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 
 from webhooks.inbound import tasks
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.tests import urls as test_urls
 from webhooks.inbound.tests.factories import make_source
+from webhooks.shared_cache import on_redis
 from webhooks.wake import _flag, wake_claim, wake_release
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("webhooks.inbound.tests.urls")]
@@ -26,7 +25,7 @@ def second_looks(monkeypatch):
     wake_release(tasks.RECEIVED)
 
 
-on_redis_only = pytest.mark.skipif(not isinstance(caches["default"], RedisCache),
+on_redis_only = pytest.mark.skipif(not on_redis(),
                                    reason="the flag lives on Redis; elsewhere a task per message")
 
 
@@ -42,15 +41,14 @@ def test_a_burst_sends_one_task_on_redis_and_one_per_message_elsewhere(client, t
     _, key = make_source(tenant)
     for n in range(5):
         _post(client, key, n)
-    on_redis = isinstance(caches["default"], RedisCache)
-    assert len(sent) == (1 if on_redis else 5)
+    assert len(sent) == (1 if on_redis() else 5)
 
     assert tasks.process_received_messages() == 5  # the woken task takes all five
     assert set(InboundMessage.objects.values_list("status", flat=True)) == {"processed"}
     assert sorted(call["payload"]["n"] for call in test_urls.CALLS) == [0, 1, 2, 3, 4]
 
     _post(client, key, 5)  # after the task started: a wake-up of its own
-    assert len(sent) == (2 if on_redis else 6)
+    assert len(sent) == (2 if on_redis() else 6)
 
 
 def test_a_full_batch_wakes_another_task_for_the_rest(client, tenant, monkeypatch, settings):
@@ -102,7 +100,7 @@ def test_an_acknowledgement_that_saw_the_flag_recently_asks_nothing_then_asks_ag
 def test_a_woken_task_schedules_its_second_look_past_the_trust_window(second_looks):
     tasks.process_received_messages()
     tasks.process_received_messages(second_look=True)  # schedules nothing more
-    if isinstance(caches["default"], RedisCache):
+    if on_redis():
         assert len(second_looks) == 1 and second_looks[0]["kwargs"] == {"second_look": True}
         assert tasks.RECEIVED_TRUST_SECONDS <= second_looks[0]["countdown"] <= tasks.RECEIVED_TRUST_SECONDS + 0.05
     else:
