@@ -427,7 +427,7 @@ def message_acknowledge(*, message: InboundMessage) -> Outcome:
 
     original = message_insert(message)
     if original is None:
-        received_wake(trust_recent=True)
+        received_wake()
         return Outcome(200, {"status": "accepted", "id": message.pk}, message)
     if original.status == InboundMessage.Status.FAILED:
         message_requeue(message_pk=original.pk)

@@ -7,7 +7,7 @@ from django.db import InterfaceError, OperationalError
 
 from webhooks.inbound import conf
 from webhooks.inbound.services import message_process, messages_process_received, stale_received
-from webhooks.wake import released_with_second_look, wake
+from webhooks.wake import wake, wake_release
 
 logger = logging.getLogger(__name__)
 
@@ -22,19 +22,15 @@ def process_inbound_message(message_pk: int) -> None:
 
 
 RECEIVED = "inbound-received"  # the wake-up flag's name (webhooks/wake.py)
-RECEIVED_TRUST_SECONDS = 0.05
 
 
-def received_wake(*, trust_recent: bool = False) -> None:
+def received_wake() -> None:
     """After an asynchronous message is stored: make sure a processing task will look for it soon.
 
-    One task message for a burst of RealCast events, not one each (a publish costs about as much
-    CPU as the rest of the acknowledgement). `trust_recent` (the acknowledgement): a flag this
-    process saw standing in the last RECEIVED_TRUST_SECONDS is trusted without asking Redis; the
-    task's second look finds what that skipped. If the broker is down, the sweep finds the message.
+    One task message for a burst of RealCast events, not one each (webhooks/wake.py). If the broker
+    is down, the sweep finds the message.
     """
-    wake(RECEIVED, process_received_messages.delay, seconds=conf.get("WEBHOOKS_INBOUND_WAKE_SECONDS"),
-         trust_seen_for=RECEIVED_TRUST_SECONDS if trust_recent else 0.0)
+    wake(RECEIVED, process_received_messages.delay, seconds=conf.get("WEBHOOKS_INBOUND_WAKE_SECONDS"))
 
 
 @shared_task(
@@ -43,12 +39,9 @@ def received_wake(*, trust_recent: bool = False) -> None:
 )
 def process_received_messages(second_look: bool = False) -> int:
     """Process a batch of the messages waiting in `received` (woken by `received_wake`).
-    `second_look`: the look again that every woken task schedules for messages whose
-    acknowledgements trusted its flag (webhooks/wake.py); it leaves the flag alone."""
-    if not second_look:
-        # Before looking: a message stored from here on wakes a task of its own, or is found by the second look.
-        released_with_second_look(RECEIVED, trust_seen_for=RECEIVED_TRUST_SECONDS, schedule=lambda countdown: (
-            process_received_messages.apply_async(kwargs={"second_look": True}, countdown=countdown)))
+    `second_look` is accepted for messages queued by an older release, which scheduled one."""
+    # Before looking: a message stored from here on wakes a task of its own.
+    wake_release(RECEIVED)
     limit = max(1, conf.get("WEBHOOKS_INBOUND_BATCH_SIZE"))
     seen = messages_process_received(limit=limit)
     if seen >= limit:

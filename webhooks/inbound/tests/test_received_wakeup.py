@@ -1,7 +1,5 @@
 """A burst of asynchronous messages wakes one processing task on Redis, and none is left behind."""
 
-import time
-
 import pytest
 
 from webhooks.inbound import tasks
@@ -9,19 +7,16 @@ from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.tests import urls as test_urls
 from webhooks.inbound.tests.factories import make_source
 from webhooks.shared_cache import on_redis
-from webhooks.wake import _flag, wake_claim, wake_release
+from webhooks.wake import wake_claim, wake_release
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("webhooks.inbound.tests.urls")]
 
 
 @pytest.fixture(autouse=True)
-def second_looks(monkeypatch):
-    """The second looks the woken tasks schedule (kept here, not published to a broker nobody reads)."""
-    scheduled: list[dict] = []
-    monkeypatch.setattr(tasks.process_received_messages, "apply_async", lambda **kw: scheduled.append(kw))
+def no_flag_standing():
     test_urls.CALLS.clear()
     wake_release(tasks.RECEIVED)  # a flag left by an earlier test whose task nobody consumed
-    yield scheduled
+    yield
     wake_release(tasks.RECEIVED)
 
 
@@ -77,52 +72,24 @@ def test_a_broker_that_is_down_leaves_the_message_for_the_sweep(client, tenant, 
     assert InboundMessage.objects.get().status == "received"  # what sweep_received_messages picks up
 
 
-def _flag_cleared_elsewhere() -> None:
-    """What a processing task in another process does as it starts (this process's memory untouched)."""
-    backend, key = _flag(tasks.RECEIVED)
-    backend.delete(key)
-
-
 @on_redis_only
-def test_an_acknowledgement_that_saw_the_flag_recently_asks_nothing_then_asks_again(client, tenant, monkeypatch):
+def test_an_acknowledgement_after_the_task_started_wakes_another(client, tenant, monkeypatch):
+    """Nothing is remembered in the process: once a task (here or in another process) clears the
+    flag, the next acknowledgement asks Redis and sends a task of its own."""
     sent = []
     monkeypatch.setattr(tasks.process_received_messages, "delay", lambda: sent.append("wake"))
     _, key = make_source(tenant)
     _post(client, key, 1)
-    _flag_cleared_elsewhere()
-    _post(client, key, 2)  # trusted: left to the task's second look
+    _post(client, key, 2)  # the flag stands: its task will find both
     assert sent == ["wake"]
-    time.sleep(tasks.RECEIVED_TRUST_SECONDS + 0.02)
-    _post(client, key, 3)  # the window is over: it asked, and the flag was gone
+    wake_release(tasks.RECEIVED)  # the task starts
+    _post(client, key, 3)
     assert sent == ["wake", "wake"]
 
 
-def test_a_woken_task_schedules_its_second_look_past_the_trust_window(second_looks):
-    tasks.process_received_messages()
-    tasks.process_received_messages(second_look=True)  # schedules nothing more
-    if on_redis():
-        assert len(second_looks) == 1 and second_looks[0]["kwargs"] == {"second_look": True}
-        assert tasks.RECEIVED_TRUST_SECONDS <= second_looks[0]["countdown"] <= tasks.RECEIVED_TRUST_SECONDS + 0.05
-    else:
-        assert second_looks == []  # off Redis nobody trusts the flag: no second look
-
-
 @on_redis_only
-def test_the_second_look_processes_what_a_trusting_acknowledgement_left_and_keeps_the_flag(
-        client, tenant, monkeypatch):
-    monkeypatch.setattr(tasks.process_received_messages, "delay", lambda: None)
-    _, key = make_source(tenant)
-    _post(client, key, 1)  # claims the flag (its task "queued")
-    assert tasks.process_received_messages(second_look=True) == 1
-    assert InboundMessage.objects.get().status == "processed"
-    assert wake_claim(tasks.RECEIVED, seconds=2) is False  # still standing: the queued task owns it
-
-
-@on_redis_only
-def test_a_full_batch_wake_up_never_trusts_a_remembered_flag(monkeypatch):
-    sent = []
-    monkeypatch.setattr(tasks.process_received_messages, "delay", lambda: sent.append("wake"))
-    wake_claim(tasks.RECEIVED, seconds=2)  # seen standing just now
-    _flag_cleared_elsewhere()
-    tasks.received_wake()
-    assert sent == ["wake"]
+def test_a_standing_flag_belongs_to_its_queued_task(monkeypatch):
+    assert wake_claim(tasks.RECEIVED, seconds=2) is True
+    assert wake_claim(tasks.RECEIVED, seconds=2) is False  # standing: the queued task owns it
+    assert tasks.process_received_messages(second_look=True) == 0  # an older release's message still runs
+    assert wake_claim(tasks.RECEIVED, seconds=2) is True  # and, like any start, released the flag
