@@ -14,17 +14,17 @@ any inbound message, so every function here is idempotent and order-independent:
   are created, and an event is emitted only when a row or a field really changed.
 """
 
-import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import DateTimeField, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from accounts.models import Tenant
 from streams.models import ChatInteraction, ChatMessage, StreamError, StreamSession, TrackPlay, ViewerSample
 from webhooks.events import emit
-from webhooks.rows import database, execute, insert_row, locked_row, locked_row_and_insert, update_row
 from webhooks.signing import format_timestamp
 
 _FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
@@ -97,9 +97,10 @@ def chat_message_data(message: ChatMessage, session: StreamSession) -> dict:
 
 def _locked_session(*, tenant: Tenant, session_id: str) -> StreamSession:
     """The session row, created if new, locked until the caller's transaction ends."""
-    session = locked_row(StreamSession, tenant=tenant.pk, session_id=session_id)  # every event: no ORM compile
-    if session is not None:
-        return session
+    try:
+        return StreamSession.objects.select_for_update().get(tenant=tenant, session_id=session_id)
+    except StreamSession.DoesNotExist:
+        pass
     try:
         with transaction.atomic():  # a savepoint: losing the creation race leaves the transaction usable
             return StreamSession.objects.create(tenant=tenant, session_id=session_id)
@@ -144,37 +145,26 @@ def _touch(session: StreamSession, *, at: datetime, info: StreamInfo) -> set[str
 
 
 def _apply_viewers(session: StreamSession, *, at: datetime, count: int) -> None:
+    latest = session.viewers_at  # the latest moment read so far: every reading moves it (below)
     # Two readings of one moment: the larger, as in the sample, so no order matters.
-    if session.viewers_at is None or (at, count) > (session.viewers_at, session.current_viewers):
+    if latest is None or (at, count) > (latest, session.current_viewers):
         session.current_viewers, session.viewers_at = count, at
     session.peak_viewers = max(session.peak_viewers, count)
-    _sample_upsert(session, at=at, count=count)
+    _sample_upsert(session, at=at, count=count, latest=latest)
 
 
-def _sample_upsert(session: StreamSession, *, at: datetime, count: int) -> None:
-    """The sample's key is (session, at): a replayed reading adds nothing, a larger one of the
-    same moment replaces it. One statement, like the `ignore_conflicts` insert it replaced."""
-    db = database()
-    at_value = ViewerSample._meta.get_field("at").get_db_prep_save(at, db)
-    # Nothing reads the samples back in the transaction: on the inbound path this goes with the commit.
-    execute(_sample_upsert_sql(db.vendor), [session.tenant_id, session.pk, at_value, count], defer=True)
+def _sample_upsert(session: StreamSession, *, at: datetime, count: int, latest: datetime | None) -> None:
+    """The sample's key is (session, at): a replayed reading adds nothing, a larger one of the same
+    moment replaces it.
 
-
-@functools.cache
-def _sample_upsert_sql(vendor: str) -> str:
-    ops, meta = connection.ops, ViewerSample._meta
-
-    def col(name: str) -> str:
-        return ops.quote_name(meta.get_field(name).column)
-
-    table = ops.quote_name(meta.db_table)
-    # Only identifiers from the model's own metadata are interpolated; every value is a parameter.
-    return (
-        f"INSERT INTO {table} ({col('tenant')}, {col('session')}, {col('at')}, {col('viewer_count')}) "  # noqa: S608
-        f"VALUES (%s, %s, %s, %s) ON CONFLICT ({col('session')}, {col('at')}) "
-        f"DO UPDATE SET {col('viewer_count')} = EXCLUDED.{col('viewer_count')} "
-        f"WHERE {table}.{col('viewer_count')} < EXCLUDED.{col('viewer_count')}"
-    )
+    Samples are written under the session's lock, each moving `viewers_at` to the latest moment
+    read: a reading newer than that has no sample yet, and its insert is the only statement. An
+    older one may meet a stored reading of its moment, and keeps the larger.
+    """
+    sample = ViewerSample(tenant_id=session.tenant_id, session=session, at=at, viewer_count=count)
+    ViewerSample.objects.bulk_create([sample], ignore_conflicts=True)
+    if latest is not None and at <= latest:
+        ViewerSample.objects.filter(session=session, at=at, viewer_count__lt=count).update(viewer_count=count)
 
 
 def _apply_status(session: StreamSession, *, at: datetime, status: str) -> None:
@@ -207,9 +197,7 @@ def _save(session: StreamSession, before: dict) -> set[str]:
     _recompute_duration(session)  # derived: whatever moved started_at or ended_at, it follows
     changed = {f for f in _TRACKED if getattr(session, f) != before[f]}
     if changed:
-        # Nothing reads the row back in the transaction (the lock is held, events use this object):
-        # on the inbound path the UPDATE goes with the commit (webhooks.rows).
-        update_row(session, {*changed, "updated_at"}, defer=True)
+        session.save(update_fields=[*changed, "updated_at"])
     return changed
 
 
@@ -319,63 +307,32 @@ def track_play_record(
     confidence: float | None = None, characteristics: list | None = None,
 ) -> TrackPlay:
     """A classified track (`track_start`). Emits `track.classified` once per (session, time, track)."""
-    play = TrackPlay(
-        tenant=tenant, played_at=at, artist=artist, title=title, bpm=bpm, key=key,
+    # The session's lock keeps a concurrent twin of this play out until we commit: a stored play is
+    # a replay or a retry, and the answer.
+    session = _locked_session(tenant=tenant, session_id=session_id)
+    _touch(session, at=at, info=info)
+    stored = TrackPlay.objects.filter(session=session, played_at=at, artist=artist, title=title).first()
+    if stored is not None:
+        return stored
+    play = TrackPlay.objects.create(
+        tenant=tenant, session=session, played_at=at, artist=artist, title=title, bpm=bpm, key=key,
         main_genre=main_genre, subgenre=subgenre, confidence=confidence,
         # Once each, in the sender's order: a repeated tag would count twice in the genre trends.
         characteristics=list(dict.fromkeys(characteristics or [])),
         viewers_at_play=info.viewer_count,
     )
-    # The session's lock and the play's insert in one round trip. One statement for "new, or already
-    # here": the lock keeps a concurrent twin out, so a conflict is a replay or a retry, and the
-    # stored play is the answer.
-    session, inserted = locked_row_and_insert(StreamSession, {"tenant": tenant.pk, "session_id": session_id}, play,
-                                              parent="session", unless_conflict_on=_PLAY_KEY)
-    if session is None:  # the session's first event: create it, then the play
-        session = _locked_session(tenant=tenant, session_id=session_id)
-        play.session = session
-        inserted = insert_row(play, unless_conflict_on=_PLAY_KEY)
-    _touch(session, at=at, info=info)
-    if not inserted:
-        return TrackPlay.objects.get(session=session, played_at=at, artist=artist, title=title)
     _link_interactions(play)
     emit("track.classified", track_data(play, session), tenant=tenant)
     return play
 
 
-_PLAY_KEY = ("session", "played_at", "artist", "title")  # uniq_trackplay_session_time_track
-
-
 def _link_interactions(play: TrackPlay) -> None:
-    """Chat that happened while this play was on (possibly posted before the play arrived) points at it."""
-    field = TrackPlay._meta.get_field("played_at")
-    db = database()
-    at, forever = (field.get_db_prep_save(moment, db) for moment in (play.played_at, _FOREVER))
-    # Nothing reads the chat back in the transaction: on the inbound path this goes with the commit.
-    execute(_link_interactions_sql(db.vendor), [play.pk, play.session_id, at, play.session_id, at, forever],
-            defer=True)
-
-
-@functools.cache
-def _link_interactions_sql(vendor: str) -> str:
-    """One statement, built once: "from this play until the next one", or for ever when there is none yet.
-
-    (The ORM's `Coalesce(Subquery(...))` update compiled to the same SQL at a cost of its own on every play.)
-    """
-    ops = connection.ops
-    chat, plays = ChatInteraction._meta, TrackPlay._meta
-
-    def col(meta, name: str) -> str:
-        return ops.quote_name(meta.get_field(name).column)
-
-    # Only identifiers from the models' own metadata are interpolated; every value is a parameter.
-    return (
-        f"UPDATE {ops.quote_name(chat.db_table)} SET {col(chat, 'track')} = %s "  # noqa: S608
-        f"WHERE {col(chat, 'session')} = %s AND {col(chat, 'at')} >= %s AND {col(chat, 'at')} < COALESCE(("
-        f"SELECT p.{col(plays, 'played_at')} FROM {ops.quote_name(plays.db_table)} p "
-        f"WHERE p.{col(plays, 'session')} = %s AND p.{col(plays, 'played_at')} > %s "
-        f"ORDER BY p.{col(plays, 'played_at')} LIMIT 1), %s)"
-    )
+    """Chat that happened while this play was on (possibly posted before the play arrived) points at it:
+    from this play until the next one, or for ever when there is none yet."""
+    next_play = (TrackPlay.objects.filter(session_id=play.session_id, played_at__gt=play.played_at)
+                 .order_by("played_at").values("played_at")[:1])
+    until = Coalesce(Subquery(next_play), Value(_FOREVER), output_field=DateTimeField())
+    ChatInteraction.objects.filter(session_id=play.session_id, at__gte=play.played_at, at__lt=until).update(track=play)
 
 
 def _track_playing(session: StreamSession, at: datetime) -> TrackPlay | None:
