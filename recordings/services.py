@@ -1,18 +1,15 @@
-"""Upserting recordings from the recorder (seed 003) and from RealCast (seed 004), with their events."""
+"""Upserting recordings from the recorder and from RealCast, with their events."""
 
-import functools
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
-from accounts.models import Membership, Tenant
+from accounts.models import Tenant
 from recordings.inbound import RecorderPayload
 from recordings.models import Recording
 from webhooks.events import emit
-from webhooks.rows import database, prepared, run
 from webhooks.signing import format_timestamp
 
 
@@ -94,115 +91,39 @@ def recording_upsert_from_recorder(*, tenant: Tenant, data: RecorderPayload, pay
         "region": data.region, "raw_payload": payload,
     }
     with transaction.atomic(savepoint=False):
-        upserted = _upsert_recorder_row(tenant=tenant, recording_id=data.recording_id, email=data.email,
-                                        fields=fields, given=data.given)
-        if upserted is None:  # the rare answers: find out which it is
-            if tenant_user_by_email(tenant=tenant, email=data.email) is None:
-                raise UserNotFound(data.email)
-            raise OwnedByAnotherUser(Recording.objects.get(tenant=tenant, recording_id=data.recording_id))
-        recording, created, user_email = upserted
-        if not created:  # what the merge kept is in the row, not in this post
-            recording = Recording.objects.get(pk=recording.pk)
+        user = tenant_user_by_email(tenant=tenant, email=data.email)
+        if user is None:
+            raise UserNotFound(data.email)
+        recording, created = _lock_or_create(tenant=tenant, recording_id=data.recording_id,
+                                             defaults={**fields, "user": user})
+        if not created:
+            if recording.user_id not in (None, user.pk):
+                raise OwnedByAnotherUser(recording)
+            _merge_recorder_post(recording, fields, given=data.given, user=user)
         emit("recording.ready" if created else "recording.updated",
-             recording_event_data(recording, user_email=user_email), tenant=tenant)
+             recording_event_data(recording, user_email=user.email), tenant=tenant)
     return recording, created
 
 
-# Columns the recorder's upsert writes; `origin` is special-cased, `stream_id` and the RealCast
-# figures (`file_size_bytes`, `last_event_at`) belong to RealCast and are left alone on update.
-_RECORDER_UPDATE_COLUMNS = ["status", "user", "updated_at"]
-# Written on update only when the post says them (a parameter per column: `RecorderPayload.given`).
-_RECORDER_MERGED_COLUMNS = [
-    "username", "title", "recorded_at", "duration_seconds", "duration_database", "total_size_mb", "uploaded_at",
-    "upload_source", "bucket_name", "region",
-]
+# Written on update only when the post says them (`RecorderPayload.given`).
+_RECORDER_MERGED = ["username", "title", "recorded_at", "duration_seconds", "duration_database", "total_size_mb",
+                    "uploaded_at", "upload_source", "bucket_name", "region"]
 # JSON objects merged key by key, the post's keys winning.
 _RECORDER_JSON_MERGED = ["file_sizes_mb", "files", "raw_payload"]
-# The INSERT's values, in order; `user` comes from the statement's own lookup by email.
-_RECORDER_INSERT_FIELDS = ["tenant", "recording_id", "stream_id", "created_at", "updated_at", "origin", "status",
-                           "username", "title", "recorded_at", "duration_seconds", "duration_database",
-                           "total_size_mb", "file_sizes_mb", "files", "uploaded_at", "upload_source", "bucket_name",
-                           "region", "raw_payload"]
 
 
-@functools.cache
-def _recorder_upsert_sql(vendor: str) -> str:
-    """The statement, built once per database vendor from the models' metadata (PostgreSQL and SQLite).
-
-    Only identifiers from the models' own metadata are interpolated; every value is a parameter.
-    """
-    ops = connection.ops
-    User = get_user_model()
-
-    def col(model, name: str) -> str:
-        return ops.quote_name(model._meta.get_field(name).column)
-
-    table = ops.quote_name(Recording._meta.db_table)
-    users, members = ops.quote_name(User._meta.db_table), ops.quote_name(Membership._meta.db_table)
-    # tenant_user_by_email() in SQL: the tenant's active member with this email, any case, oldest first.
-    user_id = col(User, "id")
-    user_lookup = (
-        f"SELECT u.{user_id} AS id FROM {users} u JOIN {members} m ON m.{col(Membership, 'user')} = u.{user_id} "  # noqa: S608
-        f"WHERE m.{col(Membership, 'tenant')} = %s AND UPPER(u.{col(User, 'email')}) = UPPER(%s) "
-        f"AND u.{col(User, 'is_active')} ORDER BY u.{user_id} LIMIT 1"
-    )
-    columns = [col(Recording, n) for n in _RECORDER_INSERT_FIELDS] + [col(Recording, "user")]
-    values = ["%s"] * len(_RECORDER_INSERT_FIELDS) + ["matched.id"]
-    c = functools.partial(col, Recording)
-    updates = [f"{c(n)} = EXCLUDED.{c(n)}" for n in _RECORDER_UPDATE_COLUMNS]
-    updates += [f"{c(n)} = CASE WHEN %s THEN EXCLUDED.{c(n)} ELSE {table}.{c(n)} END"
-                for n in _RECORDER_MERGED_COLUMNS]
-    # jsonb's `||` and SQLite's json_patch() both merge two objects by key, the right one winning.
-    merge = "{old} || EXCLUDED.{new}" if vendor == "postgresql" else "json_patch({old}, EXCLUDED.{new})"
-    updates += [f"{c(n)} = " + merge.format(old=f"{table}.{c(n)}", new=c(n)) for n in _RECORDER_JSON_MERGED]
-    # A RealCast recording the recorder now describes keeps its origin (and its stream id).
-    updates.append(f"{c('origin')} = CASE WHEN {table}.{c('origin')} = %s THEN {table}.{c('origin')} "
-                   f"ELSE EXCLUDED.{c('origin')} END")
-    # No row when no user matched (nothing to insert from) or the recording is another user's (the
-    # update's WHERE): the caller tells the two apart. `created_at = updated_at` tells an insert apart.
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
-        f"SELECT {', '.join(values)} FROM ({user_lookup}) matched WHERE true "
-        f"ON CONFLICT ({c('tenant')}, {c('recording_id')}) DO UPDATE SET {', '.join(updates)} "
-        f"WHERE {table}.{c('user')} IS NULL OR {table}.{c('user')} = EXCLUDED.{c('user')} "
-        f"RETURNING {c('id')}, {c('created_at')} = {c('updated_at')}, {c('origin')}, {c('stream_id')}, "
-        f"{c('file_size_bytes')}, {c('user')}, "
-        f"(SELECT {col(User, 'email')} FROM {users} WHERE {col(User, 'id')} = {table}.{c('user')})"
-    )
-
-
-def _upsert_recorder_row(
-    *, tenant: Tenant, recording_id: str, email: str, fields: dict, given: frozenset[str] = frozenset(),
-) -> tuple[Recording, bool, str] | None:
-    """One `INSERT ... SELECT ... ON CONFLICT DO UPDATE ... RETURNING` that also matches the user by
-    email: the hot path of seed 003 in one round trip, race-free.
-
-    Returns the recording, whether it was created, and its user's email; None when no user matched
-    or the row exists with another user (the caller finds out which).
-    """
-    now = timezone.now()
-    values = {"tenant": tenant.pk, "recording_id": recording_id, "stream_id": "", "created_at": now,
-              "updated_at": now, **fields}
-    # In the order the placeholders appear: the row's values, the user lookup's, the merge flags, the origin rule's.
-    db = database()
-    params = [_field(name).get_db_prep_save(values[name], db) for name in _RECORDER_INSERT_FIELDS]
-    params += [tenant.pk, email, *[name in given for name in _RECORDER_MERGED_COLUMNS], Recording.Origin.REALCAST]
-    with db.cursor() as cursor:
-        run(cursor, prepared(_recorder_upsert_sql(db.vendor), db), params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    pk, created, origin, stream_id, file_size_bytes, user_id, user_email = row
-    recording = Recording(pk=pk, tenant=tenant, recording_id=recording_id, user_id=user_id,
-                          **{**fields, "origin": origin}, stream_id=stream_id, file_size_bytes=file_size_bytes,
-                          updated_at=now)
-    recording._state.adding = False
-    return recording, bool(created), user_email
-
-
-@functools.cache
-def _field(name: str):
-    return Recording._meta.get_field(name)
+def _merge_recorder_post(recording: Recording, fields: dict, *, given: frozenset[str], user) -> None:
+    """Fold a re-post into the locked row and save it. `stream_id` and the RealCast figures
+    (`file_size_bytes`, `last_event_at`) belong to RealCast and are left alone."""
+    recording.status, recording.user = fields["status"], user
+    if recording.origin != Recording.Origin.REALCAST:  # a RealCast recording the recorder describes stays one
+        recording.origin = fields["origin"]
+    merged = [name for name in _RECORDER_MERGED if name in given]
+    for name in merged:
+        setattr(recording, name, fields[name])
+    for name in _RECORDER_JSON_MERGED:
+        setattr(recording, name, {**getattr(recording, name), **fields[name]})
+    recording.save(update_fields=["status", "user", "origin", *merged, *_RECORDER_JSON_MERGED, "updated_at"])
 
 
 def _realcast_number(data: dict, name: str, errors: dict, integer: bool = False):
@@ -228,7 +149,7 @@ def _realcast_text(data: dict, name: str, errors: dict, max_length: int) -> str:
 def recording_upsert_from_realcast(
     *, tenant: Tenant, data: dict, event_time: datetime, event: str | None = None,
 ) -> Recording:
-    """RealCast's `recording.started` / `recording.ready` (seed 004), idempotent and order-tolerant.
+    """RealCast's `recording.started` / `recording.ready` idempotent and order-tolerant.
 
     `event` is the RealCast event name; without it, a payload with a `cdn_url` is taken as ready.
     A replayed or older event (by `event_time`) changes nothing and emits nothing; a late
