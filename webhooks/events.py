@@ -30,7 +30,6 @@ from webhooks.coalesce import ephemeral_mark_latest
 from webhooks.enqueue import ephemeral_soon, fan_out_soon
 from webhooks.models import Event
 from webhooks.registry import UnknownEventType
-from webhooks.rows import insert_row
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +71,7 @@ def emit(type: str, data: dict, *, tenant: Tenant) -> Event | None:
         # No savepoint around the insert (two round trips on every ingest): what could make the
         # database refuse the row is refused above, so an error past this point is the database
         # itself failing, and that fails the caller's transaction whatever emit() does.
-        event = Event(tenant=tenant, type=type, data=data, created_at=timezone.now())
-        insert_row(event, defer=True)  # with the commit, inside atomic_deferring_writes()
+        event = Event.objects.create(tenant=tenant, type=type, data=data, created_at=timezone.now())
         # Unless a fan-out task is queued already: it will find this event (webhooks/wake.py).
         transaction.on_commit(lambda: fan_out_soon(event.pk))
         return event

@@ -22,7 +22,6 @@ from webhooks.inbound.handlers import HandlerResult, InboundRejected, get_handle
 from webhooks.inbound.keys import hash_key, hash_url_secret, new_key, new_url_secret
 from webhooks.inbound.models import InboundMessage, InboundSource
 from webhooks.inbound.source_cache import forget_source, remembered_source
-from webhooks.rows import atomic_deferring_writes, insert_row
 
 logger = logging.getLogger(__name__)
 
@@ -235,7 +234,7 @@ def message_build(
 def message_insert(message: InboundMessage) -> InboundMessage | None:
     """Insert `message`; if the source already sent its id, record a duplicate and return the original."""
     if not message.message_id:
-        insert_row(message)
+        message.save(force_insert=True)
         return None
     # Inside a transaction, a savepoint: a duplicate must not break the caller's transaction. In
     # autocommit (the asynchronous acknowledgement), one INSERT, no BEGIN/COMMIT round trips: a
@@ -243,7 +242,7 @@ def message_insert(message: InboundMessage) -> InboundMessage | None:
     in_transaction = transaction.get_connection().in_atomic_block
     try:
         with transaction.atomic() if in_transaction else nullcontext():
-            insert_row(message)
+            message.save(force_insert=True)
         return None
     except IntegrityError:
         pass
@@ -263,7 +262,7 @@ def message_insert(message: InboundMessage) -> InboundMessage | None:
     message.status = InboundMessage.Status.DUPLICATE
     message.duplicate_of = original
     message.body = b""
-    insert_row(message)
+    message.save(force_insert=True)
     return original
 
 
@@ -362,21 +361,20 @@ def run_handler(message: InboundMessage, payload: dict) -> Outcome:
 def handle_then_insert(message: InboundMessage, payload: dict) -> Outcome:
     """A sync message without a sender id: run the handler first, then store the row with its result.
 
-    One INSERT instead of INSERT + SAVEPOINT + RELEASE + UPDATE (the hot path of seed 000/003
-    senders), sent with the handler's events and the COMMIT in one round trip. Durability is the
-    same: the row and the handler's writes commit together; on failure the writes roll back and
-    the row is stored on its own as failed. `message.pk` is None while the handler runs.
+    One INSERT instead of INSERT + SAVEPOINT + RELEASE + UPDATE. Durability is the same: the row and
+    the handler's writes commit together; on failure the writes roll back and the row is stored on
+    its own as failed. `message.pk` is None while the handler runs.
     """
     message.attempts = 1
     try:
-        with atomic_deferring_writes():
+        with transaction.atomic():
             outcome = _record_success(message, _call(message, payload))
-            insert_row(message, defer=True)
+            message.save(force_insert=True)
         return outcome
     except Exception as exc:
         message.pk = None  # a row saved inside the rolled-back transaction doesn't exist
         outcome = _record_failure(message, exc)
-        insert_row(message)
+        message.save(force_insert=True)
         return outcome
 
 
