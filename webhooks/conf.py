@@ -36,9 +36,6 @@ DEFAULTS = {
     "WEBHOOKS_SWEEP_BUDGET": 20.0,  # seconds one sweep keeps claiming due deliveries
     # Seconds the "a fan-out task is queued" flag outlives a lost task (fanout.py, Redis only).
     "WEBHOOKS_FAN_OUT_WAKE_SECONDS": 2,
-    # The ingest path's statements are prepared once per PostgreSQL connection (webhooks/rows.py);
-    # off for a pooler in transaction mode that can't keep them (PgBouncer before 1.21).
-    "WEBHOOKS_PREPARED_STATEMENTS": True,
 }
 
 
