@@ -115,9 +115,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Values travel apart from the statement text, so psycopg can prepare a statement on the
+        # connection once it has seen it `prepare_threshold` times: every ingest request runs the
+        # same few, and PostgreSQL then skips parsing and planning them. None turns preparing off,
+        # for a pooler in transaction mode that can't keep prepared statements (PgBouncer before 1.21).
+        DATABASES["default"]["OPTIONS"] = {
+            **DATABASES["default"].get("OPTIONS", {}),
+            "server_side_binding": True,
+            "prepare_threshold": 5 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None,
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Off for a pooler in transaction mode that can't keep prepared statements (webhooks/rows.py).
-WEBHOOKS_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 
 # --- Broker and cache ---------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")

@@ -139,3 +139,23 @@ def test_a_classified_track_takes_ten_round_trips(client, tenant):
         'INSERT INTO "webhooks_inbound_inboundmessage"', "COMMIT",
     ]
     assert trips[1][0].endswith("FOR UPDATE")
+
+
+def test_the_statements_are_prepared_on_the_connection(client, tenant):
+    """After the warm-up, every ORM statement of a request is a prepared one: PostgreSQL neither parses
+    nor plans it again."""
+    send = _recorder(client, tenant, new_each_time=True)
+    for _ in range(WARM_UP):
+        send()
+    raw = connection.connection
+    with tempfile.TemporaryFile("w+") as trace:
+        raw.pgconn.trace(trace.fileno())
+        raw.pgconn.set_trace_flags(1)
+        try:
+            send()
+        finally:
+            raw.pgconn.untrace()
+        trace.seek(0)
+        messages = [m.group(1) for m in map(_MESSAGE.match, trace.read().splitlines()) if m]
+    binds = [line for line in messages if line == "Bind"]
+    assert len(binds) == 5 and "Parse" not in messages
