@@ -308,12 +308,15 @@ def track_play_record(
 ) -> TrackPlay:
     """A classified track (`track_start`). Emits `track.classified` once per (session, time, track)."""
     # The session's lock keeps a concurrent twin of this play out until we commit: a stored play is
-    # a replay or a retry, and the answer.
+    # a replay or a retry, and the answer. Plays and chat are written under this lock, each moving
+    # `last_event_at` to its moment, so a play newer than every event seen has neither.
     session = _locked_session(tenant=tenant, session_id=session_id)
+    newest = session.last_event_at is None or at > session.last_event_at
     _touch(session, at=at, info=info)
-    stored = TrackPlay.objects.filter(session=session, played_at=at, artist=artist, title=title).first()
-    if stored is not None:
-        return stored
+    if not newest:
+        stored = TrackPlay.objects.filter(session=session, played_at=at, artist=artist, title=title).first()
+        if stored is not None:
+            return stored
     play = TrackPlay.objects.create(
         tenant=tenant, session=session, played_at=at, artist=artist, title=title, bpm=bpm, key=key,
         main_genre=main_genre, subgenre=subgenre, confidence=confidence,
@@ -321,7 +324,8 @@ def track_play_record(
         characteristics=list(dict.fromkeys(characteristics or [])),
         viewers_at_play=info.viewer_count,
     )
-    _link_interactions(play)
+    if not newest:
+        _link_interactions(play)
     emit("track.classified", track_data(play, session), tenant=tenant)
     return play
 
