@@ -26,10 +26,14 @@ class OwnedByAnotherUser(Exception):
 
 
 def tenant_user_by_email(*, tenant: Tenant, email: str):
-    """A member of `tenant` with this email, compared case-insensitively (the oldest account wins a tie)."""
+    """A member of `tenant` with this email, compared case-insensitively (the oldest account wins a tie).
+
+    Only its id and email are loaded: every recorder post asks, and each column is CPU on the ingest path.
+    """
     User = get_user_model()
     return (
         User.objects.filter(memberships__tenant=tenant, email__iexact=email, is_active=True)
+        .only("pk", "email")
         .order_by("pk")
         .first()
     )
@@ -64,9 +68,10 @@ def _lock_or_create(*, tenant: Tenant, recording_id: str, defaults: dict) -> tup
     Two senders racing on a new id: one insert wins, the other hits the unique constraint
     and falls back to locking the winner's row.
     """
-    existing = Recording.objects.select_for_update().filter(tenant=tenant, recording_id=recording_id).first()
-    if existing is not None:
-        return existing, False
+    try:
+        return Recording.objects.select_for_update().get(tenant=tenant, recording_id=recording_id), False
+    except Recording.DoesNotExist:
+        pass
     try:
         with transaction.atomic():
             return Recording.objects.create(tenant=tenant, recording_id=recording_id, **defaults), True
