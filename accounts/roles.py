@@ -21,8 +21,7 @@ def request_role(request) -> str | None:
     tenant = request_tenant(request)
     if tenant is None:
         return None
-    raw = getattr(request, "_request", request)  # DRF's Request wraps Django's; cache on the latter
-    cached = getattr(raw, "streamhook_role", None)
+    cached = getattr(request, "streamhook_role", None)
     if cached is not None:
         return cached
     role = (
@@ -30,7 +29,7 @@ def request_role(request) -> str | None:
     )
     if role is None and request.user.is_superuser:
         role = ADMIN
-    raw.streamhook_role = role
+    request.streamhook_role = role
     return role
 
 

@@ -16,9 +16,10 @@ SESSION_TENANT_KEY = "streamhook_tenant"
 def request_tenant(request) -> Tenant | None:
     """The tenant of the API token (or source URL); for a signed-in person, the one picked (any tenant for
     a superuser, one of theirs for others), else their first membership's."""
-    raw = getattr(request, "_request", request)  # DRF Request wraps Django's
-    if hasattr(raw, _CACHE_ATTR):
-        return getattr(raw, _CACHE_ATTR)
+    # Remembered on the request it was asked of; a DRF Request also reads what was set on the
+    # Django request it wraps (by attribute fallthrough), so middleware's answer is reused too.
+    if hasattr(request, _CACHE_ATTR):
+        return getattr(request, _CACHE_ATTR)
     auth = getattr(request, "auth", None)
     tenant = None
     if isinstance(auth, ApiToken):
@@ -27,7 +28,7 @@ def request_tenant(request) -> Tenant | None:
         # A credential that stands for a tenant without a user: an inbound source's URL.
         tenant = auth.tenant
     elif request.user.is_authenticated:
-        tenant = _picked_tenant(raw)
+        tenant = _picked_tenant(request)
     if tenant is None and auth is None and request.user.is_authenticated:
         membership = (
             Membership.objects.filter(user=request.user, tenant__is_active=True)
@@ -35,7 +36,7 @@ def request_tenant(request) -> Tenant | None:
             .first()
         )
         tenant = membership.tenant if membership else None
-    setattr(raw, _CACHE_ATTR, tenant)
+    setattr(request, _CACHE_ATTR, tenant)
     return tenant
 
 
