@@ -1,4 +1,4 @@
-"""Envelopes and signatures of outbound webhooks (DESIGN.md sections 3 and 4).
+"""Envelopes and signatures of outbound webhooks (docs/webhooks.md, sections 3 and 4).
 
 Two schemes:
 - `standard`: Standard Webhooks. `webhook-signature: v1,<base64 HMAC-SHA256(key, "{id}.{ts}.{body}")>`,
