@@ -2,18 +2,15 @@
 
 How many requests run at once: one gthread worker per core, two threads each, so about two
 requests per core are in flight. An ingest request is CPU-bound between two or three short waits
-on PostgreSQL, so two per core keep the cores busy, and more only add contention: on the 2-core
-bench machine, 2 workers x 2 threads against the 3 x 4 before, in alternating runs (median
-rounds, docs/benchmarks.md): seed 000's track path 840 against 755 requests/s, seed 003's updates
-1075 against 958, its creates the same (1010), with a lower p99 (track: 34 against 48 ms).
+on PostgreSQL, so two per core keep the cores busy, and more only add contention
+(docs/benchmarks.md, "The web tier"; docs/design/web-tier.md).
 `WEB_CONCURRENCY` (gunicorn's own variable) and `GUNICORN_THREADS` change them; command-line
 flags still win.
 
 Threads hand the GIL to each other every `sys.getswitchinterval()`, 5 ms by default. An ingest
 request waits on PostgreSQL and Redis several times; each wake-up behind a busy thread can cost
-up to that interval, so under load gthread workers spent their time queueing for the GIL: on the
-2-core bench machine 0.5 ms took `bench/ingest.py`'s recordings path from about 180 to 300
-requests/s and the RealCast acknowledgement's p99 from 12.5 to 7.9 ms (docs/benchmarks.md).
+up to that interval, so under load gthread workers queue for the GIL; a shorter interval hands
+it over sooner (docs/benchmarks.md, "The web tier").
 Binding and logging stay on the command line (Dockerfile, docker-compose.yml).
 """
 
@@ -52,8 +49,8 @@ preload_app = True
 def pre_fork(server, worker) -> None:
     # Everything the master imported (Django, the apps, their modules: ~all long-lived objects) is
     # moved out of the garbage collector's sight before each fork. A worker's collections then scan
-    # only what it made itself, instead of the whole heap again and again: 9 % of an ingest request's
-    # instructions (track: 5.02 -> 4.55 M, callgrind), and pages stay shared with the master.
+    # only what it made itself, instead of the whole heap again and again (docs/benchmarks.md,
+    # "The web tier"), and pages stay shared with the master.
     gc.freeze()
 
 

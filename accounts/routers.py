@@ -4,7 +4,7 @@ from rest_framework.routers import SimpleRouter
 class OptionalSlashRouter(SimpleRouter):
     """Routes that answer with and without the trailing slash.
 
-    Seed 002's clients call `/api/v1/webhooks` and `/api/v1/webhooks/1/test` without one;
+    The outbound-webhook application's clients call `/api/v1/webhooks` and `/api/v1/webhooks/1/test` without one;
     Django-minded clients add it. Neither should meet a redirect (a POST would lose its body).
     """
 

@@ -186,7 +186,7 @@ class _Viewers:
 
 
 def session_summary(*, tenant: Tenant, session_id: str, top: int = 5) -> dict | None:
-    """Seed 000's session summary plus Twitch-style stream figures; None for an unknown session.
+    """The DJ stream assistant's session summary plus Twitch-style stream figures; None for an unknown session.
 
     A live session (no end yet) is measured up to the latest thing we heard from it (its last
     event, sample, track or chat), not to the wall clock: a sender that died without sending

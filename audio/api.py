@@ -1,4 +1,4 @@
-"""Seed 001's listening API, tenant-scoped: `/api/listen/start`, `/stop`, `/status`, plus `/level`."""
+"""The audio frontend's listening API, tenant-scoped: `/api/listen/start`, `/stop`, `/status`, plus `/level`."""
 
 from collections.abc import Mapping
 
@@ -13,14 +13,16 @@ from core.fields import StrictCharField
 
 
 class ListenRequestSerializer(serializers.Serializer):
-    # Seed 001's ListenRequest; its frontend sends it, nothing depends on it, so it may be left out.
+    # The audio frontend's document's ListenRequest; the frontend sends it, nothing depends on it, so it may
+    # be left out.
     timestamp = StrictCharField(required=False, allow_blank=True, max_length=64)
 
 
 def _check_listen_request(request) -> None:
-    """An empty body or seed 001's `{"timestamp": "..."}`; anything else is a 400 naming what is wrong.
+    """An empty body or the audio frontend's `{"timestamp": "..."}`; anything else is a 400 naming what is wrong.
 
-    (Seed 001's FastAPI answered such bodies with 422; we never act on a body we cannot read.)
+    (The FastAPI backend in the audio frontend's document answered such bodies with 422; we never act on a body
+    we cannot read.)
     """
     data = request.data  # a body over the upload limit is a JSON 413 (core/exceptions.py)
     if not isinstance(data, Mapping):
@@ -51,7 +53,7 @@ def _level_webhook_url(tenant) -> str | None:
 class ListenStartView(APIView):
     member_actions = {"post"}
 
-    @extend_schema(summary="Start listening (seed 001)", tags=["audio"], request=ListenRequestSerializer,
+    @extend_schema(summary="Start listening (the audio frontend)", tags=["audio"], request=ListenRequestSerializer,
                    responses={200: _START, 400: None, 413: None})
     def post(self, request):
         _check_listen_request(request)
@@ -65,7 +67,7 @@ class ListenStartView(APIView):
 class ListenStopView(APIView):
     member_actions = {"post"}
 
-    @extend_schema(summary="Stop listening (seed 001)", tags=["audio"], request=ListenRequestSerializer,
+    @extend_schema(summary="Stop listening (the audio frontend)", tags=["audio"], request=ListenRequestSerializer,
                    responses={200: _STOP, 400: None, 413: None})
     def post(self, request):
         _check_listen_request(request)
@@ -77,7 +79,7 @@ class ListenStopView(APIView):
 
 
 class ListenStatusView(APIView):
-    @extend_schema(summary="Listening status (seed 001)", tags=["audio"], responses={200: _STATUS})
+    @extend_schema(summary="Listening status (the audio frontend)", tags=["audio"], responses={200: _STATUS})
     def get(self, request):
         session = services.listening_active(tenant=require_tenant(request))
         return Response({"isListening": session is not None, "sessionId": session.session_id if session else None})

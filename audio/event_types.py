@@ -1,4 +1,4 @@
-"""Event types the audio app emits (DESIGN.md §3)."""
+"""Event types the audio app emits (docs/audio.md, "Events")."""
 
 from webhooks.registry import register_event_type
 

@@ -6,7 +6,7 @@ from accounts.models import Tenant
 
 
 class ListeningSession(models.Model):
-    """A period during which a tenant's microphone is metered (seed 001's listening session)."""
+    """A period during which a tenant's microphone is metered (the audio frontend's listening session)."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"

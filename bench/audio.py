@@ -6,7 +6,8 @@
 
 Both loops meter the same live source (a real-time -20 dBFS sine, 40 blocks a second, as a device
 delivers them) and do the same work per tick (aggregate the blocks, compute the reading). The
-naive loop is seed 001's shape: `while listening: level = get(); send(level); sleep(0.1)`.
+naive loop is the shape of the audio frontend's documented backend:
+`while listening: level = get(); send(level); sleep(0.1)`.
 
 Jitter: how late each tick runs after its deadline on a perfect 10 Hz grid (p50/p99/max). Drift: the
 trend of that lateness (least-squares slope), per minute. CPU: the metering thread's CPU time over wall
@@ -88,7 +89,7 @@ def run_naive(seconds: float, device: str | None) -> dict:
     # Lateness against the ideal 10 Hz grid the loop means to follow.
     times = [INTERVAL * (i + 1) for i in range(len(wakes))]
     lateness = [w - (start + t) for w, t in zip(wakes, times, strict=True)]
-    return _figures("naive sleep(0.1) loop (seed 001)", times, lateness, cpu, proc, wall)
+    return _figures("naive sleep(0.1) loop (the audio frontend's documented backend)", times, lateness, cpu, proc, wall)
 
 
 def run_floor(seconds: float) -> dict:

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class CoreConfig(AppConfig):
-    """What every app shares and no app owns; depends on nothing of ours (DESIGN.md section 2)."""
+    """What every app shares and no app owns; depends on nothing of ours, so every app may import it."""
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "core"

@@ -83,7 +83,7 @@ class EndpointForm(forms.Form):
             raise ValidationError("A number of deliveries per second, e.g. 10.") from None
 
     def payload(self) -> dict:
-        """The API's resource for the cleaned fields (DESIGN.md section 6)."""
+        """The API's resource for the cleaned fields (docs/webhooks.md, section 1)."""
         return {name: self.cleaned_data[name] for name in ENDPOINT_FIELDS if name in self.cleaned_data}
 
     def validated(self, endpoint: Endpoint | None = None) -> dict | None:

@@ -1,4 +1,4 @@
-"""Event types the recordings app emits (DESIGN.md §3), each with an example `data` payload."""
+"""Event types the recordings app emits (listed in docs/recordings.md), each with an example `data` payload."""
 
 from webhooks.registry import register_event_type
 

@@ -5,15 +5,15 @@ from accounts.models import Tenant
 
 
 class Recording(models.Model):
-    """A recording a recorder (seed 003) or RealCast (seed 004) reported, upserted by its id.
+    """A recording the recorder or RealCast reported, upserted by its id.
 
     `recording_id` is the sender's id as text: the recorder sends integers (3), RealCast strings
     ("rec_ghi789"), and both must be unique per tenant. RealCast names no user, so `user` may be empty.
     """
 
     class Origin(models.TextChoices):
-        RECORDER = "recorder", "Recorder (seed 003)"
-        REALCAST = "realcast", "RealCast (seed 004)"
+        RECORDER = "recorder", "Recorder"
+        REALCAST = "realcast", "RealCast"
 
     class Status(models.TextChoices):
         STARTED = "started", "Recording"

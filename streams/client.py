@@ -1,4 +1,4 @@
-"""The stream assistant's side of seed 000: posts track classifications, bot chat and stream stats.
+"""The DJ stream assistant's side of its integration: posts track classifications, bot chat and stream stats.
 
 Stand-alone (requests + urllib3, no Django), so a stream tool can copy this one file:
 
@@ -44,7 +44,7 @@ class WebhookResult:
 
 
 def iso_timestamp(moment: datetime | None = None) -> str:
-    """ISO 8601 UTC with milliseconds and `Z` (seed 000's `timestamp`); now by default."""
+    """ISO 8601 UTC with milliseconds and `Z` (the assistant's `timestamp`); now by default."""
     moment = (moment or datetime.now(UTC)).astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
@@ -53,10 +53,10 @@ DJ_STREAM_FIELDS = ("twitch_username", "stream_title", "viewer_count", "platform
 
 
 def dj_stream(stream_info: dict | None) -> dict:
-    """Seed 000's `dj_stream` object from the caller's stream info.
+    """The assistant's `dj_stream` object from the caller's stream info.
 
     Only what the caller said is sent (a missing viewer count is not "0 viewers"); the platform
-    is Twitch unless told otherwise, as the seed's assistant is a Twitch bot.
+    is Twitch unless told otherwise, as the guide's assistant is a Twitch bot.
     """
     info = {name: value for name, value in (stream_info or {}).items()
             if name in DJ_STREAM_FIELDS and value is not None}
@@ -87,7 +87,7 @@ def _reason(body: Any) -> str:
 
 
 class StreamAssistantWebhookClient:
-    """One HTTP session to a Streamhook (or seed 000) server for one stream session."""
+    """One HTTP session to a Streamhook (or the guide's own) server for one stream session."""
 
     def __init__(
         self, base_url: str, api_key: str | None = None, timeout: float = 5, enabled: bool = True, *,
@@ -110,7 +110,7 @@ class StreamAssistantWebhookClient:
         if api_key:
             self.http.headers["Authorization"] = f"Bearer {api_key}"
 
-    # --- seed 000's three calls ------------------------------------------------------
+    # --- the assistant's three calls -------------------------------------------------
 
     def send_track_classification(self, track_data: dict, stream_info: dict | None = None, *,
                                   timestamp: str | None = None) -> WebhookResult:

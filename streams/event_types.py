@@ -1,4 +1,4 @@
-"""Event types the streams app emits (DESIGN.md §3), each with an example `data` payload."""
+"""Event types the streams app emits (docs/streams.md, "Events out"), each with an example `data` payload."""
 
 from webhooks.registry import register_event_type
 

@@ -11,7 +11,7 @@ from accounts.models import Tenant
 
 
 class StreamSession(models.Model):
-    """One stream, keyed by the sender's session id (seed 000) or RealCast's `stream_id` (seed 004).
+    """One stream, keyed by the DJ stream assistant's session id or RealCast's `stream_id`.
 
     Events may arrive in any order. Each field (or group) remembers the event time that last
     set it (`title_at`, `dj_username_at`, `platform_at`, `status_at`, `viewers_at`), and an older

@@ -1,4 +1,4 @@
-"""A realistic DJ set, sent through `StreamAssistantWebhookClient` (seed 000's demo).
+"""A realistic DJ set, sent through `StreamAssistantWebhookClient` (the DJ stream assistant guide's demo).
 
 Plain Python (no Django) so the command and the tests drive the same function. The set is
 built first (`plan_set`), then played (`play_set`): stream_start, a track every few

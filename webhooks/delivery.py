@@ -13,9 +13,9 @@ outcomes, circuit and health) in a few bulk statements: no outcome waits for a s
 A lease outlasts the request by `sender.LEASE_MARGIN`, so without a crash nothing is in flight
 when the sweep could take it for abandoned.
 
-Outcomes (DESIGN.md section 5): 2xx succeeds; 410 fails and disables the endpoint; 408, 425,
-429, 5xx, timeouts and connection errors are retried on the schedule; any other status
-(3xx included: redirects are not followed) fails without retry.
+Outcomes (docs/webhooks-delivery.md, "Outcomes and retries"): 2xx succeeds; 410 fails and
+disables the endpoint; 408, 425, 429, 5xx, timeouts and connection errors are retried on the
+schedule; any other status (3xx included: redirects are not followed) fails without retry.
 """
 
 import logging

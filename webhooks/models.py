@@ -17,7 +17,7 @@ class Endpoint(models.Model):
     class Style(models.TextChoices):
         STANDARD = "standard", '{"type", "timestamp", "data"}'
         EVENT = "event", '{"event", "timestamp", "data"}'
-        # Receivers written for underscore names (seed 001's frontend switches on "audio_level").
+        # Receivers written for underscore names (the audio frontend switches on "audio_level").
         UNDERSCORE = "underscore", '{"type": "audio_level", "timestamp", "data"}: type names with _ for .'
 
     # No index of its own: one of the indexes below leads with it (config/tests/test_schema.py).

@@ -1,6 +1,6 @@
 """Platform events raised by tenancy: tenancy sends a signal, we turn it into a webhook.
 
-Tenancy must not import webhooks (dependencies point one way, DESIGN.md section 2),
+Tenancy must not import webhooks (dependencies point one way: domain apps → webhooks → accounts),
 so `accounts` announces new users with a signal and this module emits `user.created`.
 """
 

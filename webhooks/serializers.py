@@ -1,4 +1,4 @@
-"""Input validation and output shapes of the subscription API (field names fixed by DESIGN.md section 6)."""
+"""Input validation and output shapes of the subscription API (field names: docs/webhooks.md, section 1)."""
 
 import math
 import re

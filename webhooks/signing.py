@@ -1,14 +1,14 @@
-"""Envelopes and signatures of outbound webhooks (DESIGN.md sections 3 and 4).
+"""Envelopes and signatures of outbound webhooks (docs/webhooks.md, sections 3 and 4).
 
 Two schemes:
 - `standard`: Standard Webhooks. `webhook-signature: v1,<base64 HMAC-SHA256(key, "{id}.{ts}.{body}")>`,
   the key being the base64 part of a `whsec_` secret. During a rotation both the new and the
   old signature are sent, space-separated, as the spec allows.
 - `hmac-sha256-hex`: `<Header>: sha256=<hex HMAC-SHA256(secret, body)>`, keyed with the secret
-  string's UTF-8 bytes exactly as shown (seed 004's receivers do `secret.encode()`).
+  string's UTF-8 bytes exactly as shown (RealCast's receivers do `secret.encode()`).
 
 Bodies are compact JSON written so that JavaScript's `JSON.stringify(JSON.parse(body))`
-gives the same bytes back: seed 004's Node receiver signs its re-serialisation, not the raw body.
+gives the same bytes back: RealCast's Node receiver signs its re-serialisation, not the raw body.
 """
 
 import base64
@@ -42,7 +42,7 @@ def format_timestamp(moment: datetime) -> str:
 
 def envelope(*, event_type: str, created_at: datetime, data: dict, style: str = "standard") -> dict:
     """The delivered body. `event` names the key RealCast-style receivers switch on; `underscore` writes
-    `audio_level` for `audio.level`, the names seed 001's frontend was written against."""
+    `audio_level` for `audio.level`, the names the audio frontend was written against."""
     key = "event" if style == "event" else "type"
     name = event_type.replace(".", "_") if style == "underscore" else event_type
     return {key: name, "timestamp": format_timestamp(created_at), "data": data}

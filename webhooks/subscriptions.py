@@ -4,7 +4,7 @@ and the API's validation share.
 An entry is a registered type (`stream.live`) or a prefix wildcard ending in `.*` (`recording.*`,
 `chat.message.*`), which matches every type below that prefix at any depth, including types
 registered later. `[]` means every type. Svix and Stripe have no wildcards; hubs that group events
-by resource (and seed 004's "a subscriber of recording.*") do, and a prefix is the form people expect.
+by resource (and RealCast's guide's "a subscriber of recording.*") do, and a prefix is the form people expect.
 """
 
 from webhooks.registry import all_event_types

@@ -9,7 +9,7 @@ from analytics.tests.test_genre_trends import DEEP, LIQUID, MINIMAL
 pytestmark = pytest.mark.django_db
 
 
-def test_genre_trends_seed_000_shape(api_client, streams):
+def test_genre_trends_stream_assistant_shape(api_client, streams):
     response = api_client.get("/api/analytics/genre-trends")
     assert response.status_code == 200
     assert response.json() == {"trends": [LIQUID, DEEP, MINIMAL]}

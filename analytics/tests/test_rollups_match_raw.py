@@ -113,7 +113,8 @@ def test_a_late_track_takes_chat_away_from_a_play_of_the_day_before(settings, te
 
 
 def test_a_replayed_inbound_message_changes_no_figure(settings, tenant):
-    """Seed 000 events posted over HTTP, rolled up, then replayed by an operator: nothing is added or dirtied."""
+    """The DJ stream assistant's events posted over HTTP, rolled up, then replayed by an operator: nothing is
+    added or dirtied."""
     from rest_framework.test import APIClient
 
     from webhooks.inbound.models import InboundMessage

@@ -1,5 +1,5 @@
 """End to end: `sample_audio` emits, a real Celery worker delivers `{type, timestamp, data}` bodies
-(the `standard` payload style seed 001's frontend reads) to a subscribed endpoint."""
+(the `standard` payload style the audio frontend reads) to a subscribed endpoint."""
 
 import json
 import threading

@@ -1,4 +1,4 @@
-"""Seed 003 payloads and a recorder source for recordings tests."""
+"""The recorder's example payloads and a recorder source for recordings tests."""
 
 import copy
 

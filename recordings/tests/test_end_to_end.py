@@ -1,4 +1,5 @@
-"""End to end: seed 003's curl twice, a real Celery worker, a `recording.*` subscriber that verifies signatures."""
+"""End to end: the recorder document's curl twice, a real Celery worker, a `recording.*` subscriber that
+verifies signatures."""
 
 import json
 import time

@@ -1,4 +1,4 @@
-"""`recording_upsert_from_realcast`: seed 004's recording events, idempotent and order-tolerant."""
+"""`recording_upsert_from_realcast`: RealCast's recording events, idempotent and order-tolerant."""
 
 import json
 from datetime import UTC, datetime, timedelta

@@ -1,4 +1,4 @@
-"""Seed 003's recorder webhook: its curl example, every documented answer, and the events it emits."""
+"""The recorder's webhook: its document's curl example, every documented answer, and the events it emits."""
 
 import json
 
@@ -31,7 +31,7 @@ def post(client, data, key=None, url=URL, **headers):
     return client.generic("POST", url, body, content_type="application/json", **headers)
 
 
-def test_seed_curl_creates_then_updates(client, souvik, key):
+def test_recorder_curl_example_creates_then_updates(client, souvik, key):
     first = post(client, SEED_CURL, key)
     assert first.status_code == 201
     recording = Recording.objects.get()
@@ -49,7 +49,7 @@ def test_seed_curl_creates_then_updates(client, souvik, key):
     assert recording.duration_seconds == 120 and recording.bucket_name == "fyemeet"
 
 
-def test_full_seed_payload_is_kept_with_parsed_times(client, souvik, key):
+def test_recorder_full_example_is_kept_with_parsed_times(client, souvik, key):
     assert post(client, SEED_FULL, key).status_code == 201
     recording = Recording.objects.get()
     assert recording.recorded_at.isoformat() == "2025-10-25T01:55:59.374860+00:00"
@@ -100,7 +100,7 @@ def test_missing_fields_are_400_naming_them(client, souvik, key, data, missing):
     assert response.status_code == 400
     body = response.json()
     assert body["status"] == "error"
-    # Seed 003's 400 body word for word, plus `errors` naming exactly the missing fields.
+    # The recorder document's 400 body word for word, plus `errors` naming exactly the missing fields.
     assert body == {"status": "error", "message": "Missing required fields: recording_id or user_info.email",
                     "errors": {name: ["This field is required."] for name in missing}}
     assert not Recording.objects.exists()
@@ -198,7 +198,7 @@ def test_subscriber_of_recording_events_receives_both(client, tenant, souvik, ke
 
 
 def _with(keys: tuple, value) -> dict:
-    """The seed's full payload with the field at `keys` (a path of object keys) replaced."""
+    """The recorder document's full payload with the field at `keys` (a path of object keys) replaced."""
     data = payload(SEED_FULL)
     node = data
     for name in keys[:-1]:
@@ -208,7 +208,8 @@ def _with(keys: tuple, value) -> dict:
 
 
 SIZES = ("file_info", "individual_sizes_mb")
-# Every field of the seed's full payload, each with a value of a type it can't take: (named as, path, value).
+# Every field of the recorder document's full payload, each with a value of a type it can't take:
+# (named as, path, value).
 EVERY_FIELD = [
     (name, keys or tuple(name.split(".")), value) for name, keys, value in [
         ("recording_id", None, [1]), ("recording_id", None, 1.5), ("recording_id", None, {"id": 3}),

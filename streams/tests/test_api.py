@@ -91,7 +91,7 @@ def test_read_api_is_read_only_and_needs_a_token(api_client, client, stream):
 def test_openapi_documents_the_stream_endpoints(api_client):
     schema = api_client.get("/api/schema/?format=json").json()
     for path in ("/api/v1/streams", "/api/v1/tracks", "/api/v1/chat-messages", "/api/v1/chat-interactions"):
-        assert path in schema["paths"], path  # as DESIGN.md spells it: no trailing slash
+        assert path in schema["paths"], path  # as the API spells its paths: no trailing slash
     params = {p["name"] for p in schema["paths"]["/api/v1/tracks"]["get"]["parameters"]}
     assert {"session", "since", "until", "genre", "page"} <= params
 

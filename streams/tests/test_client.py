@@ -20,7 +20,7 @@ TRACK = {"artist": "LTJ Bukem", "title": "Music", "bpm": 174, "key": "A minor",
 INFO = {"twitch_username": "djunohoo", "stream_title": "Deep House Vibes", "viewer_count": 127}
 
 
-def test_track_classification_is_shaped_like_seed_000(httpserver: HTTPServer):
+def test_track_classification_is_shaped_like_the_assistant_guide(httpserver: HTTPServer):
     httpserver.expect_oneshot_request("/api/webhook/track-classified", method="POST",
                                       headers={"Authorization": "Bearer k-123"}).respond_with_json(
         {"status": "success"}, status=201)
@@ -173,7 +173,7 @@ def test_whatever_the_caller_passes_the_client_never_raises(httpserver: HTTPServ
 def test_only_the_stream_info_given_is_sent(httpserver: HTTPServer):
     httpserver.expect_request("/api/webhook/stream-stats").respond_with_json({}, status=201)
     StreamAssistantWebhookClient(httpserver.url_for("/")).send_stream_stats({"viewer_count": 150, "mood": "x"})
-    # No "0 viewers" or blank title for what the caller didn't say; unknown keys are not seed 000's.
+    # No "0 viewers" or blank title for what the caller didn't say; unknown keys are not the assistant's.
     assert json.loads(httpserver.log[0][0].get_data())["dj_stream"] == {"platform": "twitch", "viewer_count": 150}
 
 

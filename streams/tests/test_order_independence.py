@@ -1,7 +1,7 @@
 """Any order, any replay: the same events leave the same rows (Hypothesis permutes them).
 
 The events go through the inbound handlers (validation, then services), so what is permuted
-is exactly what senders post: seed 000's three payloads and seed 004's RealCast envelopes.
+is exactly what senders post: the DJ stream assistant's three payloads and RealCast's envelopes.
 """
 
 import json
@@ -53,7 +53,7 @@ def _rc(event: str, ts: str, **data) -> tuple:
     return handlers.realcast, {"event": event, "timestamp": ts, "data": {"stream_id": RC, **data}}
 
 
-# One seed 000 set and one RealCast stream, with everything that arrives out of order in real life:
+# One DJ stream assistant set and one RealCast stream, with everything that arrives out of order in real life:
 # updates carrying only part of dj_stream (a guest DJ opened the set, the title changed twice),
 # two viewer readings of one second, chat before its track, viewer counts that cross, a chat
 # message delivered twice (a sender retry under a new webhook id), offline with its duration.

@@ -36,7 +36,7 @@ SUBSCRIPTION_UPDATED = {
     "name": "subscription.updated", "description": "A subscription's plan changed.",
     "example": {"subscription_id": 3, "user_id": 9, "plan_tier": "pro", "status": "active", "previous_plan": "free"},
 }
-SEED_TYPES = [MATCH_FOUND, VIDEO_PROCESSED, SUBSCRIPTION_UPDATED]
+OUTBOUND_APPLICATION_TYPES = [MATCH_FOUND, VIDEO_PROCESSED, SUBSCRIPTION_UPDATED]
 
 
 def declare(client, declared: dict):
@@ -104,7 +104,7 @@ def test_an_invalid_schema_or_an_example_it_refuses_is_a_400_naming_the_field(ap
 
 
 def test_declared_types_are_listed_beside_the_built_in_catalogue(api_client):
-    for declared in SEED_TYPES:
+    for declared in OUTBOUND_APPLICATION_TYPES:
         assert declare(api_client, declared).status_code == 201
     entries = {e["name"]: e for e in api_client.get("/api/v1/webhooks/events").json()}
     assert entries["match.found"] == {"name": "match.found", "description": MATCH_FOUND["description"],
@@ -146,7 +146,7 @@ def test_the_applications_events_are_declared_subscribed_test_sent_and_emitted(
     api_client, tenant, celery_worker, httpserver,
 ):
     httpserver.expect_request("/hooks", method="POST").respond_with_data("ok")
-    for declared in SEED_TYPES:
+    for declared in OUTBOUND_APPLICATION_TYPES:
         assert declare(api_client, declared).status_code == 201
     created = api_client.post("/api/v1/webhooks", {
         "url": httpserver.url_for("/hooks"), "events": ["match.found", "video.processed", "subscription.*"],

@@ -1,5 +1,5 @@
 """Each payload style's body, as a real receiver gets it: `standard`, `event` (RealCast) and
-`underscore` (seed 001's frontend switches on `audio_level` / `listening_status`)."""
+`underscore` (the audio frontend switches on `audio_level` / `listening_status`)."""
 
 import json
 

@@ -23,7 +23,7 @@ from recordings.services import recording_upsert_from_realcast
 from streams import services as streams
 from webhooks.models import Delivery, Endpoint
 from webhooks.tests.receivers import PythonReceiver
-from webhooks.tests.receivers.seed004_python import verify_webhook_signature
+from webhooks.tests.receivers.realcast_python import verify_webhook_signature
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,5 +1,5 @@
 """The whole path with nothing called by hand: API test send → commit → broker → a real Celery worker →
-the engine → seed 004's Node receiver, and a rotation seen by a Standard Webhooks receiver."""
+the engine → RealCast's Node receiver, and a rotation seen by a Standard Webhooks receiver."""
 
 import time
 

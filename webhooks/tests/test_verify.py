@@ -110,7 +110,7 @@ def test_standard_refuses_a_signed_body_that_is_not_json():
         verify_standard(SECRET, headers, b"not json", now=NOW)
 
 
-def test_hmac_hex_accepts_the_seed_004_signature():
+def test_hmac_hex_accepts_the_signature_realcast_computes():
     secret = "whsec_shown-to-the-subscriber"
     signature = "sha256=" + hmac.new(secret.encode(), BODY, hashlib.sha256).hexdigest()
     assert signature == signing.sign_hmac_hex(secret, BODY)

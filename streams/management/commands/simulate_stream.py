@@ -13,7 +13,8 @@ from streams.simulation import play_set
 
 
 class Command(BaseCommand):
-    help = "Simulate a live DJ set: send tracks, bot chat and stream stats to a Streamhook server (seed 000's demo)."
+    help = ("Simulate a live DJ set: send tracks, bot chat and stream stats to a Streamhook server, "
+            "as the DJ stream assistant's demo does.")
 
     def add_arguments(self, parser):
         parser.add_argument("--url", required=True, help="Base URL of the server, e.g. http://127.0.0.1:8000")

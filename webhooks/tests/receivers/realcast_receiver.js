@@ -1,4 +1,4 @@
-// A receiver written exactly like seed 004's Node/Express example, on Node's own `http` and `crypto`
+// A receiver written exactly like RealCast's Node/Express example, on Node's own `http` and `crypto`
 // (no npm packages). express.json() parses the body; the handler then signs JSON.stringify(req.body),
 // not the raw bytes, so this only passes if our bodies survive a JavaScript parse/stringify round trip.
 //
@@ -18,7 +18,7 @@ function verifySignature(payload, signature, secret) {
   );
 }
 
-// The seed's handler, unchanged but for `res.status(x).send(y)` → `reply(res, x, y)`.
+// The guide's handler, unchanged but for `res.status(x).send(y)` → `reply(res, x, y)`.
 function handler(req, res) {
   const signature = req.headers['x-realcast-signature'];
   const payload = JSON.stringify(req.body);

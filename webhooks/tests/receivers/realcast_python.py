@@ -1,4 +1,4 @@
-"""Seed 004's Python verification, verbatim, behind the smallest Flask-like request shim."""
+"""RealCast's Python verification, verbatim, behind the smallest Flask-like request shim."""
 
 import hashlib
 import hmac
@@ -15,7 +15,7 @@ def verify_webhook_signature(payload, signature, secret):
 
 
 def handle(request, WEBHOOK_SECRET):
-    """The seed's usage block: `request.get_data(as_text=True)`, header lookup, verify, then switch on `event`."""
+    """The guide's usage block: `request.get_data(as_text=True)`, header lookup, verify, then switch on `event`."""
     payload = request.get_data(as_text=True)
     signature = request.headers.get('X-RealCast-Signature')
 
@@ -24,4 +24,4 @@ def handle(request, WEBHOOK_SECRET):
         event = request.get_json()
         return 200, event["event"]
     else:
-        return 401, 'Invalid signature'  # the seed writes Flask's `return 'Invalid signature', 401`
+        return 401, 'Invalid signature'  # RealCast's guide writes Flask's `return 'Invalid signature', 401`

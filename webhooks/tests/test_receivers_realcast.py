@@ -1,4 +1,4 @@
-"""Done when: receivers written exactly like seed 004's Node and Python examples accept `hmac-sha256-hex`
+"""Done when: receivers written exactly like RealCast's Node and Python examples accept `hmac-sha256-hex`
 deliveries with `X-RealCast-Signature` and switch on `event`. Real deliveries through the real engine."""
 
 import shutil
@@ -11,7 +11,7 @@ from webhooks.models import Delivery
 from webhooks.registry import all_event_types
 from webhooks.tests.engine import about_another_endpoint
 from webhooks.tests.receivers import NodeReceiver, PythonReceiver
-from webhooks.tests.receivers.seed004_python import handle
+from webhooks.tests.receivers.realcast_python import handle
 from webhooks.tests.test_receivers_libraries import deliver_now
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ TRICKY = {"stream_id": "stream_abc123", "title": "Ünïcode ♫ “quotes” \u2
 def node():
     path = shutil.which("node")
     if path is None:
-        pytest.fail("node is not installed; the seed 004 receiver test needs the machine's node")
+        pytest.fail("node is not installed; the RealCast receiver test needs the machine's node")
     return path
 
 
@@ -44,7 +44,7 @@ def test_node_receiver_accepts_every_event_type_and_switches_on_event(tenant, no
         events.append(emit("stream.live", TRICKY, tenant=tenant))
         deliver_now(events)
         received = receiver.received
-    # Keyed by X-RealCast-Webhook-Id (what the seed de-duplicates on); a batch arrives in any order.
+    # Keyed by X-RealCast-Webhook-Id (what RealCast's receivers de-duplicate on); a batch arrives in any order.
     assert {r["webhook_id"]: (r["status"], r["event"]) for r in received} == {e.pk: (200, e.type) for e in events}
     assert len(received) == len(events)
     handled = {r["event"]: r["handled"] for r in received}
@@ -87,7 +87,7 @@ def test_python_receiver_rejects_another_secret(tenant):
 
 
 def test_test_send_reaches_the_node_receiver_through_the_api(api_client, tenant, node):
-    """The API's test send with the example of `stream.live`, delivered by the engine, accepted by the seed code."""
+    """The API's test send with the example of `stream.live`, delivered by the engine, accepted by the guide's code."""
     from webhooks.delivery import deliveries_send
 
     endpoint = realcast_endpoint(tenant, "http://127.0.0.1:9/")
