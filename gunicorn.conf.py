@@ -18,9 +18,7 @@ import gc
 import os
 import sys
 
-from config.startup import stop
-
-GIL_SWITCH_INTERVAL = 0.0005  # seconds
+from config.startup import GIL_SWITCH_INTERVAL, stop
 
 
 def _count(name: str, raw: str, default: int) -> int:

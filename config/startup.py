@@ -1,7 +1,12 @@
-"""The one-line messages every entry point (manage.py, wsgi/asgi, Celery) prints before it stops."""
+"""What every entry point (manage.py, wsgi/asgi, gunicorn, Celery) shares: the one-line messages it prints
+before it stops, and the GIL switch interval of its worker processes."""
 
 import sys
 from typing import NoReturn
+
+# How often Python hands the GIL between threads in a worker process (gunicorn's and Celery's pool
+# processes): waking threads wait up to this long behind a busy one (docs/design/web-tier.md).
+GIL_SWITCH_INTERVAL = 0.0005  # seconds
 
 # Gunicorn reads a worker's exit code 3 as "failed to boot" and stops the master too.
 EXIT_CODE = 3

@@ -5,6 +5,7 @@ import pytest
 from django.conf import settings
 
 from config.celery import ping
+from config.startup import GIL_SWITCH_INTERVAL
 
 
 @pytest.mark.integration
@@ -14,8 +15,10 @@ def test_real_worker_process_executes_a_task_through_the_broker(celery_worker, t
     deadline = time.monotonic() + 30
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    worker_pid = int(marker.read_text())
-    assert worker_pid != os.getpid()
+    pid, switch_interval = marker.read_text().split()
+    assert int(pid) != os.getpid()
+    # The sender's and recorder's threads get the GIL within half a millisecond (config/celery.py).
+    assert float(switch_interval) == GIL_SWITCH_INTERVAL < 0.005
     assert celery_worker.proc.poll() is None
     # The worker says which transport it consumed from: Redis under .ci/run, the folder broker otherwise.
     expected = "redis://" if os.environ.get("REDIS_URL") else "filesystem://"
