@@ -1,7 +1,7 @@
 from django.urls import path
 
 from accounts.api import ApiTokenViewSet, MemberViewSet, TenantView
-from accounts.routers import OptionalSlashRouter
+from core.routers import OptionalSlashRouter
 
 router = OptionalSlashRouter()
 router.register("tokens", ApiTokenViewSet, basename="token")

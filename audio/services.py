@@ -16,10 +16,10 @@ from django.utils import timezone
 from accounts.models import Tenant
 from audio.meter import Reading, dbfs_to_amplitude
 from audio.models import ListeningSession
+from core.ids import new_message_id
 from webhooks.ephemeral import ephemeral_mark_latest, ephemeral_send
 from webhooks.events import emit
 from webhooks.fanout import endpoints_subscribed
-from webhooks.ids import new_message_id
 
 logger = logging.getLogger(__name__)
 

@@ -55,8 +55,8 @@ def seed(*, deliveries: int, rng: random.Random) -> None:
     from django.utils import timezone
 
     from accounts.services import tenant_create
+    from core.ids import new_message_id
     from webhooks import signing
-    from webhooks.ids import new_message_id
     from webhooks.inbound.models import InboundMessage
     from webhooks.inbound.services import source_create
     from webhooks.models import Attempt, Delivery, Endpoint, Event

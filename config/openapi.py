@@ -2,7 +2,7 @@
 
 
 def without_optional_slash(endpoints: list[tuple], **kwargs) -> list[tuple]:
-    """The API's routes answer with and without a trailing slash (`accounts.routers.OptionalSlashRouter`);
+    """The API's routes answer with and without a trailing slash (`core.routers.OptionalSlashRouter`);
     drf-spectacular printed the slash (`/api/v1/webhooks/`), so a client generated from the schema
     called a form the outbound-webhook application's clients never use. The schema now shows the one
     without it. The senders' paths keep their own spelling (the recorder's `/recordings/webhook/`)."""

@@ -1,4 +1,4 @@
-"""The window of believable event times, around the moment a message arrived.
+"""The window of believable event times around a message's receipt, and how Streamhook writes a time.
 
 Senders stamp their events (`timestamp`, `started_at`, `upload_timestamp`...), and Streamhook
 keeps those times: a session's start, a play's moment. A wrong clock or a placeholder such as
@@ -87,3 +87,9 @@ def event_times_problems(
         if problem:
             problems[field] = [problem]
     return problems
+
+
+def format_timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and `Z`, as JavaScript's `Date.toISOString()` writes it."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -7,10 +7,10 @@ from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import Tenant
+from core.eventtime import format_timestamp
 from recordings.inbound import RecorderPayload
 from recordings.models import Recording
 from webhooks.events import emit
-from webhooks.signing import format_timestamp
 
 
 class UserNotFound(LookupError):

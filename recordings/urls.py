@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from accounts.routers import OptionalSlashRouter
+from core.routers import OptionalSlashRouter
 from recordings.api import RecordingViewSet
 from recordings.views import RecorderWebhookView
 

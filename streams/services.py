@@ -23,9 +23,9 @@ from django.db.models import DateTimeField, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import Tenant
+from core.eventtime import format_timestamp
 from streams.models import ChatInteraction, ChatMessage, StreamError, StreamSession, TrackPlay, ViewerSample
 from webhooks.events import emit
-from webhooks.signing import format_timestamp
 
 _FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
 _DAWN = datetime.min.replace(tzinfo=UTC)

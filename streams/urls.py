@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from accounts.routers import OptionalSlashRouter
+from core.routers import OptionalSlashRouter
 from streams.api import ChatInteractionViewSet, ChatMessageViewSet, StreamSessionViewSet, TrackPlayViewSet
 from streams.views import ChatInteractionView, RealCastView, StreamStatsView, TrackClassifiedView
 

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 from django.db.models import F, Q
 
-from webhooks import conf, signing
+from core.eventtime import format_timestamp
+from webhooks import conf
 from webhooks.events import emit
 from webhooks.models import Endpoint
 
@@ -74,8 +75,8 @@ def _emit_failing(endpoint: Endpoint, *, run: int, last_error: str, now: datetim
                    endpoint.tenant_id, run)
     emit("endpoint.failing", {
         "endpoint_id": endpoint.pk, "url": endpoint.url, "consecutive_failures": run,
-        "last_error": last_error[:500], "opened_at": signing.format_timestamp(now),
-        "next_probe_at": signing.format_timestamp(now + timedelta(seconds=probe_interval(0))),
+        "last_error": last_error[:500], "opened_at": format_timestamp(now),
+        "next_probe_at": format_timestamp(now + timedelta(seconds=probe_interval(0))),
     }, tenant=endpoint.tenant)
 
 
@@ -84,8 +85,8 @@ def _emit_recovered(endpoint: Endpoint, *, now: datetime) -> None:
     opened = endpoint.circuit_opened_at
     emit("endpoint.recovered", {
         "endpoint_id": endpoint.pk, "url": endpoint.url,
-        "opened_at": signing.format_timestamp(opened) if opened else None,
-        "recovered_at": signing.format_timestamp(now),
+        "opened_at": format_timestamp(opened) if opened else None,
+        "recovered_at": format_timestamp(now),
     }, tenant=endpoint.tenant)
 
 

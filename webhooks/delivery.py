@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
+from core.eventtime import format_timestamp
 from core.per_process import PerProcess
 from webhooks import conf, enqueue, http, payloads, ratelimit, sender, signing
 from webhooks.circuit import circuit_probe_abandon, circuit_record, circuits_to_probe
@@ -574,7 +575,7 @@ def _emit_exhausted(delivery: Delivery, *, now: datetime) -> None:
         "delivery_id": delivery.pk, "event_id": event.pk, "event_type": event.type,
         "endpoint_id": delivery.endpoint_id, "url": delivery.endpoint.url, "attempts": delivery.attempt_count,
         "last_status_code": delivery.last_status_code, "last_error": delivery.last_error[:500],
-        "failed_at": signing.format_timestamp(now),
+        "failed_at": format_timestamp(now),
     }, tenant=delivery.endpoint.tenant)
 
 
@@ -597,7 +598,7 @@ def _update_endpoint_health(*, ok: dict[int, Endpoint], failed: dict[int, Endpoi
         elif now - endpoint.failing_since >= disable_after:
             days = disable_after.total_seconds() / 86400
             endpoint_disable(endpoint=endpoint, now=now,
-                             reason=f"every delivery failed since {signing.format_timestamp(endpoint.failing_since)}"
+                             reason=f"every delivery failed since {format_timestamp(endpoint.failing_since)}"
                                     f" ({days:g} days)")
 
 
@@ -615,7 +616,7 @@ def endpoint_disable(*, endpoint: Endpoint, reason: str, now: datetime | None = 
         logger.warning("endpoint %s of tenant %s disabled: %s", endpoint.pk, endpoint.tenant_id, reason)
         emit("endpoint.disabled", {
             "endpoint_id": endpoint.pk, "url": endpoint.url, "reason": reason,
-            "disabled_at": signing.format_timestamp(now),
+            "disabled_at": format_timestamp(now),
         }, tenant=endpoint.tenant)
     return True
 

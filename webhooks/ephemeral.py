@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core.ids import new_message_id
 from webhooks import conf, http, sender
 from webhooks.coalesce import ephemeral_mark_latest, ephemeral_superseded, ephemeral_ttl
 from webhooks.fanout import endpoints_subscribed
-from webhooks.ids import new_message_id
 from webhooks.models import Endpoint, Event
 from webhooks.ssrf import UnsafeTargetURL
 

@@ -3,8 +3,8 @@ from django.db.models import Q
 
 from accounts.models import Tenant
 from core.crypto import EncryptedTextField, reveal
+from core.ids import new_message_id
 from webhooks import profiles
-from webhooks.ids import new_message_id
 
 
 class Endpoint(models.Model):

@@ -8,6 +8,7 @@ levels, test sends) gives a subscriber the same bytes for the same event. The en
 import json
 from datetime import datetime
 
+from core.eventtime import format_timestamp
 from webhooks import signing
 from webhooks.http import USER_AGENT
 from webhooks.models import Endpoint, Event
@@ -25,7 +26,7 @@ def delivered_payload(*, event: Event, endpoint: Endpoint) -> dict:
     template = effective_template(template=endpoint.template, profile=endpoint.profile)
     data = event.data
     if template:
-        timestamp = signing.format_timestamp(event.created_at)
+        timestamp = format_timestamp(event.created_at)
         context = EventContext(type=event.type, id=event.id, timestamp=timestamp,
                                tenant=lambda: event.tenant.slug)
         data = apply_template(template, data=data, context=context)

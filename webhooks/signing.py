@@ -17,8 +17,10 @@ import hmac
 import json
 import os
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
+
+from core.eventtime import format_timestamp
 
 SECRET_PREFIX = "whsec_"
 STANDARD = "standard"
@@ -32,12 +34,6 @@ def new_secret() -> str:
 def _standard_key(secret: str) -> bytes:
     raw = secret[len(SECRET_PREFIX):] if secret.startswith(SECRET_PREFIX) else secret
     return base64.b64decode(raw)
-
-
-def format_timestamp(moment: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds and `Z`, as JavaScript's `Date.toISOString()` writes it."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def envelope(*, event_type: str, created_at: datetime, data: dict, style: str = "standard") -> dict:

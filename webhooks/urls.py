@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from accounts.routers import OptionalSlashRouter
+from core.routers import OptionalSlashRouter
 from webhooks.api import DeliveryViewSet, EndpointViewSet
 from webhooks.event_types_api import EventTypeViewSet
 

@@ -21,10 +21,10 @@ import time
 
 from django.core.cache import cache
 
+from core.eventtime import format_timestamp
 from webhooks.events import emit
 from webhooks.inbound import conf
 from webhooks.inbound.models import InboundSource
-from webhooks.signing import format_timestamp
 
 logger = logging.getLogger(__name__)
 

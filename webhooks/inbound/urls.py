@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from accounts.routers import OptionalSlashRouter
+from core.routers import OptionalSlashRouter
 from webhooks.inbound.api import InboundMessageViewSet, InboundSourceViewSet
 
 router = OptionalSlashRouter()

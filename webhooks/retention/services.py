@@ -22,7 +22,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.models import Tenant
-from webhooks.ids import first_message_id_at
+from core.ids import first_message_id_at
 from webhooks.inbound.models import InboundMessage
 from webhooks.models import Attempt, Delivery, Event
 from webhooks.retention.rollups import rollups_fold

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 from werkzeug import Response
 
+from core.ids import new_message_id
 from webhooks import http
 from webhooks.ephemeral import ephemeral_deliver, ephemeral_mark_latest
-from webhooks.ids import new_message_id
 from webhooks.models import Attempt, Delivery
 from webhooks.registry import register_event_type
 from webhooks.tests.engine import endpoint_make, private_cache

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from analytics.selectors import delivery_health
 from config.celery import app
-from webhooks.ids import new_message_id
+from core.ids import new_message_id
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.tests.factories import make_source
 from webhooks.models import Attempt, Delivery, Event
