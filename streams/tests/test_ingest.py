@@ -1,4 +1,4 @@
-"""Seed 000's three endpoints and seed 004's RealCast endpoint, end to end through HTTP."""
+"""The DJ stream assistant's three endpoints and RealCast's endpoint, end to end through HTTP."""
 
 import hashlib
 import hmac
@@ -16,7 +16,7 @@ from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.services import message_process, source_create
 from webhooks.models import Event
 
-# Seed 000's examples, verbatim (comments included; see `guide_json`).
+# The assistant guide's examples, verbatim (comments included; see `guide_json`).
 GUIDE_TRACK = """{
   "timestamp": "2025-09-28T20:30:00Z",
   "dj_stream": {
@@ -39,7 +39,7 @@ GUIDE_TRACK = """{
   },
   "session_id": "stream-session-uuid",
   "event_type": "track_start"
-}"""  # noqa: W291 - the seed's trailing spaces, kept
+}"""  # noqa: W291 - the guide's trailing spaces, kept
 GUIDE_CHAT = """{
   "timestamp": "2025-09-28T20:30:15Z",
   "dj_stream": { /* same as above */ },
@@ -58,12 +58,12 @@ GUIDE_STATS = """{
   "dj_stream": { /* updated viewer counts, etc */ },
   "session_id": "stream-session-uuid", 
   "event_type": "stream_update"  // or "stream_start", "stream_end"
-}"""  # noqa: W291 - the seed's trailing spaces, kept
+}"""  # noqa: W291 - the guide's trailing spaces, kept
 DJ_STREAM = json.loads(GUIDE_TRACK)["dj_stream"]
 
 
 def guide_json(text: str, dj_stream: dict | None = None) -> bytes:
-    """The seed's example as a sender posts it: the `// or ...` comment dropped, and a `{ /* ... */ }`
+    """The guide's example as a sender posts it: the `// or ...` comment dropped, and a `{ /* ... */ }`
     placeholder filled with `dj_stream` (or left an empty object when None)."""
     text = re.sub(r"\s*//[^\n]*", "", text)
     text = re.sub(r"\{ /\*[^*]*\*/ \}", json.dumps(dj_stream) if dj_stream is not None else "{}", text)
@@ -94,7 +94,7 @@ def _types(tenant) -> list[str]:
     return sorted(Event.objects.filter(tenant=tenant).exclude(type="user.created").values_list("type", flat=True))
 
 
-# --- seed 000 -------------------------------------------------------------------------------
+# --- the DJ stream assistant ---------------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -265,7 +265,7 @@ def test_another_tenants_key_never_touches_this_tenants_session(assistant, other
     assert other_api_client.get(f"/api/v1/tracks/{mine.tracks.get().pk}").status_code == 404
 
 
-# --- RealCast (seed 004) -------------------------------------------------------------------------
+# --- RealCast ------------------------------------------------------------------------------------
 
 SECRET = "whsec_realcast_dashboard_secret"
 RC_EVENTS = [
@@ -536,7 +536,7 @@ _GUIDE_PAYLOADS = {
     "/api/webhook/chat-interaction": json.loads(guide_json(GUIDE_CHAT, DJ_STREAM)),
     "/api/webhook/stream-stats": json.loads(guide_json(GUIDE_STATS, DJ_STREAM)),
 }
-# Wrong for every field of the seed's payloads, whatever its type: each must be a 400 naming the field.
+# Wrong for every field of the senders' payloads, whatever its type: each must be a 400 naming the field.
 _WRONG_EVERYWHERE = [[1], True, "x" * 100_000]
 _WRONG_FOR_NUMBERS = ["127", "fast", -5, 10**20, {}, ""]  # (null is allowed: they are optional)
 _NUMBERS = {"viewer_count", "bpm", "confidence", "response_count"}
