@@ -1,4 +1,4 @@
-"""The OpenAPI schema's paths are the ones clients call: as DESIGN.md spells them, and served."""
+"""The OpenAPI schema's paths are the ones clients call: as the API spells them, and served."""
 
 import json
 

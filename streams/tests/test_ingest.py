@@ -98,7 +98,7 @@ def _types(tenant) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_seed_000_examples_posted_as_they_are_create_session_plays_and_interactions(assistant, tenant):
+def test_stream_assistant_examples_posted_as_they_are_create_session_plays_and_interactions(assistant, tenant):
     start = guide_json(GUIDE_STATS, DJ_STREAM).replace(b'"stream_update"', b'"stream_start"').replace(
         b"20:45:00", b"20:00:00")
     response = post(assistant, "/api/webhook/stream-stats", start)
@@ -132,7 +132,7 @@ def test_seed_000_examples_posted_as_they_are_create_session_plays_and_interacti
 
 
 @pytest.mark.django_db
-def test_seed_000_placeholders_as_empty_objects_are_accepted(assistant, tenant):
+def test_stream_assistant_placeholders_as_empty_objects_are_accepted(assistant, tenant):
     assert post(assistant, "/api/webhook/chat-interaction", guide_json(GUIDE_CHAT)).status_code == 201
     assert post(assistant, "/api/webhook/stream-stats", guide_json(GUIDE_STATS)).status_code == 201
     assert StreamSession.objects.get(tenant=tenant).chat_interactions.count() == 1
@@ -314,7 +314,7 @@ def _process_received() -> None:
 
 
 @pytest.mark.django_db
-def test_realcast_events_signed_like_seed_004_are_acknowledged_then_processed(client, rc_source, tenant):
+def test_realcast_events_signed_like_realcasts_guide_are_acknowledged_then_processed(client, rc_source, tenant):
     for n, event in enumerate(RC_EVENTS):
         response = rc_post(client, rc_source, event, webhook_id=f"wh_{n}")
         assert response.status_code == 200 and response.json()["status"] == "accepted"
@@ -544,7 +544,7 @@ _NUMBERS = {"viewer_count", "bpm", "confidence", "response_count"}
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", sorted(_GUIDE_PAYLOADS))
-def test_a_wrong_value_in_any_field_of_the_seed_payloads_is_a_400_naming_it(assistant, path):
+def test_a_wrong_value_in_any_field_of_the_senders_payloads_is_a_400_naming_it(assistant, path):
     base = _GUIDE_PAYLOADS[path]
     checked = 0
     for field_path, _ in _leaves(base):
