@@ -108,7 +108,8 @@ _GENRES = [("drum and bass", "liquid dnb", 174), ("house", "deep house", 122), (
 
 
 def _track(n: int) -> bytes:
-    """Seed 000's track_start: a new play each request, spread over 64 live sessions (each locks its own row)."""
+    """The DJ stream assistant's track_start: a new play each request, spread over 64 live sessions (each locks
+    its own row)."""
     main, sub, bpm = _GENRES[n % len(_GENRES)]
     seconds, millis = divmod(n, 1000)
     return json.dumps({
@@ -124,7 +125,7 @@ def _track(n: int) -> bytes:
 
 
 def _realcast(n: int) -> bytes:
-    """Seed 004's most frequent events: viewer counts and chat, alternately."""
+    """RealCast's most frequent events: viewer counts and chat, alternately."""
     if n % 2:
         data = {"stream_id": f"stream_{n % 16}", "viewer_count": 100 + n % 50, "change": 1}
         return json.dumps({"event": "viewer.count.update", "timestamp": "2024-12-09T10:05:30Z", "data": data}).encode()
@@ -166,7 +167,7 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         name="recordings-create",
-        description="seed 003 `POST /recordings/webhook/`, a new recording each time (201; insert + event)",
+        description="the recorder's `POST /recordings/webhook/`, a new recording each time (201; insert + event)",
         path="/recordings/webhook/", kind="recorder",
         # Ids are unique across load processes: the process number is folded in by the generator.
         body=lambda n: _recording(n, recording_id=n),
@@ -174,20 +175,22 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         name="recordings-update",
-        description="seed 003 `POST /recordings/webhook/`, the same 50 recordings over and over (200; update + event)",
+        description="the recorder's `POST /recordings/webhook/`, the same 50 recordings over and over "
+                    "(200; update + event)",
         path="/recordings/webhook/", kind="recorder",
         body=lambda n: _recording(n, recording_id=10_000_000 + n % 50),
         ok=(200, 201),
     ),
     Scenario(
         name="streams-track-classified",
-        description="seed 000 `POST /api/webhook/track-classified`, a new classified play each time in one of "
-                    "64 live sessions (201; session lock, play insert, chat re-link, `track.classified` event)",
+        description="the DJ stream assistant's `POST /api/webhook/track-classified`, a new classified play each "
+                    "time in one of 64 live sessions (201; session lock, play insert, chat re-link, "
+                    "`track.classified` event)",
         path="/api/webhook/track-classified", kind="stream-assistant", body=_track, ok=(201,),
     ),
     Scenario(
         name="realcast-ack",
-        description="seed 004 `POST /webhooks/realcast/{id}`, signed `viewer.count.update` / `chat.message.new` "
+        description="RealCast's `POST /webhooks/realcast/{id}`, signed `viewer.count.update` / `chat.message.new` "
                     "paced at 200 req/s (verified, stored, enqueued)",
         path="/webhooks/realcast/{id}", kind="realcast", body=_realcast, headers=_realcast_headers,
         auth="signature", ok=(200,), ack_only=True, rate=200,

@@ -1,4 +1,4 @@
-"""drf-spectacular hooks: the schema shows the paths as DESIGN.md and the senders' documents spell them."""
+"""drf-spectacular hooks: the schema shows the paths as the API and the senders' documents spell them."""
 
 
 def without_optional_slash(endpoints: list[tuple], **kwargs) -> list[tuple]:

@@ -1,4 +1,4 @@
-"""The recorder's inbound handler (seed 003): validate, upsert, answer in the seed's shapes."""
+"""The recorder's inbound handler: validate, upsert, answer in the shapes of the recorder's document."""
 
 from datetime import UTC, datetime
 

@@ -34,7 +34,8 @@ _STATUS_RANK = {StreamSession.Status.LIVE: 0, StreamSession.Status.ERROR: 1, Str
 
 @dataclass(frozen=True)
 class StreamInfo:
-    """What a sender says about the stream alongside an event (seed 000's `dj_stream`). None = not said."""
+    """What a sender says about the stream alongside an event (the DJ stream assistant's `dj_stream`).
+    None = not said."""
 
     platform: str | None = None
     dj_username: str | None = None

@@ -3,7 +3,7 @@
 The event is an outbox row written in the caller's transaction, so it exists exactly when
 the change it describes does. Fan-out is scheduled with `on_commit`; if that message is
 lost, the beat sweep finds the row (`fanned_out_at IS NULL`) and fans it out later.
-Nothing here may break the caller (seed 002: "won't fail the main operation"), except
+Nothing here may break the caller (the outbound-webhook application's guide: "won't fail the main operation"), except
 emitting an unknown type, or data its declared schema refuses, under strict mode: those are
 programming errors.
 

@@ -3,7 +3,7 @@
 A fixed window of `max(1 s, 1/rate)` holds `rate * window` sends; the counter is a cache key
 per (endpoint, window). On Redis (production, CI) INCR is atomic across hosts. Django's other
 backends increment with a read and a write, so two processes would overwrite each other's counts
-(measured: 110 sends granted from an allowance of 50); there the increment runs under an exclusive
+(docs/benchmarks.md, "The delivery engine"); there the increment runs under an exclusive
 file lock, which makes it exact across the processes of one machine, the embedded mode's reach.
 """
 

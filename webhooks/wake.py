@@ -1,12 +1,12 @@
 """Wake-up flags: one Celery task for a burst of work items, instead of a task message per item.
 
-A Celery publish costs more CPU than the rest of an ingest request. When one task can take every
-item waiting (events to fan out, RealCast messages to process), a flag per queue on Redis says "a
-task for this work is queued and has not started"; while it stands, producers send nothing. The
-task clears the flag *before* it looks for waiting items, so an item committed before the
-clearing is found by that look, and one committed after it sends a task of its own. The flag
-expires after `seconds` in case its task is lost; each kind of work keeps a beat sweep as the
-backstop.
+A Celery publish costs more CPU than the rest of an ingest request (docs/benchmarks.md, "The
+ingest path"). When one task can take every item waiting (events to fan out, RealCast messages to
+process), a flag per queue on Redis says "a task for this work is queued and has not started";
+while it stands, producers send nothing. The task clears the flag *before* it looks for waiting
+items, so an item committed before the clearing is found by that look, and one committed after it
+sends a task of its own. The flag expires after `seconds` in case its task is lost; each kind of
+work keeps a beat sweep as the backstop.
 
 Every producer asks Redis (one SET NX round trip); nothing is remembered in the process.
 Off Redis (the embedded broker of `make run`) every claim succeeds: a task per item.

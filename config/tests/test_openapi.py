@@ -1,4 +1,4 @@
-"""The OpenAPI schema's paths are the ones clients call: as DESIGN.md spells them, and served."""
+"""The OpenAPI schema's paths are the ones clients call: as the API spells them, and served."""
 
 import json
 
@@ -21,7 +21,7 @@ SENDERS = {  # path in the schema -> (source kind, the success code it documents
 def test_no_schema_path_carries_the_optional_trailing_slash(api_client):
     paths = api_client.get("/api/schema/", {"format": "json"}).json()["paths"]
     assert "/api/v1/webhooks" in paths and "/api/v1/webhooks/{id}/test" in paths
-    # The API's own paths; the senders' keep the seeds' spelling (seed 003's `/recordings/webhook/`).
+    # The API's own paths; the senders' keep their documents' spelling (the recorder's `/recordings/webhook/`).
     assert [path for path in paths if path.startswith("/api/v1/") and path.endswith("/")] == []
 
 
@@ -37,7 +37,7 @@ def test_every_schema_path_is_served_as_printed_without_a_redirect(api_client):
 
 def test_every_senders_example_gets_the_answer_the_schema_documents(client, tenant):
     schema = client.get("/api/schema/", {"format": "json"}).json()
-    add_member(tenant, "souvik@fyelabs.com", "souvik")  # seed 003's example's user
+    add_member(tenant, "souvik@fyelabs.com", "souvik")  # the user of the recorder document's example
     keys = {kind: make_source(tenant, kind=kind, name=kind, signing_secret=REALCAST_SECRET if kind == "realcast"
                               else None) for kind in ("recorder", "stream-assistant", "realcast")}
     assert {path for path, ops in schema["paths"].items() if ops.get("post", {}).get("tags") == ["senders"]} == set(

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import _test_database_url
-from recordings.tests.factories import SEED_CURL, add_member
+from recordings.tests.factories import RECORDER_CURL_EXAMPLE, add_member
 from webhooks.inbound.tests.factories import make_source
 
 pytestmark = [pytest.mark.proxy, pytest.mark.django_db(transaction=True)]
@@ -154,7 +154,7 @@ def test_stalled_connections_leave_healthz_and_inbound_posts_answering_in_under_
             status, _, body = _get(port, "/healthz")
             health_took = time.monotonic() - started
             assert status == 200, body
-            payload = json.dumps({**SEED_CURL, "recording_id": 7000 + round_}).encode()
+            payload = json.dumps({**RECORDER_CURL_EXAMPLE, "recording_id": 7000 + round_}).encode()
             started = time.monotonic()
             status, _, body = _get(port, "/recordings/webhook/", method="POST", body=payload,
                                    headers={"Content-Type": "application/json", "X-API-Key": key})

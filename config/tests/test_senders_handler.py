@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from config.senders import SendersHandler, dispatching
 from recordings.models import Recording
-from recordings.tests.factories import SEED_CURL, add_member, recorder_source
+from recordings.tests.factories import RECORDER_CURL_EXAMPLE, add_member, recorder_source
 from streams.models import TrackPlay
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.tests.factories import REALCAST_SECRET, hmac_hex_header, make_source
@@ -174,7 +174,7 @@ def test_a_stored_recording_gets_the_same_answer_from_both(apps, tenant):
     key = recorder_source(tenant)[1]
     answers = []
     for number, app in enumerate(apps):
-        body = json.dumps({**SEED_CURL, "recording_id": 500 + number}).encode()
+        body = json.dumps({**RECORDER_CURL_EXAMPLE, "recording_id": 500 + number}).encode()
         answers.append(call(app, "/recordings/webhook/", body, x_api_key=key))
     assert answers[0][0] == answers[1][0] == 201
     assert _without_ids(answers[0]) == _without_ids(answers[1])

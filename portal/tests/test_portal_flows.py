@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from accounts.models import Membership
 from core.crypto import reveal
 from portal.forms import EndpointForm
-from recordings.tests.factories import SEED_CURL, add_member, recorder_source
+from recordings.tests.factories import RECORDER_CURL_EXAMPLE, add_member, recorder_source
 from webhooks import services
 from webhooks.inbound.models import InboundMessage
 from webhooks.models import Delivery, Endpoint
@@ -123,7 +123,7 @@ def test_owner_sets_up_tests_rotates_resends_and_replays(browser, live_server, t
 
     # An inbound message that failed (unknown user) is replayed once the user exists.
     source, key = recorder_source(tenant_ctx.tenant)
-    answer = Client().generic("POST", "/recordings/webhook/", json.dumps(SEED_CURL),
+    answer = Client().generic("POST", "/recordings/webhook/", json.dumps(RECORDER_CURL_EXAMPLE),
                               content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
     assert answer.status_code == 404
     message = InboundMessage.objects.get(source=source)
@@ -133,7 +133,7 @@ def test_owner_sets_up_tests_rotates_resends_and_replays(browser, live_server, t
     page.click(f"a[href='/portal/messages/{message.pk}/']")
     expect(page.locator("#message-status")).to_have_text("failed")
     expect(page.locator("#raw-body")).to_contain_text('"recording_id"')
-    add_member(tenant_ctx.tenant, SEED_CURL["user_info"]["email"])
+    add_member(tenant_ctx.tenant, RECORDER_CURL_EXAMPLE["user_info"]["email"])
     page.click("#replay")
     expect(page.locator("#message-status")).to_have_text("processed")
     shot(page, "inbound-message")

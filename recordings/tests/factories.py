@@ -4,7 +4,7 @@ import copy
 
 from webhooks.inbound.services import source_create
 
-SEED_CURL = {
+RECORDER_CURL_EXAMPLE = {
     "recording_id": 999,
     "title": "Test Recording",
     "user_info": {"email": "souvik@fyelabs.com", "username": "souvik"},
@@ -14,7 +14,7 @@ SEED_CURL = {
     "region": "us-west-1",
 }
 
-SEED_FULL = {
+RECORDER_FULL_EXAMPLE = {
     "recording_id": 3,
     "title": "Meeting 2025-10-24 21:55",
     "created_at": "2025-10-25 01:55:59.374860",
@@ -39,7 +39,7 @@ SEED_FULL = {
 
 
 def payload(base=None, **changes) -> dict:
-    data = copy.deepcopy(base or SEED_CURL)
+    data = copy.deepcopy(base or RECORDER_CURL_EXAMPLE)
     data.update(changes)
     return data
 

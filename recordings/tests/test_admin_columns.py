@@ -3,7 +3,7 @@
 import pytest
 
 from analytics.tests import factories as streams_factories
-from recordings.tests.factories import SEED_FULL, add_member, recorder_source
+from recordings.tests.factories import RECORDER_FULL_EXAMPLE, add_member, recorder_source
 from webhooks.tests.test_admin_browser import WIDTH, _fits
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,7 +25,7 @@ def ops_page(browser, live_server, django_user_model):
 def test_recordings_and_sessions_fit_at_1400_px(ops_page, live_server, tenant, client):
     add_member(tenant, "souvik@fyelabs.com")
     _, key = recorder_source(tenant)
-    assert client.post("/recordings/webhook/", SEED_FULL, content_type="application/json",
+    assert client.post("/recordings/webhook/", RECORDER_FULL_EXAMPLE, content_type="application/json",
                        HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 201
     streams_factories.session(tenant, "s1", started_at=streams_factories.at(1, 20))
 

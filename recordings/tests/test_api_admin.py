@@ -5,7 +5,7 @@ import json
 import pytest
 
 from recordings.models import Recording
-from recordings.tests.factories import SEED_FULL, add_member, payload, recorder_source
+from recordings.tests.factories import RECORDER_FULL_EXAMPLE, add_member, payload, recorder_source
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/recordings"
@@ -19,7 +19,7 @@ def recordings(client, tenant, other_tenant):
     for rid, email, created_at in [(1, "souvik@fyelabs.com", "2025-10-01 10:00:00"),
                                    (2, "souvik@fyelabs.com", "2025-10-20 10:00:00"),
                                    (3, "ana@fyelabs.com", "2025-10-25 01:55:59.374860")]:
-        data = payload(SEED_FULL, recording_id=rid, created_at=created_at,
+        data = payload(RECORDER_FULL_EXAMPLE, recording_id=rid, created_at=created_at,
                        user_info={"email": email, "username": email.split("@")[0]})
         response = client.generic("POST", "/recordings/webhook/", json.dumps(data), content_type="application/json",
                                   HTTP_X_API_KEY=key)

@@ -9,7 +9,7 @@ from django.test import Client
 from standardwebhooks import Webhook
 
 from recordings.models import Recording
-from recordings.tests.factories import SEED_CURL, add_member, recorder_source
+from recordings.tests.factories import RECORDER_CURL_EXAMPLE, add_member, recorder_source
 from webhooks.tests.engine import endpoint_make
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -21,8 +21,8 @@ def test_recorder_posts_reach_a_recording_wildcard_subscriber(celery_worker, ten
     add_member(tenant, "souvik@fyelabs.com", "souvik")
     _, key = recorder_source(tenant)
     recorder = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
-    first = recorder.post("/recordings/webhook/", SEED_CURL, content_type="application/json")
-    again = recorder.post("/recordings/webhook/", {**SEED_CURL, "duration_seconds": 121},
+    first = recorder.post("/recordings/webhook/", RECORDER_CURL_EXAMPLE, content_type="application/json")
+    again = recorder.post("/recordings/webhook/", {**RECORDER_CURL_EXAMPLE, "duration_seconds": 121},
                           content_type="application/json")
     assert (first.status_code, first.json()["action"]) == (201, "created")
     assert (again.status_code, again.json()["action"]) == (200, "updated")
@@ -41,5 +41,5 @@ def test_recorder_posts_reach_a_recording_wildcard_subscriber(celery_worker, ten
     assert by_type["recording.ready"]["id"] == by_type["recording.updated"]["id"] == pk
     assert by_type["recording.ready"]["duration_seconds"] == 120
     assert by_type["recording.updated"]["duration_seconds"] == 121
-    assert by_type["recording.updated"]["files"] == {"video": SEED_CURL["uploaded_files"]["video"]}
+    assert by_type["recording.updated"]["files"] == {"video": RECORDER_CURL_EXAMPLE["uploaded_files"]["video"]}
     assert json.loads(httpserver.log[0][0].get_data())["data"]["user_email"] == "souvik@fyelabs.com"

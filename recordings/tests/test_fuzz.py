@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recordings.models import Recording
-from recordings.tests.factories import SEED_FULL, add_member, recorder_source
+from recordings.tests.factories import RECORDER_FULL_EXAMPLE, add_member, recorder_source
 from webhooks.inbound.models import InboundMessage
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ json_values = st.recursive(
     scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )
-SEED_KEYS = [*SEED_FULL, "unexpected"]
+RECORDER_KEYS = [*RECORDER_FULL_EXAMPLE, "unexpected"]
 emails = st.one_of(st.sampled_from(["souvik@fyelabs.com", "SOUVIK@fyelabs.com", "nobody@x.test", ""]), json_values)
 user_info = st.one_of(json_values, st.fixed_dictionaries({}, optional={"email": emails, "username": json_values}))
 payloads = st.one_of(
@@ -28,7 +28,7 @@ payloads = st.one_of(
     st.fixed_dictionaries(
         {},
         optional={
-            **{k: json_values for k in SEED_KEYS},
+            **{k: json_values for k in RECORDER_KEYS},
             "recording_id": st.one_of(st.integers(min_value=0, max_value=5),
                                       st.sampled_from(["1", "2", "", "  ", " 2 "]), json_values),
             "user_info": user_info,

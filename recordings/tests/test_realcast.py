@@ -8,7 +8,7 @@ from rest_framework.exceptions import ValidationError
 
 from recordings.models import Recording
 from recordings.services import recording_upsert_from_realcast
-from recordings.tests.factories import SEED_CURL, add_member, recorder_source
+from recordings.tests.factories import RECORDER_CURL_EXAMPLE, add_member, recorder_source
 from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +61,7 @@ def test_string_and_integer_ids_coexist(client, tenant):
     add_member(tenant, "souvik@fyelabs.com")
     _, key = recorder_source(tenant)
     recording_upsert_from_realcast(tenant=tenant, data=STARTED, event_time=T0)
-    response = client.generic("POST", "/recordings/webhook/", json.dumps(SEED_CURL),
+    response = client.generic("POST", "/recordings/webhook/", json.dumps(RECORDER_CURL_EXAMPLE),
                               content_type="application/json", HTTP_X_API_KEY=key)
     assert response.status_code == 201
     assert sorted(Recording.objects.values_list("recording_id", flat=True)) == ["999", "rec_ghi789"]
@@ -87,7 +87,7 @@ def test_recorder_claims_a_realcast_recording_keeping_its_stream(client, tenant)
     user = add_member(tenant, "souvik@fyelabs.com")
     _, key = recorder_source(tenant)
     recording_upsert_from_realcast(tenant=tenant, data=READY, event_time=T0)
-    data = {**SEED_CURL, "recording_id": "rec_ghi789"}
+    data = {**RECORDER_CURL_EXAMPLE, "recording_id": "rec_ghi789"}
     response = client.generic("POST", "/recordings/webhook/", json.dumps(data), content_type="application/json",
                               HTTP_X_API_KEY=key)
     assert response.status_code == 200 and response.json()["action"] == "updated"

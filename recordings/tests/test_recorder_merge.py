@@ -7,7 +7,7 @@ import pytest
 
 from core.crypto import reveal
 from recordings.models import Recording
-from recordings.tests.factories import SEED_FULL, add_member, payload
+from recordings.tests.factories import RECORDER_FULL_EXAMPLE, add_member, payload
 from webhooks.events import Event
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.services import source_create
@@ -33,7 +33,8 @@ def _now(**delta) -> str:
 
 def _full(**changes) -> dict:
     """The recorder document's full payload, stamped now."""
-    return payload(SEED_FULL, **{"created_at": _now(minutes=-3), "upload_timestamp": _now(minutes=-1), **changes})
+    stamps = {"created_at": _now(minutes=-3), "upload_timestamp": _now(minutes=-1)}
+    return payload(RECORDER_FULL_EXAMPLE, **{**stamps, **changes})
 
 
 def _post(client, url, data):

@@ -12,7 +12,7 @@ import requests
 
 from core.crypto import reveal
 from recordings.models import Recording
-from recordings.tests.factories import SEED_CURL, SEED_FULL, add_member, payload
+from recordings.tests.factories import RECORDER_CURL_EXAMPLE, RECORDER_FULL_EXAMPLE, add_member, payload
 from webhooks.inbound.services import source_create
 
 
@@ -40,7 +40,9 @@ class BackgroundUploader:
 
 def test_the_recorders_post_creates_then_updates(webhook_url, tenant):
     uploader = BackgroundUploader(webhook_url)
-    metadata = payload(SEED_FULL, created_at=str(datetime.now()), upload_timestamp=datetime.now().isoformat())
+    metadata = payload(
+        RECORDER_FULL_EXAMPLE, created_at=str(datetime.now()), upload_timestamp=datetime.now().isoformat()
+    )
     created = uploader.send_webhook(metadata)
     assert created.status_code == 201, created.text
     assert created.json() == {"status": "success", "message": "Recording created successfully", "recording_id": 3,
@@ -48,13 +50,14 @@ def test_the_recorders_post_creates_then_updates(webhook_url, tenant):
     updated = uploader.send_webhook(metadata)
     assert updated.status_code == 200 and updated.json()["action"] == "updated"
     recording = Recording.objects.get(tenant=tenant, recording_id="3")
-    assert recording.files["video"] == SEED_FULL["uploaded_files"]["video"] and recording.bucket_name == "fyemeet"
+    assert recording.files["video"] == RECORDER_FULL_EXAMPLE["uploaded_files"]["video"]
+    assert recording.bucket_name == "fyemeet"
 
 
 def test_the_documents_manual_curl_and_its_answers(webhook_url, tenant):
     uploader = BackgroundUploader(webhook_url)
-    assert uploader.send_webhook(SEED_CURL).status_code == 201
-    unknown = uploader.send_webhook(payload(SEED_CURL, user_info={"email": "example@example.com"}))
+    assert uploader.send_webhook(RECORDER_CURL_EXAMPLE).status_code == 201
+    unknown = uploader.send_webhook(payload(RECORDER_CURL_EXAMPLE, user_info={"email": "example@example.com"}))
     assert unknown.status_code == 404
     assert unknown.json() == {"status": "error", "message": "No user found with email: example@example.com"}
     missing = uploader.send_webhook({"title": "no id"})
@@ -63,5 +66,6 @@ def test_the_documents_manual_curl_and_its_answers(webhook_url, tenant):
 
 
 def test_a_wrong_source_url_is_a_404_for_the_recorder(live_server, transactional_db, tenant):
-    response = BackgroundUploader(f"{live_server.url}/s/not-the-secret/recordings/webhook/").send_webhook(SEED_CURL)
+    uploader = BackgroundUploader(f"{live_server.url}/s/not-the-secret/recordings/webhook/")
+    response = uploader.send_webhook(RECORDER_CURL_EXAMPLE)
     assert response.status_code == 404 and not Recording.objects.exists()

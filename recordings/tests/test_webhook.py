@@ -5,7 +5,13 @@ import json
 import pytest
 
 from recordings.models import Recording
-from recordings.tests.factories import SEED_CURL, SEED_FULL, add_member, payload, recorder_source
+from recordings.tests.factories import (
+    RECORDER_CURL_EXAMPLE,
+    RECORDER_FULL_EXAMPLE,
+    add_member,
+    payload,
+    recorder_source,
+)
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.tests.factories import hmac_hex_header
 from webhooks.models import Event
@@ -32,12 +38,12 @@ def post(client, data, key=None, url=URL, **headers):
 
 
 def test_recorder_curl_example_creates_then_updates(client, souvik, key):
-    first = post(client, SEED_CURL, key)
+    first = post(client, RECORDER_CURL_EXAMPLE, key)
     assert first.status_code == 201
     recording = Recording.objects.get()
     assert first.json() == {"status": "success", "message": "Recording created successfully",
                             "recording_id": 999, "pk": recording.pk, "action": "created"}
-    again = post(client, SEED_CURL, key)
+    again = post(client, RECORDER_CURL_EXAMPLE, key)
     assert again.status_code == 200
     assert again.json() == {"status": "success", "message": "Recording updated successfully",
                             "recording_id": 999, "pk": recording.pk, "action": "updated"}
@@ -50,7 +56,7 @@ def test_recorder_curl_example_creates_then_updates(client, souvik, key):
 
 
 def test_recorder_full_example_is_kept_with_parsed_times(client, souvik, key):
-    assert post(client, SEED_FULL, key).status_code == 201
+    assert post(client, RECORDER_FULL_EXAMPLE, key).status_code == 201
     recording = Recording.objects.get()
     assert recording.recorded_at.isoformat() == "2025-10-25T01:55:59.374860+00:00"
     assert recording.uploaded_at.isoformat() == "2025-10-24T21:57:22.775114+00:00"
@@ -59,11 +65,11 @@ def test_recorder_full_example_is_kept_with_parsed_times(client, souvik, key):
     assert recording.file_sizes_mb == {"video.mkv": 0.5, "thumbnail.jpg": 0.01, "transcript.txt": 0.0}
     assert recording.files["transcript"].endswith("/3/transcript.txt")
     assert recording.upload_source == "background_thread" and recording.region == "us-west-1"
-    assert recording.raw_payload == SEED_FULL
+    assert recording.raw_payload == RECORDER_FULL_EXAMPLE
 
 
 def test_path_without_trailing_slash_and_x_api_key(client, souvik, key):
-    response = post(client, SEED_CURL, url="/recordings/webhook", HTTP_X_API_KEY=key)
+    response = post(client, RECORDER_CURL_EXAMPLE, url="/recordings/webhook", HTTP_X_API_KEY=key)
     assert response.status_code == 201
 
 
@@ -82,12 +88,12 @@ def test_unknown_email_is_404(client, souvik, key):
 
 def test_user_of_another_tenant_is_not_found(client, tenant, other_tenant, key):
     add_member(other_tenant, "souvik@fyelabs.com", "souvik")
-    assert post(client, SEED_CURL, key).status_code == 404
+    assert post(client, RECORDER_CURL_EXAMPLE, key).status_code == 404
 
 
 @pytest.mark.parametrize(("data", "missing"), [
-    ({k: v for k, v in SEED_CURL.items() if k != "recording_id"}, ["recording_id"]),
-    ({k: v for k, v in SEED_CURL.items() if k != "user_info"}, ["user_info.email"]),
+    ({k: v for k, v in RECORDER_CURL_EXAMPLE.items() if k != "recording_id"}, ["recording_id"]),
+    ({k: v for k, v in RECORDER_CURL_EXAMPLE.items() if k != "user_info"}, ["user_info.email"]),
     (payload(user_info={"username": "souvik"}), ["user_info.email"]),
     ({"title": "nothing else"}, ["recording_id", "user_info.email"]),
     (payload(recording_id="   "), ["recording_id"]),
@@ -108,7 +114,7 @@ def test_missing_fields_are_400_naming_them(client, souvik, key, data, missing):
 
 def test_recording_of_another_user_is_409(client, tenant, souvik, key):
     add_member(tenant, "other@fyelabs.com")
-    assert post(client, SEED_CURL, key).status_code == 201
+    assert post(client, RECORDER_CURL_EXAMPLE, key).status_code == 201
     before = Recording.objects.values().get()
     response = post(client, payload(user_info={"email": "other@fyelabs.com"}, title="Taken over"), key)
     assert response.status_code == 409
@@ -119,7 +125,7 @@ def test_recording_of_another_user_is_409(client, tenant, souvik, key):
 
 
 def test_no_key_is_401_and_nothing_is_stored(client, souvik):
-    response = post(client, SEED_CURL)
+    response = post(client, RECORDER_CURL_EXAMPLE)
     assert response.status_code == 401
     assert response.json()["status"] == "error"
     assert not InboundMessage.objects.exists() and not Recording.objects.exists()
@@ -130,7 +136,7 @@ def test_key_of_another_kind_is_403(client, tenant, souvik, kind):
     from webhooks.inbound.services import source_create
 
     _, key = source_create(tenant=tenant, name="other kind", kind=kind)
-    response = post(client, SEED_CURL, key)
+    response = post(client, RECORDER_CURL_EXAMPLE, key)
     assert response.status_code == 403
     assert response.json() == {"status": "error", "message": f"A {kind!r} source cannot post to this endpoint."}
     assert not Recording.objects.exists() and not InboundMessage.objects.exists()
@@ -138,13 +144,13 @@ def test_key_of_another_kind_is_403(client, tenant, souvik, kind):
 
 def test_another_tenants_key_creates_in_that_tenant_only(client, tenant, other_tenant, souvik):
     _, other_key = recorder_source(other_tenant)
-    assert post(client, SEED_CURL, other_key).status_code == 404  # souvik isn't a member there
+    assert post(client, RECORDER_CURL_EXAMPLE, other_key).status_code == 404  # souvik isn't a member there
     assert not Recording.objects.exists()
 
 
 def test_signed_source_requires_the_signature_too(client, souvik, tenant):
     _, key = recorder_source(tenant, signing_secret="recorder-secret-1", signature_header="X-Recorder-Signature")
-    body = json.dumps(SEED_CURL).encode()
+    body = json.dumps(RECORDER_CURL_EXAMPLE).encode()
     assert post(client, body, key).status_code == 401
     assert post(client, body, key, HTTP_X_RECORDER_SIGNATURE="sha256=" + "0" * 64).status_code == 401
     signed = post(client, body, key, HTTP_X_RECORDER_SIGNATURE=hmac_hex_header("recorder-secret-1", body))
@@ -152,7 +158,7 @@ def test_signed_source_requires_the_signature_too(client, souvik, tenant):
 
 
 def test_message_is_kept_raw_without_credentials(client, souvik, key):
-    body = json.dumps(SEED_CURL, indent=2).encode()
+    body = json.dumps(RECORDER_CURL_EXAMPLE, indent=2).encode()
     post(client, body, key)
     message = InboundMessage.objects.get()
     assert bytes(message.body) == body
@@ -162,7 +168,7 @@ def test_message_is_kept_raw_without_credentials(client, souvik, key):
 
 
 def test_create_emits_ready_and_update_emits_updated(client, souvik, key):
-    post(client, SEED_CURL, key)
+    post(client, RECORDER_CURL_EXAMPLE, key)
     post(client, payload(title="Renamed"), key)
     recording_events = Event.objects.filter(type__startswith="recording.").order_by("created_at")
     events = list(recording_events.values_list("type", "data"))
@@ -183,8 +189,8 @@ def test_subscriber_of_recording_events_receives_both(client, tenant, souvik, ke
     httpserver.expect_request("/hooks", method="POST").respond_with_data("ok")
     endpoint = endpoint_create(tenant=tenant, url=httpserver.url_for("/hooks"), events=events)
     with django_capture_on_commit_callbacks(execute=False):  # no broker in this test: run the services directly
-        assert post(client, SEED_CURL, key).status_code == 201
-        assert post(client, SEED_CURL, key).status_code == 200
+        assert post(client, RECORDER_CURL_EXAMPLE, key).status_code == 201
+        assert post(client, RECORDER_CURL_EXAMPLE, key).status_code == 200
     for event in Event.objects.filter(type__startswith="recording.").order_by("created_at"):
         deliveries = event_fan_out(event_id=event.pk)
         deliveries_send_claimed(deliveries=deliveries)  # fan-out leases new rows to its caller
@@ -199,7 +205,7 @@ def test_subscriber_of_recording_events_receives_both(client, tenant, souvik, ke
 
 def _with(keys: tuple, value) -> dict:
     """The recorder document's full payload with the field at `keys` (a path of object keys) replaced."""
-    data = payload(SEED_FULL)
+    data = payload(RECORDER_FULL_EXAMPLE)
     node = data
     for name in keys[:-1]:
         node = node[name]

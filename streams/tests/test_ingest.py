@@ -1,4 +1,4 @@
-"""Seed 000's three endpoints and seed 004's RealCast endpoint, end to end through HTTP."""
+"""The DJ stream assistant's three endpoints and RealCast's endpoint, end to end through HTTP."""
 
 import hashlib
 import hmac
@@ -16,8 +16,8 @@ from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.services import message_process, source_create
 from webhooks.models import Event
 
-# Seed 000's examples, verbatim (comments included; see `seed_json`).
-SEED_TRACK = """{
+# The assistant guide's examples, verbatim (comments included; see `guide_json`).
+GUIDE_TRACK = """{
   "timestamp": "2025-09-28T20:30:00Z",
   "dj_stream": {
     "twitch_username": "djunohoo",
@@ -39,8 +39,8 @@ SEED_TRACK = """{
   },
   "session_id": "stream-session-uuid",
   "event_type": "track_start"
-}"""  # noqa: W291 - the seed's trailing spaces, kept
-SEED_CHAT = """{
+}"""  # noqa: W291 - the guide's trailing spaces, kept
+GUIDE_CHAT = """{
   "timestamp": "2025-09-28T20:30:15Z",
   "dj_stream": { /* same as above */ },
   "chat_interaction": {
@@ -53,17 +53,17 @@ SEED_CHAT = """{
   "session_id": "stream-session-uuid",
   "event_type": "chat_message"
 }"""
-SEED_STATS = """{
+GUIDE_STATS = """{
   "timestamp": "2025-09-28T20:45:00Z",
   "dj_stream": { /* updated viewer counts, etc */ },
   "session_id": "stream-session-uuid", 
   "event_type": "stream_update"  // or "stream_start", "stream_end"
-}"""  # noqa: W291 - the seed's trailing spaces, kept
-DJ_STREAM = json.loads(SEED_TRACK)["dj_stream"]
+}"""  # noqa: W291 - the guide's trailing spaces, kept
+DJ_STREAM = json.loads(GUIDE_TRACK)["dj_stream"]
 
 
-def seed_json(text: str, dj_stream: dict | None = None) -> bytes:
-    """The seed's example as a sender posts it: the `// or ...` comment dropped, and a `{ /* ... */ }`
+def guide_json(text: str, dj_stream: dict | None = None) -> bytes:
+    """The guide's example as a sender posts it: the `// or ...` comment dropped, and a `{ /* ... */ }`
     placeholder filled with `dj_stream` (or left an empty object when None)."""
     text = re.sub(r"\s*//[^\n]*", "", text)
     text = re.sub(r"\{ /\*[^*]*\*/ \}", json.dumps(dj_stream) if dj_stream is not None else "{}", text)
@@ -94,33 +94,33 @@ def _types(tenant) -> list[str]:
     return sorted(Event.objects.filter(tenant=tenant).exclude(type="user.created").values_list("type", flat=True))
 
 
-# --- seed 000 -------------------------------------------------------------------------------
+# --- the DJ stream assistant ---------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_seed_000_examples_posted_as_they_are_create_session_plays_and_interactions(assistant, tenant):
-    start = seed_json(SEED_STATS, DJ_STREAM).replace(b'"stream_update"', b'"stream_start"').replace(
+def test_stream_assistant_examples_posted_as_they_are_create_session_plays_and_interactions(assistant, tenant):
+    start = guide_json(GUIDE_STATS, DJ_STREAM).replace(b'"stream_update"', b'"stream_start"').replace(
         b"20:45:00", b"20:00:00")
     response = post(assistant, "/api/webhook/stream-stats", start)
     assert response.status_code == 201, response.content
     assert response.json()["session_id"] == "stream-session-uuid"
 
-    response = post(assistant, "/api/webhook/track-classified", seed_json(SEED_TRACK))
+    response = post(assistant, "/api/webhook/track-classified", guide_json(GUIDE_TRACK))
     assert response.status_code == 201, response.content
     play = TrackPlay.objects.get(pk=response.json()["track_play_id"])
     assert (play.artist, play.title, play.bpm, play.key) == ("LTJ Bukem", "Music", 174, "A minor")
     assert (play.main_genre, play.subgenre, play.confidence) == ("drum and bass", "liquid dnb", 0.96)
     assert play.characteristics == ["atmospheric", "jazzy", "melodic"] and play.viewers_at_play == 127
 
-    response = post(assistant, "/api/webhook/chat-interaction", seed_json(SEED_CHAT, DJ_STREAM))
+    response = post(assistant, "/api/webhook/chat-interaction", guide_json(GUIDE_CHAT, DJ_STREAM))
     assert response.status_code == 201, response.content
     interaction = ChatInteraction.objects.get(pk=response.json()["chat_interaction_id"])
     assert interaction.emoji_reactions == {"🌊": 5, "🔥": 3} and interaction.response_count == 8
     assert interaction.track == play and response.json()["track_play_id"] == play.pk
 
     updated = {**DJ_STREAM, "viewer_count": 189}
-    assert post(assistant, "/api/webhook/stream-stats", seed_json(SEED_STATS, updated)).status_code == 201
-    end = seed_json(SEED_STATS, {"viewer_count": 40}).replace(b'"stream_update"', b'"stream_end"').replace(
+    assert post(assistant, "/api/webhook/stream-stats", guide_json(GUIDE_STATS, updated)).status_code == 201
+    end = guide_json(GUIDE_STATS, {"viewer_count": 40}).replace(b'"stream_update"', b'"stream_end"').replace(
         b"20:45:00", b"21:00:00")
     assert post(assistant, "/api/webhook/stream-stats", end).status_code == 201
 
@@ -132,16 +132,16 @@ def test_seed_000_examples_posted_as_they_are_create_session_plays_and_interacti
 
 
 @pytest.mark.django_db
-def test_seed_000_placeholders_as_empty_objects_are_accepted(assistant, tenant):
-    assert post(assistant, "/api/webhook/chat-interaction", seed_json(SEED_CHAT)).status_code == 201
-    assert post(assistant, "/api/webhook/stream-stats", seed_json(SEED_STATS)).status_code == 201
+def test_stream_assistant_placeholders_as_empty_objects_are_accepted(assistant, tenant):
+    assert post(assistant, "/api/webhook/chat-interaction", guide_json(GUIDE_CHAT)).status_code == 201
+    assert post(assistant, "/api/webhook/stream-stats", guide_json(GUIDE_STATS)).status_code == 201
     assert StreamSession.objects.get(tenant=tenant).chat_interactions.count() == 1
 
 
 @pytest.mark.django_db
 def test_a_resent_track_is_stored_once_and_announced_once(assistant, tenant):
-    first = post(assistant, "/api/webhook/track-classified", seed_json(SEED_TRACK))
-    again = post(assistant, "/api/webhook/track-classified", seed_json(SEED_TRACK))
+    first = post(assistant, "/api/webhook/track-classified", guide_json(GUIDE_TRACK))
+    again = post(assistant, "/api/webhook/track-classified", guide_json(GUIDE_TRACK))
     assert first.status_code == again.status_code == 201
     assert first.json()["track_play_id"] == again.json()["track_play_id"]
     assert TrackPlay.objects.count() == 1 and _types(tenant) == ["track.classified"]
@@ -149,7 +149,7 @@ def test_a_resent_track_is_stored_once_and_announced_once(assistant, tenant):
 
 @pytest.mark.django_db
 def test_a_characteristic_sent_twice_is_kept_once_in_the_senders_order(assistant):
-    payload = json.loads(seed_json(SEED_TRACK))
+    payload = json.loads(guide_json(GUIDE_TRACK))
     payload["track_data"]["classification"]["characteristics"] = ["rolling", "dark", "rolling", "dark", "deep"]
     assert post(assistant, "/api/webhook/track-classified", json.dumps(payload).encode()).status_code == 201
     assert TrackPlay.objects.get().characteristics == ["rolling", "dark", "deep"]
@@ -190,11 +190,11 @@ HUGE = "1e999"  # posted as the bare number, which Python's json reads as infini
      "chat_interaction"),
 ])
 def test_bad_payloads_get_400_naming_the_field(assistant, path, mutate, named):
-    payload = json.loads(seed_json(SEED_TRACK))
+    payload = json.loads(guide_json(GUIDE_TRACK))
     if "chat" in path:
-        payload = json.loads(seed_json(SEED_CHAT, DJ_STREAM))
+        payload = json.loads(guide_json(GUIDE_CHAT, DJ_STREAM))
     elif "stats" in path:
-        payload = json.loads(seed_json(SEED_STATS, DJ_STREAM))
+        payload = json.loads(guide_json(GUIDE_STATS, DJ_STREAM))
     mutate(payload)
     response = post(assistant, path, json.dumps(payload).encode().replace(b'"1e999"', b"1e999"))
     assert response.status_code == 400, response.content
@@ -205,7 +205,7 @@ def test_bad_payloads_get_400_naming_the_field(assistant, path, mutate, named):
 
 @pytest.mark.django_db
 def test_the_400_message_names_nested_fields_by_their_dotted_path(assistant):
-    payload = json.loads(seed_json(SEED_TRACK))
+    payload = json.loads(guide_json(GUIDE_TRACK))
     payload["track_data"]["classification"]["confidence"] = 3
     payload["track_data"]["classification"]["characteristics"][1] = 5
     del payload["track_data"]["artist"]
@@ -239,22 +239,22 @@ def test_junk_never_gets_a_500(assistant, body):
 
 @pytest.mark.django_db
 def test_missing_or_wrong_key_is_401_and_another_kinds_key_is_403(client, tenant):
-    assert post(client, "/api/webhook/track-classified", seed_json(SEED_TRACK)).status_code == 401
+    assert post(client, "/api/webhook/track-classified", guide_json(GUIDE_TRACK)).status_code == 401
     wrong = APIClient()
     wrong.credentials(HTTP_AUTHORIZATION="Bearer shin_nope")
-    assert post(wrong, "/api/webhook/track-classified", seed_json(SEED_TRACK)).status_code == 401
+    assert post(wrong, "/api/webhook/track-classified", guide_json(GUIDE_TRACK)).status_code == 401
     _, key = source_create(tenant=tenant, name="recorder", kind="recorder")
     recorder_key = APIClient()
     recorder_key.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    assert post(recorder_key, "/api/webhook/track-classified", seed_json(SEED_TRACK)).status_code == 403
+    assert post(recorder_key, "/api/webhook/track-classified", guide_json(GUIDE_TRACK)).status_code == 403
     assert StreamSession.objects.count() == 0
 
 
 @pytest.mark.django_db
 def test_another_tenants_key_never_touches_this_tenants_session(assistant, other_assistant, api_client,
                                                                other_api_client, tenant, other_tenant):
-    assert post(assistant, "/api/webhook/track-classified", seed_json(SEED_TRACK)).status_code == 201
-    end = seed_json(SEED_STATS, {"stream_title": "hijacked"}).replace(b'"stream_update"', b'"stream_end"')
+    assert post(assistant, "/api/webhook/track-classified", guide_json(GUIDE_TRACK)).status_code == 201
+    end = guide_json(GUIDE_STATS, {"stream_title": "hijacked"}).replace(b'"stream_update"', b'"stream_end"')
     assert post(other_assistant, "/api/webhook/stream-stats", end).status_code == 201
 
     mine = StreamSession.objects.get(tenant=tenant, session_id="stream-session-uuid")
@@ -265,7 +265,7 @@ def test_another_tenants_key_never_touches_this_tenants_session(assistant, other
     assert other_api_client.get(f"/api/v1/tracks/{mine.tracks.get().pk}").status_code == 404
 
 
-# --- RealCast (seed 004) -------------------------------------------------------------------------
+# --- RealCast ------------------------------------------------------------------------------------
 
 SECRET = "whsec_realcast_dashboard_secret"
 RC_EVENTS = [
@@ -314,7 +314,7 @@ def _process_received() -> None:
 
 
 @pytest.mark.django_db
-def test_realcast_events_signed_like_seed_004_are_acknowledged_then_processed(client, rc_source, tenant):
+def test_realcast_events_signed_like_realcasts_guide_are_acknowledged_then_processed(client, rc_source, tenant):
     for n, event in enumerate(RC_EVENTS):
         response = rc_post(client, rc_source, event, webhook_id=f"wh_{n}")
         assert response.status_code == 200 and response.json()["status"] == "accepted"
@@ -531,21 +531,21 @@ def _leaves(payload: dict, prefix: tuple = ()):
             yield from _leaves(value, (*prefix, name))
 
 
-_SEED_PAYLOADS = {
-    "/api/webhook/track-classified": json.loads(seed_json(SEED_TRACK)),
-    "/api/webhook/chat-interaction": json.loads(seed_json(SEED_CHAT, DJ_STREAM)),
-    "/api/webhook/stream-stats": json.loads(seed_json(SEED_STATS, DJ_STREAM)),
+_GUIDE_PAYLOADS = {
+    "/api/webhook/track-classified": json.loads(guide_json(GUIDE_TRACK)),
+    "/api/webhook/chat-interaction": json.loads(guide_json(GUIDE_CHAT, DJ_STREAM)),
+    "/api/webhook/stream-stats": json.loads(guide_json(GUIDE_STATS, DJ_STREAM)),
 }
-# Wrong for every field of the seed's payloads, whatever its type: each must be a 400 naming the field.
+# Wrong for every field of the senders' payloads, whatever its type: each must be a 400 naming the field.
 _WRONG_EVERYWHERE = [[1], True, "x" * 100_000]
 _WRONG_FOR_NUMBERS = ["127", "fast", -5, 10**20, {}, ""]  # (null is allowed: they are optional)
 _NUMBERS = {"viewer_count", "bpm", "confidence", "response_count"}
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", sorted(_SEED_PAYLOADS))
-def test_a_wrong_value_in_any_field_of_the_seed_payloads_is_a_400_naming_it(assistant, path):
-    base = _SEED_PAYLOADS[path]
+@pytest.mark.parametrize("path", sorted(_GUIDE_PAYLOADS))
+def test_a_wrong_value_in_any_field_of_the_senders_payloads_is_a_400_naming_it(assistant, path):
+    base = _GUIDE_PAYLOADS[path]
     checked = 0
     for field_path, _ in _leaves(base):
         name = field_path[-1]

@@ -8,7 +8,16 @@ from pytest_httpserver import HTTPServer
 from rest_framework.test import APIClient
 from standardwebhooks import Webhook
 
-from streams.tests.test_ingest import DJ_STREAM, RC_EVENTS, SECRET, SEED_CHAT, SEED_STATS, SEED_TRACK, seed_json, sign
+from streams.tests.test_ingest import (
+    DJ_STREAM,
+    GUIDE_CHAT,
+    GUIDE_STATS,
+    GUIDE_TRACK,
+    RC_EVENTS,
+    SECRET,
+    guide_json,
+    sign,
+)
 from webhooks.fanout import event_fan_out
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.services import message_process, source_create
@@ -22,13 +31,13 @@ STREAM_TYPES = {"stream.live", "stream.updated", "stream.offline", "stream.error
 def _post_everything(client, assistant_key: str, rc_source_id: int) -> None:
     assistant = APIClient()
     assistant.credentials(HTTP_AUTHORIZATION=f"Bearer {assistant_key}")
-    start = seed_json(SEED_STATS, DJ_STREAM).replace(b'"stream_update"', b'"stream_start"').replace(
+    start = guide_json(GUIDE_STATS, DJ_STREAM).replace(b'"stream_update"', b'"stream_start"').replace(
         b"20:45:00", b"20:00:00")
     bodies = [
         ("/api/webhook/stream-stats", start),
-        ("/api/webhook/track-classified", seed_json(SEED_TRACK)),
-        ("/api/webhook/chat-interaction", seed_json(SEED_CHAT, DJ_STREAM)),
-        ("/api/webhook/stream-stats", seed_json(SEED_STATS, {**DJ_STREAM, "viewer_count": 150})),
+        ("/api/webhook/track-classified", guide_json(GUIDE_TRACK)),
+        ("/api/webhook/chat-interaction", guide_json(GUIDE_CHAT, DJ_STREAM)),
+        ("/api/webhook/stream-stats", guide_json(GUIDE_STATS, {**DJ_STREAM, "viewer_count": 150})),
     ]
     for path, body in bodies:
         assert assistant.generic("POST", path, body, content_type="application/json").status_code == 201

@@ -94,7 +94,7 @@ class InboundSourceViewSet(
 class InboundMessageViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     """What your senders posted, newest first: find failures, see the answer they got, replay them.
 
-    Seed 003's "status dashboard" and "failed webhooks can be retried manually", as an API.
+    The recorder document's "status dashboard" and "failed webhooks can be retried manually", as an API.
     """
 
     queryset = InboundMessage.objects.all()

@@ -337,7 +337,7 @@ def _record_failure(message: InboundMessage, exc: Exception) -> Outcome:
 
 def _record(message: InboundMessage, status: int, body: dict, retry_after: int | None = None) -> Outcome:
     if status >= 500 and status != 503:
-        status = 422  # never a 500 (DESIGN.md section 6), whatever a handler asks for
+        status = 422  # never a 500 (docs/inbound.md, "Never a 500"), whatever a handler asks for
     message.processed_at = timezone.now()
     message.response_status, message.response_body = status, body
     return Outcome(status, body, message, retry_after)

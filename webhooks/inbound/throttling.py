@@ -3,12 +3,13 @@
 Each request takes a number from its window's counter, and a number above the limit is refused
 (429). Under load a process takes several numbers in one round trip (`INCRBY n`) and hands them
 out itself: the numbers stay unique across processes, so no window lets more than `limit`
-requests through, and Redis is asked once per `n` requests instead of every time (that round
-trip was ~5 % of an ingest request). The price is some precision at the limit: numbers a process
-took and didn't hand out by the window's end are lost, so a source right at its limit may be
-refused a little early. `n` is 1 at the start of every window and grows with the requests this
-process has seen in it, to at most 16 and never above limit // 50: each process loses at most
-2 % of the limit per window, and small limits are counted exactly.
+requests through, and Redis is asked once per `n` requests instead of every time (a round trip
+per request on the ingest path; docs/benchmarks.md, "The ingest path"). The price is some
+precision at the limit: numbers a process took and didn't hand out by the window's end are lost,
+so a source right at its limit may be refused a little early. `n` is 1 at the start of every
+window and grows with the requests this process has seen in it, to at most 16 and never above
+limit // 50: each process loses at most 2 % of the limit per window, and small limits are
+counted exactly.
 
 `api_limit.reached` is emitted once per window, by the first refused request: it claims a
 per-window flag with the cache's atomic add (SET NX on Redis).

@@ -23,7 +23,7 @@ class VerificationFailed(Exception):
 
 
 def hmac_hex(secret: str, body: bytes) -> str:
-    # Seed 004: the key is the secret string's UTF-8 bytes, exactly as shown to the sender.
+    # RealCast's guide: the key is the secret string's UTF-8 bytes, exactly as shown to the sender.
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 

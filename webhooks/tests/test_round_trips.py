@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 
 from bench.ingest import _track
-from recordings.tests.factories import SEED_CURL, add_member, recorder_source
+from recordings.tests.factories import RECORDER_CURL_EXAMPLE, add_member, recorder_source
 from webhooks.inbound.services import source_create
 
 pytestmark = [
@@ -89,7 +89,7 @@ def _recorder(client, tenant, *, new_each_time: bool = False):
     """A send() posting the recorder's curl example for a member of `tenant` (a new recording each time)."""
     add_member(tenant, "souvik@fyelabs.com", "souvik")
     key = recorder_source(tenant)[1]
-    body = dict(SEED_CURL)
+    body = dict(RECORDER_CURL_EXAMPLE)
 
     def send():
         if new_each_time:

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from recordings.tests.factories import SEED_CURL, add_member
+from recordings.tests.factories import RECORDER_CURL_EXAMPLE, add_member
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.tests.factories import make_source
 
@@ -26,8 +26,8 @@ def _address() -> str:
 
 
 def _post(client, address, **headers):
-    return client.generic("POST", REC, json.dumps(SEED_CURL), content_type="application/json", REMOTE_ADDR=address,
-                          **headers)
+    body = json.dumps(RECORDER_CURL_EXAMPLE)
+    return client.generic("POST", REC, body, content_type="application/json", REMOTE_ADDR=address, **headers)
 
 
 def test_wrong_keys_get_429_with_retry_after_once_over_the_limit(client, tenant):

@@ -35,7 +35,7 @@ def _inbound_paths(patterns=None, prefix: str = ""):
 PATHS = sorted(_inbound_paths(), key=lambda item: item[0])
 
 
-def test_the_seeds_paths_are_all_found():
+def test_the_senders_documented_paths_are_all_found():
     found = {route for route, _ in PATHS}
     paths = {"recordings/webhook/", "api/webhook/track-classified", "api/webhook/chat-interaction",
              "api/webhook/stream-stats", "webhooks/realcast/<str:source_id>"}

@@ -8,7 +8,7 @@ import pytest
 from django.test import RequestFactory
 
 from recordings.models import Recording
-from recordings.tests.factories import SEED_CURL, add_member
+from recordings.tests.factories import RECORDER_CURL_EXAMPLE, add_member
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.tests import urls as _test_urls  # noqa: F401  (registers tests.echo for direct view calls)
 from webhooks.inbound.tests.factories import (
@@ -114,7 +114,7 @@ def test_invalid_content_length_is_400(key, length):
 @pytest.mark.parametrize(("extra", "reason"), [(10, b"shorter than its Content-Length"), (-20, b"not valid JSON")])
 def test_a_lying_content_length_is_400(key, extra, reason):
     # Longer than the body: the read comes up short. Shorter: the truncated JSON doesn't parse.
-    body = json.dumps(SEED_CURL).encode()
+    body = json.dumps(RECORDER_CURL_EXAMPLE).encode()
     request = RequestFactory().generic("POST", "/t/sync", body, content_type="application/json", HTTP_X_API_KEY=key)
     request.META["CONTENT_LENGTH"] = str(len(body) + extra)
     response = InboundView.as_view(handler="tests.echo", kinds={"recorder"})(request)
@@ -127,7 +127,7 @@ def test_a_lying_content_length_is_400(key, extra, reason):
     {"HTTP_AUTHORIZATION": "Bearer"}, {"HTTP_X_API_KEY": "ключ"},
 ])
 def test_missing_or_wrong_key_is_401(client, key, headers):
-    response = post(client, REC, json.dumps(SEED_CURL), **headers)
+    response = post(client, REC, json.dumps(RECORDER_CURL_EXAMPLE), **headers)
     assert response.status_code == 401
     assert not InboundMessage.objects.exists() and not Recording.objects.exists()
 
@@ -136,11 +136,11 @@ def test_revoked_source_and_inactive_tenant_are_401(client, tenant, key):
     from webhooks.inbound.models import InboundSource
 
     InboundSource.objects.update(is_active=False)
-    assert post(client, REC, json.dumps(SEED_CURL), HTTP_X_API_KEY=key).status_code == 401
+    assert post(client, REC, json.dumps(RECORDER_CURL_EXAMPLE), HTTP_X_API_KEY=key).status_code == 401
     InboundSource.objects.update(is_active=True)
     tenant.is_active = False
     tenant.save()
-    assert post(client, REC, json.dumps(SEED_CURL), HTTP_X_API_KEY=key).status_code == 401
+    assert post(client, REC, json.dumps(RECORDER_CURL_EXAMPLE), HTTP_X_API_KEY=key).status_code == 401
 
 
 def test_get_is_405(client, key):
@@ -219,7 +219,7 @@ def standard_key(tenant):
 @pytest.mark.parametrize(("offset", "ok"), [(0, True), (-290, True), (290, True), (-301, False), (301, False),
                                              (-86400, False), (86400 * 365, False)])
 def test_standard_scheme_timestamp_window_is_two_sided(client, standard_key, offset, ok):
-    body = json.dumps(SEED_CURL).encode()
+    body = json.dumps(RECORDER_CURL_EXAMPLE).encode()
     headers = standard_headers(STD_SECRET, body, msg_id=f"m{offset}", timestamp=int(time.time()) + offset)
     response = post(client, REC, body, HTTP_X_API_KEY=standard_key, **headers)
     assert response.status_code == (201 if ok else 401), response.content
@@ -227,7 +227,7 @@ def test_standard_scheme_timestamp_window_is_two_sided(client, standard_key, off
 
 
 def test_standard_scheme_rejects_tampered_body_and_garbage_headers(client, standard_key):
-    body = json.dumps(SEED_CURL).encode()
+    body = json.dumps(RECORDER_CURL_EXAMPLE).encode()
     headers = standard_headers(STD_SECRET, body)
     assert post(client, REC, body + b" ", HTTP_X_API_KEY=standard_key, **headers).status_code == 401
     for name, value in [("HTTP_WEBHOOK_TIMESTAMP", "soon"), ("HTTP_WEBHOOK_SIGNATURE", "v1,!!!"),
@@ -240,7 +240,7 @@ def test_standard_scheme_rejects_tampered_body_and_garbage_headers(client, stand
 
 
 def test_replayed_id_is_2xx_and_not_processed_again(client, key):
-    body = json.dumps(SEED_CURL)
+    body = json.dumps(RECORDER_CURL_EXAMPLE)
     first = post(client, REC, body, HTTP_X_API_KEY=key, HTTP_WEBHOOK_ID="evt_1")
     again = post(client, REC, body, HTTP_X_API_KEY=key, HTTP_WEBHOOK_ID="evt_1")
     assert first.status_code == again.status_code == 201
@@ -253,7 +253,7 @@ def test_replayed_id_is_2xx_and_not_processed_again(client, key):
 
 
 def test_replayed_id_with_junk_body_changes_nothing(client, key):
-    post(client, REC, json.dumps(SEED_CURL), HTTP_X_API_KEY=key, HTTP_X_WEBHOOK_ID="evt_2")
+    post(client, REC, json.dumps(RECORDER_CURL_EXAMPLE), HTTP_X_API_KEY=key, HTTP_X_WEBHOOK_ID="evt_2")
     response = post(client, REC, b"{junk", HTTP_X_API_KEY=key, HTTP_X_WEBHOOK_ID="evt_2")
     assert response.status_code == 201
     assert Recording.objects.get().title == "Test Recording"
@@ -274,7 +274,7 @@ def test_same_id_from_two_sources_is_not_a_duplicate(client, tenant, key):
 
 
 def test_sender_retry_of_a_failed_message_runs_it_again(client, tenant, key):
-    data = {**SEED_CURL, "user_info": {"email": "late@fyelabs.com"}}
+    data = {**RECORDER_CURL_EXAMPLE, "user_info": {"email": "late@fyelabs.com"}}
     assert post(client, REC, json.dumps(data), HTTP_X_API_KEY=key, HTTP_WEBHOOK_ID="r1").status_code == 404
     add_member(tenant, "late@fyelabs.com")
     assert post(client, REC, json.dumps(data), HTTP_X_API_KEY=key, HTTP_WEBHOOK_ID="r1").status_code == 201
@@ -288,10 +288,10 @@ def test_too_long_message_id_is_400(client, key):
 
 
 def test_another_tenants_key_never_touches_this_tenants_recordings(client, tenant, other_tenant, key):
-    assert post(client, REC, json.dumps(SEED_CURL), HTTP_X_API_KEY=key).status_code == 201
+    assert post(client, REC, json.dumps(RECORDER_CURL_EXAMPLE), HTTP_X_API_KEY=key).status_code == 201
     add_member(other_tenant, "souvik@fyelabs.com", username="souvik-globex")
     other_key = make_source(other_tenant, kind="recorder")[1]
-    changed = {**SEED_CURL, "title": "Hijacked"}
+    changed = {**RECORDER_CURL_EXAMPLE, "title": "Hijacked"}
     assert post(client, REC, json.dumps(changed), HTTP_X_API_KEY=other_key).status_code == 201
     assert Recording.objects.get(tenant=tenant).title == "Test Recording"
     assert Recording.objects.get(tenant=other_tenant).title == "Hijacked"

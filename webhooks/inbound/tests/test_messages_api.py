@@ -5,7 +5,7 @@ import json
 import pytest
 
 from recordings.models import Recording
-from recordings.tests.factories import SEED_CURL, add_member
+from recordings.tests.factories import RECORDER_CURL_EXAMPLE, add_member
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.tests.factories import make_source
 
@@ -23,10 +23,10 @@ def posted(client, tenant, other_tenant):
         return client.generic("POST", "/recordings/webhook/", body, content_type="application/json",
                               HTTP_AUTHORIZATION=f"Bearer {key}", **headers)
 
-    assert post(json.dumps(SEED_CURL), HTTP_WEBHOOK_ID="upload-1").status_code == 404
+    assert post(json.dumps(RECORDER_CURL_EXAMPLE), HTTP_WEBHOOK_ID="upload-1").status_code == 404
     assert post(b"{junk", HTTP_WEBHOOK_ID="upload-2").status_code == 400
     assert post(b"{junk", HTTP_WEBHOOK_ID="upload-2").status_code == 200  # the duplicate
-    assert post(json.dumps(SEED_CURL), key=other_key).status_code == 404
+    assert post(json.dumps(RECORDER_CURL_EXAMPLE), key=other_key).status_code == 404
     return source
 
 
@@ -65,7 +65,7 @@ def test_another_tenants_source_id_filters_to_nothing_without_telling(api_client
 def test_detail_has_headers_body_and_answer_but_no_credentials_or_traceback(api_client, posted):
     message = InboundMessage.objects.get(message_id="upload-1")
     body = api_client.get(f"{URL}/{message.pk}").json()
-    assert json.loads(body["body"]) == SEED_CURL and body["body_size"] == len(bytes(message.body))
+    assert json.loads(body["body"]) == RECORDER_CURL_EXAMPLE and body["body_size"] == len(bytes(message.body))
     assert body["response_body"] == {"status": "error", "message": "No user found with email: souvik@fyelabs.com"}
     assert body["headers"]["Webhook-Id"] == "upload-1"
     assert "traceback" not in body

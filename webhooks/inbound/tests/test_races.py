@@ -12,7 +12,7 @@ from django.db import connection, connections
 from django.test import Client
 
 from recordings.models import Recording
-from recordings.tests.factories import SEED_CURL, add_member
+from recordings.tests.factories import RECORDER_CURL_EXAMPLE, add_member
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.tests import urls as test_urls
 from webhooks.inbound.tests.factories import make_source
@@ -66,8 +66,10 @@ def test_two_identical_deliveries_at_once_are_processed_once(tenant):
 def test_a_burst_of_one_recorder_message_creates_one_recording_and_one_event(tenant):
     add_member(tenant, "souvik@fyelabs.com")
     _, key = make_source(tenant, kind="recorder")
-    statuses = post_concurrently(8, "/recordings/webhook/", json.dumps(SEED_CURL).encode(), HTTP_X_API_KEY=key,
-                                 HTTP_X_WEBHOOK_ID="rec-999-upload-1")
+    body = json.dumps(RECORDER_CURL_EXAMPLE).encode()
+    statuses = post_concurrently(
+        8, "/recordings/webhook/", body, HTTP_X_API_KEY=key, HTTP_X_WEBHOOK_ID="rec-999-upload-1"
+    )
     assert statuses == [201] * 8
     assert Recording.objects.count() == 1
     assert InboundMessage.objects.filter(status="processed").count() == 1
@@ -81,7 +83,8 @@ def test_concurrent_first_posts_of_a_recording_id_create_it_once(tenant):
     # No message id: every post is processed, and the upsert makes exactly one of them the creator.
     add_member(tenant, "souvik@fyelabs.com")
     _, key = make_source(tenant, kind="recorder")
-    statuses = post_concurrently(8, "/recordings/webhook/", json.dumps(SEED_CURL).encode(), HTTP_X_API_KEY=key)
+    body = json.dumps(RECORDER_CURL_EXAMPLE).encode()
+    statuses = post_concurrently(8, "/recordings/webhook/", body, HTTP_X_API_KEY=key)
     assert sorted(statuses) == [200] * 7 + [201]
     assert Recording.objects.count() == 1
     types = sorted(Event.objects.filter(type__startswith="recording.").values_list("type", flat=True))

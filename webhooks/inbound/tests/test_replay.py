@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from core.crypto import reveal
 from recordings.models import Recording
-from recordings.tests.factories import SEED_CURL, add_member
+from recordings.tests.factories import RECORDER_CURL_EXAMPLE, add_member
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.tests.factories import make_source
 
@@ -19,7 +19,7 @@ REC = "/recordings/webhook/"
 @pytest.fixture
 def failed_message(client, tenant):
     _, key = make_source(tenant, kind="recorder")
-    response = client.generic("POST", REC, json.dumps(SEED_CURL), content_type="application/json",
+    response = client.generic("POST", REC, json.dumps(RECORDER_CURL_EXAMPLE), content_type="application/json",
                               HTTP_X_API_KEY=key)
     assert response.status_code == 404  # souvik isn't a member yet
     return InboundMessage.objects.get()

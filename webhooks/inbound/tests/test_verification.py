@@ -70,7 +70,7 @@ def test_rotation_accepts_either_secret_and_a_space_separated_pair():
 @settings(max_examples=200, deadline=None)
 @given(secret=st.text(min_size=8, max_size=40), body=st.binary(max_size=300),
        prefix=st.sampled_from(["sha256=", "SHA256=", ""]))
-def test_hex_scheme_accepts_seed_004s_signature_and_nothing_else(secret, body, prefix):
+def test_hex_scheme_accepts_realcasts_signature_and_nothing_else(secret, body, prefix):
     digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     verify_hmac_hex(secrets=["another-secret", secret], header_value=prefix + digest, body=body)
     verify_hmac_hex(secrets=[secret], header_value=f" {prefix}{digest.upper()} ", body=body)  # hex is case-free
