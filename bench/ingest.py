@@ -72,6 +72,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `python bench/ingest.py` as well as `python -m bench.ingest`
 PYTHON = sys.executable
 ROUND_STRIDE = 10_000_000  # request numbers of round r start here: no round replays another's ids
+# Requests/s the recorder and track-classified paths must reach on the 2-core bench machine, through the
+# ORM and DRF serializers (issue 18 set it below the 800 the earlier private fast paths were held to).
+MIN_RATE = 700
 DB_NAME = os.environ.get("BENCH_INGEST_DB", "bench_ingest")  # another name lets two runs share a server
 
 
@@ -684,8 +687,8 @@ def report_table(stacks: list[Stack], scenarios: list[Scenario], results: dict[t
         f"PostgreSQL (`{DB_NAME}`) and Redis, on the same {os.cpu_count()}-core machine as the load generator "
         f"({args.clients} processes, {args.connections} kept-alive connections); {args.duration:.0f} s per scenario "
         f"after a warm-up, all scenarios in turn {args.rounds} time(s): req/s is the median round's (the slowest and "
-        "fastest rounds beside it), latencies are over all rounds. Targets: ≥ 800 requests/s for the recordings and "
-        "track-classified endpoints; RealCast acknowledgement p99 < 20 ms at 200 requests/s.",
+        f"fastest rounds beside it), latencies are over all rounds. Targets: ≥ {MIN_RATE} requests/s for the "
+        "recordings and track-classified endpoints; RealCast acknowledgement p99 < 20 ms at 200 requests/s.",
         "",
     ]
     if ref:
@@ -753,7 +756,7 @@ def _verdict(r: Result) -> str:
     if r.scenario.ack_only:
         p99 = r.percentile(99)
         return f"`{r.scenario.name}` p99 {p99:.1f} ms ({'met' if p99 < 20 else 'MISSED'}: < 20 ms)"
-    return f"`{r.scenario.name}` {r.rate:.0f} req/s ({'met' if r.rate >= 800 else 'MISSED'}: ≥ 800)"
+    return f"`{r.scenario.name}` {r.rate:.0f} req/s ({'met' if r.rate >= MIN_RATE else 'MISSED'}: ≥ {MIN_RATE})"
 
 
 if __name__ == "__main__":
