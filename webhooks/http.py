@@ -1,12 +1,17 @@
-"""The outbound HTTP client: non-blocking POSTs to vetted addresses, no redirects.
+"""The outbound HTTP client: POSTs to vetted addresses, no redirects.
 
 Requests go out on aiohttp, so one process holds thousands of them open while it waits for slow
 receivers. The SSRF guarantee is kept by the resolver: aiohttp asks `VettedResolver` where a host
 is, and it answers only with the address `ssrf.vet_target` approved for that host and port (vetted
 in the caller's thread, before the request is queued). The Host header and the TLS server name stay
 the URL's host, so a DNS answer that changes after the check is never used.
+
+`VettedConnection` keeps the same promise for a thread that sends to one receiver only, many times a
+second (the ephemeral streams' subscribers): a blocking, kept-alive `http.client` connection, where an
+event loop and its hand-overs would cost more than the request.
 """
 
+import http.client
 import os
 import socket
 import ssl
@@ -98,11 +103,15 @@ def new_session(resolver: VettedResolver) -> aiohttp.ClientSession:
                                  headers={"User-Agent": USER_AGENT}, skip_auto_headers=("Accept-Encoding",))
 
 
-def url_of(target: VettedTarget) -> str:
+def netloc_of(target: VettedTarget) -> str:
+    """The URL's host and, unless it is the scheme's default, port: the Host header."""
     host = f"[{target.host}]" if ":" in target.host else target.host
     default = 443 if target.scheme == "https" else 80
-    netloc = host if target.port == default else f"{host}:{target.port}"
-    return f"{target.scheme}://{netloc}{target.path}"
+    return host if target.port == default else f"{host}:{target.port}"
+
+
+def url_of(target: VettedTarget) -> str:
+    return f"{target.scheme}://{netloc_of(target)}{target.path}"
 
 
 async def post(session: aiohttp.ClientSession, target: VettedTarget, body: bytes, headers: dict[str, str], *,
@@ -154,6 +163,70 @@ async def _read_head(resp: aiohttp.ClientResponse) -> bytes:
 
 def _ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
+
+
+# A kept-alive connection the receiver closed while it idled fails like this before any answer: such a
+# request was not taken, and goes once more on a new connection.
+_STALE_CONNECTION = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+
+class VettedConnection(http.client.HTTPConnection):
+    """A blocking connection to `target.address`, kept alive from one request to the next.
+
+    The Host header and the TLS server name (and the certificate check) are the URL's host, as with
+    aiohttp. `connect_timeout` bounds the connection (and the TLS handshake), `timeout` each read after
+    it. Not thread-safe: one thread uses it.
+    """
+
+    def __init__(self, target: VettedTarget, *, connect_timeout: float, timeout: float) -> None:
+        super().__init__(target.address, target.port, timeout=connect_timeout)
+        self.target = target
+        self.read_timeout = timeout
+        self.tls = ssl.create_default_context(cafile=certifi.where()) if target.scheme == "https" else None
+        self.generation = _generation
+
+    def connect(self) -> None:
+        super().connect()
+        if self.tls is not None:
+            self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.target.host)
+        self.sock.settimeout(self.read_timeout)
+
+    def post(self, body: bytes, headers: dict[str, str]) -> Response:
+        """POST `body` once (twice when the kept-alive connection turned out closed). Never raises for
+        network trouble; never follows a redirect."""
+        started = time.monotonic()
+        headers = {"Host": netloc_of(self.target), "User-Agent": USER_AGENT, **headers}
+        try:
+            if self.sock is not None:
+                try:
+                    return self._exchange(body, headers, started)
+                except _STALE_CONNECTION:
+                    self.close()
+            return self._exchange(body, headers, started)
+        except TimeoutError as exc:
+            error, timed_out = f"timeout: {exc}", True
+        except ssl.SSLCertVerificationError as exc:
+            error, timed_out = f"TLS certificate refused: {exc.verify_message}", False
+        except ConnectionRefusedError as exc:
+            error, timed_out = f"connection failed: {self.target.host}:{self.target.port}: {exc.strerror}", False
+        except (OSError, http.client.HTTPException) as exc:
+            error, timed_out = f"{type(exc).__name__}: {exc}", False
+        self.close()
+        return Response(None, {}, "", _ms(started), error=error, timed_out=timed_out)
+
+    def _exchange(self, body: bytes, headers: dict[str, str], started: float) -> Response:
+        # As aiohttp sends it: no `Accept-Encoding: identity` of http.client's own.
+        self.putrequest("POST", self.target.path, skip_host=True, skip_accept_encoding=True)
+        for name, value in headers.items():
+            self.putheader(name, value)
+        self.putheader("Content-Length", str(len(body)))
+        self.endheaders(body)  # one write: headers and body in the same packet
+        with self.getresponse() as resp:
+            head = resp.read(DRAIN_LIMIT + 1)
+            if len(head) > DRAIN_LIMIT:  # not worth draining: a new connection next time
+                self.close()
+            return Response(resp.status, dict(resp.headers), head[:BODY_LIMIT].decode("utf-8", "replace"),
+                            _ms(started))
 
 
 def reset() -> None:

@@ -15,7 +15,10 @@ from audio.sources import AudioUnavailable, DeviceSource, SynthSource, WavSource
 from core.broker import publishing_queue_align
 
 EXIT_AUDIO_UNAVAILABLE = 3
-SESSION_CHECK_S = 0.5  # how often a running sampler checks that its session is still active
+SESSION_CHECK_S = 0.5  # how often `--follow` asks whether a session started
+# How often a running sampler asks the database whether its session is still active. A stop through the
+# API reaches it within a tick through the cache (`LevelPublisher.closed`); this is for a lost cache.
+ACTIVE_RECHECK_S = 2.0
 FLUSH_EVERY_TICKS = 10
 
 
@@ -185,7 +188,7 @@ class Command(BaseCommand):
         def keep_running() -> bool:
             if publisher.closed:  # the session was stopped (the API): no level may follow its "stopped"
                 return False
-            if time.monotonic() - checked[0] < SESSION_CHECK_S:
+            if time.monotonic() - checked[0] < ACTIVE_RECHECK_S:
                 return True
             checked[0] = time.monotonic()
             return services.listening_is_active(session_pk=session.pk)
@@ -200,9 +203,11 @@ class Command(BaseCommand):
                                   aes17=o["aes17"])
                 summary = sampler.run(self.stop, duration=duration, keep_running=keep_running)
         except AudioUnavailable as exc:
+            publisher.close()  # the last levels arrive before the session's "stopped" is announced
             stats.flush()
             services.listening_stop(tenant=session.tenant, session_id=session.session_id, error=str(exc))
             raise
+        publisher.close()
         stats.flush()
         return summary
 
