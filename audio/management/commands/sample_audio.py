@@ -1,5 +1,6 @@
 """`manage.py sample_audio`: meter an input and announce its level ten times a second."""
 
+import math
 import signal
 import sys
 import threading
@@ -11,7 +12,7 @@ from django.utils import timezone
 from accounts.models import Tenant
 from audio import services
 from audio.sampler import Sampler, Tick, run_offline
-from audio.sources import AudioUnavailable, DeviceSource, SynthSource, WavSource, input_devices
+from audio.sources import BLOCK_SECONDS, AudioUnavailable, DeviceSource, SynthSource, WavSource, input_devices
 from core.broker import publishing_queue_align
 
 EXIT_AUDIO_UNAVAILABLE = 3
@@ -121,10 +122,14 @@ class Command(BaseCommand):
     def _source(self):
         o = self.opts
         if o["source"] == "wav":
-            return WavSource(o["wav"], realtime=not o["fast"])
-        if o["source"] == "synth":
-            return SynthSource(o["synth"], o["level"], frequency=o["frequency"], realtime=not o["fast"])
-        return DeviceSource(o["device"], channels=o["channels"])
+            source = WavSource(o["wav"], realtime=not o["fast"])
+        elif o["source"] == "synth":
+            source = SynthSource(o["synth"], o["level"], frequency=o["frequency"], realtime=not o["fast"])
+        else:
+            source = DeviceSource(o["device"], channels=o["channels"])
+        # A tick is a whole number of blocks (one, at the default 100 ms), so ticks end where blocks do.
+        source.block_seconds = o["interval"] / math.ceil(o["interval"] / BLOCK_SECONDS - 1e-9)
+        return source
 
     # --- modes ---
 
