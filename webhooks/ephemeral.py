@@ -17,6 +17,7 @@ Two ways out, with those rules each:
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -138,8 +139,18 @@ class EphemeralStream:
             return None
         event = Event(id=new_message_id(), tenant_id=self.tenant_id, type=self.type, data=data,
                       created_at=timezone.now())
+        bodies: dict[tuple, bytes | None] = {}  # subscribers that get the same bytes share one encoding
         for subscriber in self.subscribers.values():
-            subscriber.hand(event)
+            endpoint = subscriber.endpoint
+            key = payloads.body_key(endpoint)
+            if key not in bodies:
+                try:
+                    bodies[key] = payloads.body_for(event=event, endpoint=endpoint)
+                except Exception:  # a bug of ours (a template?): that subscriber misses this value, the tick goes on
+                    logger.exception("encoding ephemeral %s for endpoint %s failed", self.type, endpoint.pk)
+                    bodies[key] = None
+            if bodies[key] is not None:
+                subscriber.hand(Parcel(event, endpoint, bodies[key]))
         return event
 
     def close(self, timeout: float = 1.0) -> None:
@@ -154,13 +165,22 @@ class EphemeralStream:
             subscriber.join(max(0.0, deadline - time.monotonic()))
 
 
+@dataclass(frozen=True)
+class Parcel:
+    """One value for one subscriber: the event, the endpoint as read when it was sent, and its body."""
+
+    event: Event
+    endpoint: Endpoint
+    body: bytes
+
+
 class Subscriber:
     """One endpoint of an `EphemeralStream`: its thread, its one-value mailbox, its kept-alive connection."""
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint  # replaced by the producer's thread when the endpoint is read again
         self._ready = threading.Condition()
-        self._waiting: Event | None = None
+        self._waiting: Parcel | None = None
         self._parked = False  # the waiting value came while a send was in flight
         self._busy = False
         self._closed = False
@@ -171,9 +191,9 @@ class Subscriber:
         self._thread = threading.Thread(target=self._run, name=f"ephemeral-endpoint-{endpoint.pk}", daemon=True)
         self._thread.start()
 
-    def hand(self, event: Event) -> None:
+    def hand(self, parcel: Parcel) -> None:
         with self._ready:
-            self._waiting = event  # the newest arrival replaces whatever was waiting
+            self._waiting = parcel  # the newest arrival replaces whatever was waiting
             self._parked = self._busy
             self._ready.notify()
 
@@ -193,25 +213,25 @@ class Subscriber:
                     self._ready.wait()
                 if self._closed:
                     break
-                event, parked = self._waiting, self._parked
+                parcel, parked = self._waiting, self._parked
                 self._waiting, self._busy = None, True
             try:
-                self._deliver(event, parked)
+                self._deliver(parcel, parked)
             except Exception:  # a bug of ours: this value is lost, the next one is sent
-                logger.exception("sending ephemeral %s to endpoint %s failed inside Streamhook", event.type,
-                                 self.endpoint.pk)
+                logger.exception("sending ephemeral %s to endpoint %s failed inside Streamhook", parcel.event.type,
+                                 parcel.endpoint.pk)
             with self._ready:
                 self._busy = False
         if self._connection is not None:
             self._connection.close()
 
-    def _deliver(self, event: Event, parked: bool) -> None:
+    def _deliver(self, parcel: Parcel, parked: bool) -> None:
+        event, endpoint = parcel.event, parcel.endpoint
         now = timezone.now()
         if _stale(event.created_at, now):
             return
         if parked and ephemeral_superseded(tenant_id=event.tenant_id, type=event.type, event_id=event.id):
             return  # e.g. the listening session stopped while this value waited
-        endpoint = self.endpoint
         try:
             target = http.vetted(endpoint.url)  # DNS, in this thread: never the producer's
         except UnsafeTargetURL as exc:
@@ -220,7 +240,7 @@ class Subscriber:
             self._refused = str(exc)
             return
         self._refused = ""
-        body, headers = payloads.build_request(event=event, endpoint=endpoint, now=now,
+        body, headers = payloads.build_request(event=event, endpoint=endpoint, now=now, body=parcel.body,
                                                secrets=self._signing_secrets(endpoint, now))
         response = self._connection_to(target).post(body, headers)
         if response.status is None or not 200 <= response.status < 300:
