@@ -239,7 +239,7 @@ class LevelPublisher:
 
 
 class SessionStats:
-    """Level statistics gathered tick by tick and written about once a second (not ten times)."""
+    """Level statistics gathered tick by tick and written every few seconds (not ten times a second)."""
 
     def __init__(self, session: ListeningSession) -> None:
         self.session = session
