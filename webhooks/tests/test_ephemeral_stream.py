@@ -13,7 +13,6 @@ from webhooks import http
 from webhooks.ephemeral import EphemeralStream
 from webhooks.ids import new_message_id
 from webhooks.models import Endpoint
-from webhooks.registry import register_event_type
 from webhooks.services import endpoint_create
 from webhooks.tests.engine import endpoint_make, private_cache
 from webhooks.verify import verify
@@ -88,10 +87,6 @@ class Receiver:
 
 @pytest.fixture(autouse=True)
 def _setup(settings):
-    from webhooks.registry import _TYPES
-
-    if TYPE not in _TYPES:
-        register_event_type(TYPE, description="Microphone level", example={"level": 42}, durable=False)
     private_cache(settings)
     http.reset()
 
