@@ -4,8 +4,10 @@ Ticks are on a fixed grid (`next_deadline += interval`), so they don't drift the
 `sleep(interval)` loop does (each sleep adds the loop's own run time), and they don't follow
 the bursty arrival of device callbacks. Each tick meters exactly `interval` of audio (counted
 in frames, the audio's own clock): blocks are split at tick boundaries and the rest carried
-into the next tick, and audio captured before the grid started (a device opened before the
-session began) is dropped, so no tick reports 100 ms while holding more or less.
+into the next tick, and audio queued before the run started (a device opened before the
+session began) is dropped, so no tick reports 100 ms while holding more or less. The grid starts
+where the first block that follows begins, so with ticks a whole number of blocks long the block
+that completes a tick arrives as the tick ends, half a block before its deadline.
 
 Watchdog: no first block within `first_block_timeout` (5 s), or no block for `stall_timeout`
 (1 s) once started, or the source reporting that its stream died, end the run with
@@ -26,6 +28,7 @@ from audio.sources import AudioUnavailable, Source
 
 FIRST_BLOCK_TIMEOUT_S = 5.0
 STALL_TIMEOUT_S = 1.0
+FIRST_BLOCK_POLL_S = 0.05  # while waiting for the first block, how often the stop and the watchdog are checked
 
 
 @dataclass
@@ -115,13 +118,19 @@ class Sampler:
         acc = TickAccumulator()
         waiting = FrameQueue()
         self._discard_queued()  # captured before the grid starts: not part of any tick
-        tick_frames = max(1, round(self.interval * self.source.samplerate))
+        first = self._first_block(stop)
+        if first is None:
+            return
+        # The grid starts where the first block's audio starts, so ticks end where blocks do, whatever
+        # the source's phase when sampling began (the command opens the device before the session).
         # Half a block of slack: the block that completes a tick (captured up to the tick's end) is
         # delivered just after it; waiting for it keeps each tick's audio whole without a tick of lag.
+        last_block_at = self.clock()
+        started = last_block_at - first.shape[0] / self.source.samplerate
+        waiting.push(first)
+        tick_frames = max(1, round(self.interval * self.source.samplerate))
         slack = self.source.blocksize / self.source.samplerate / 2
-        started = self.clock()
         end = started + duration if duration is not None else None
-        last_block_at: float | None = None
         next_deadline = started + self.interval + slack
         index = 0
         while not stop.is_set():
@@ -133,10 +142,7 @@ class Sampler:
                 last_block_at = woke
             if self.source.failure:
                 raise AudioUnavailable(f"audio unavailable: stream died: {self.source.failure}")
-            if last_block_at is None and woke - started >= self.first_block_timeout:
-                raise AudioUnavailable(f"audio unavailable: no first block in {self.first_block_timeout:g} s "
-                                       f"from {self.source.description}")
-            if last_block_at is not None and woke - last_block_at >= self.stall_timeout:
+            if woke - last_block_at >= self.stall_timeout:
                 raise AudioUnavailable(f"audio unavailable: stream died: no block for {self.stall_timeout:g} s "
                                        f"from {self.source.description}")
             if not waiting.frames and self.source.exhausted:
@@ -171,6 +177,23 @@ class Sampler:
                 break
             if keep_running is not None and not keep_running():
                 break
+
+    def _first_block(self, stop: threading.Event) -> np.ndarray | None:
+        """The source's first block, as it arrives; None when stopped first or the source was empty."""
+        began = self.clock()
+        while not stop.is_set():
+            try:
+                return self.source.blocks.get(timeout=FIRST_BLOCK_POLL_S)
+            except queue.Empty:
+                pass
+            if self.source.failure:
+                raise AudioUnavailable(f"audio unavailable: stream died: {self.source.failure}")
+            if self.source.exhausted:
+                return None
+            if self.clock() - began >= self.first_block_timeout:
+                raise AudioUnavailable(f"audio unavailable: no first block in {self.first_block_timeout:g} s "
+                                       f"from {self.source.description}")
+        return None
 
     def _drain(self, waiting: FrameQueue) -> int:
         n = 0

@@ -17,7 +17,7 @@ from accounts.models import Tenant
 from audio.meter import Reading, dbfs_to_amplitude
 from audio.models import ListeningSession
 from core.ids import new_message_id
-from webhooks.ephemeral import ephemeral_mark_latest, ephemeral_send
+from webhooks.ephemeral import EphemeralStream, ephemeral_mark_latest
 from webhooks.events import emit
 from webhooks.fanout import endpoints_subscribed
 
@@ -168,11 +168,11 @@ def level_endpoints(*, tenant: Tenant) -> list:
 
 
 def level_publish(*, session: ListeningSession, reading: Reading, at: datetime | None = None,
-                  emit_event: bool = True, cache_level: bool = True, endpoints: list | None = None) -> dict:
+                  emit_event: bool = True, cache_level: bool = True, stream: EphemeralStream | None = None) -> dict:
     """Announce one tick: `audio.level` (ephemeral; unless `emit_event` is False) and the cached latest
     level for the meter page (unless `cache_level` is False).
 
-    With `endpoints` (the sampler's, asked once a second) the level is sent from this process, in
+    With a `stream` (the sampler's) the level is sent from this process to the stream's subscribers, in
     order and without a task message per tick; without, it is emitted for a worker to send."""
     at = at or timezone.now()
     data = {
@@ -184,8 +184,8 @@ def level_publish(*, session: ListeningSession, reading: Reading, at: datetime |
             cache.set(_level_key(session.tenant_id), data, LEVEL_CACHE_TTL_S)
         except Exception:  # the meter page goes stale; the sampler goes on
             logger.warning("could not cache the audio level", exc_info=True)
-    if emit_event and endpoints is not None:
-        ephemeral_send(tenant_id=session.tenant_id, type="audio.level", data=data, endpoints=endpoints)
+    if emit_event and stream is not None:
+        stream.send(data)
     elif emit_event:
         emit("audio.level", data, tenant=session.tenant)
     return data
@@ -198,40 +198,48 @@ class LevelPublisher:
     Both are asked at most once a second: on a meter nobody subscribes to or watches, the task message
     and the cache write ten times a second were most of the sampler's CPU (on the embedded install a
     file written and renamed per tick). An endpoint created, or a meter opened, while sampling gets
-    levels within a second.
+    levels within a second. The levels go out from this process through an `EphemeralStream`; `close()`
+    it before the session's "stopped" is announced.
     """
 
     def __init__(self, session: ListeningSession, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.session = session
         self.clock = clock
         self.closed = False  # the session was stopped: no level may follow its "stopped"
+        self.stream = EphemeralStream(tenant_id=session.tenant_id, type="audio.level")
         self._checked_at: float | None = None
         self._subscribed = False
-        self._endpoints: list = []
         self._watched = False
 
     def publish(self, reading: Reading, at: datetime | None = None) -> dict | None:
-        """Publish one tick; None once the session was stopped (checked on every tick that has subscribers,
-        since a level emitted after "stopped" is one the frontend shows after it)."""
+        """Publish one tick; None once the session was stopped (checked on every tick: a level emitted
+        after "stopped" is one the frontend shows after it, and `closed` is how the command learns of a
+        stop through the API without asking the database ten times a second)."""
         now = self.clock()
         if self._checked_at is None or now - self._checked_at >= AUDIENCE_RECHECK_S:
-            self._endpoints = level_endpoints(tenant=self.session.tenant)
-            self._subscribed = bool(self._endpoints)
+            endpoints = level_endpoints(tenant=self.session.tenant)
+            self.stream.subscribe(endpoints)
+            self._subscribed = bool(endpoints)
             self._watched = meter_watched(tenant_id=self.session.tenant_id)
             self._checked_at = now
         if self.closed:
             return None
-        if self._subscribed and level_stream_closed(session_id=self.session.session_id):
+        if level_stream_closed(session_id=self.session.session_id):
             self.closed = True
+            self.stream.close(timeout=0)  # "stopped" is on its way already: drop what still waits
             # A level this sampler emitted just after the stop's mark would be the latest: mark again.
             level_stream_close(tenant_id=self.session.tenant_id, session_id=self.session.session_id)
             return None
         return level_publish(session=self.session, reading=reading, at=at, emit_event=self._subscribed,
-                             cache_level=self._watched, endpoints=self._endpoints)
+                             cache_level=self._watched, stream=self.stream)
+
+    def close(self, timeout: float = 1.0) -> None:
+        """No level from now on; a level in flight gets up to `timeout` to arrive (before "stopped" does)."""
+        self.stream.close(timeout)
 
 
 class SessionStats:
-    """Level statistics gathered tick by tick and written about once a second (not ten times)."""
+    """Level statistics gathered tick by tick and written every few seconds (not ten times a second)."""
 
     def __init__(self, session: ListeningSession) -> None:
         self.session = session

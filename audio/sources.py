@@ -26,7 +26,10 @@ import numpy as np
 
 from audio.meter import dbfs_to_amplitude
 
-QUEUE_BLOCKS = 400  # 10 s of blocks at 40 a second; the sampler drains it ten times a second
+# A block is a tick's worth of audio (the default tick): the producer wakes ten times a second, not forty,
+# and the block that completes a tick is there half a block after the tick's end (the sampler's slack).
+BLOCK_SECONDS = 0.1
+QUEUE_BLOCKS = 100  # 10 s of blocks; the sampler drains it every tick
 
 
 class AudioUnavailable(Exception):
@@ -107,6 +110,7 @@ class Source:
     samplerate: int = 48000
     channels: int = 1
     description: str = ""
+    block_seconds: float = BLOCK_SECONDS  # set it before `start()` for ticks shorter than a block
 
     def __init__(self) -> None:
         self.blocks: queue.Queue[np.ndarray] = queue.Queue(maxsize=QUEUE_BLOCKS)
@@ -122,7 +126,7 @@ class Source:
 
     @property
     def blocksize(self) -> int:
-        return max(1, self.samplerate // 40)
+        return max(1, round(self.samplerate * self.block_seconds))
 
     def start(self) -> None:
         raise NotImplementedError
@@ -160,6 +164,11 @@ class _PacedSource(Source):
 
     def stop(self) -> None:
         self._stop.set()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether `stop()` was called (the sampler stops its source when it ends, whatever ended it)."""
+        return self._stop.is_set()
         if self._thread is not None:
             self._thread.join(2)
 
@@ -167,15 +176,18 @@ class _PacedSource(Source):
         started = time.monotonic()
         delivered = 0
         while not self._stop.is_set():
+            if self.realtime:
+                # Deadline pacing: a block is delivered when its last frame would have been captured, as a
+                # device delivers it (not a block ahead of the clock).
+                due = started + (delivered + self.blocksize) / self.samplerate
+                if self._stop.wait(max(0.0, due - time.monotonic())):
+                    return
             block = self.read(self.blocksize)
             if block.shape[0] == 0:
                 self.exhausted = True
                 return
             self._put(block)
             delivered += block.shape[0]
-            if self.realtime:
-                # Deadline pacing: block n is due when its last frame would have been captured.
-                self._stop.wait(max(0.0, started + delivered / self.samplerate - time.monotonic()))
 
 
 class SynthSource(_PacedSource):

@@ -4,21 +4,22 @@
     python bench/audio.py --seconds 10    # a quick look
     python bench/audio.py --device vsink.monitor   # a real input instead of the synthesiser
 
-Both loops meter the same live source (a real-time -20 dBFS sine, 40 blocks a second, as a device
-delivers them) and do the same work per tick (aggregate the blocks, compute the reading). The
-naive loop is the shape of the audio frontend's documented backend:
-`while listening: level = get(); send(level); sleep(0.1)`.
+Both loops meter the same live source (a real-time -20 dBFS sine, one 100 ms block a tick, as the
+command asks a device for them) and do the same work per tick (aggregate the blocks, compute the
+reading). The naive loop is the audio frontend's own shape: `while listening: level = get();
+send(level); sleep(0.1)`.
 
 Jitter: how late each tick runs after its deadline on a perfect 10 Hz grid (p50/p99/max). Drift: the
 trend of that lateness (least-squares slope), per minute. CPU: the metering thread's CPU time over wall
 time (`time.thread_time`), and the whole process's (including the synthesiser).
 
 The last rows run the real `manage.py sample_audio --source synth --quiet` (metering *and* publishing
-every tick: the `audio.level` task message, the cached level, the statistics), on a private embedded
+every tick: the `audio.level` sent from its own process, the statistics), on a private embedded
 install (SQLite, filesystem broker, file cache in a temporary directory), and report that process's
 CPU over a steady window after start-up: the figure an operator sees in `top`. Once with no subscriber,
-once with `--subscribers` (default 2) endpoints on a receiver on 127.0.0.1 and a real Celery worker
-delivering to them; that row also says how many levels a second each subscriber received.
+once with `--subscribers` (default 2) endpoints on a receiver on 127.0.0.1 (and a real Celery worker,
+which delivers the `listening.status` events); that row also says how many levels a second each
+subscriber received.
 """
 
 import argparse
@@ -117,8 +118,10 @@ def _process_cpu_seconds(pid: int) -> float:
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    """A subscriber that answers at once and counts the levels it is sent."""
+    """A subscriber that answers at once, keeps the connection alive (HTTP/1.1, as the audio frontend's
+    server does) and counts the levels it is sent."""
 
+    protocol_version = "HTTP/1.1"
     levels = 0
 
     def do_POST(self) -> None:
@@ -126,6 +129,7 @@ class _Receiver(BaseHTTPRequestHandler):
         if json.loads(body).get("type") == "audio.level":
             type(self).levels += 1
         self.send_response(200)
+        self.send_header("Content-Length", "0")
         self.end_headers()
 
     def log_message(self, *args) -> None:
@@ -211,7 +215,7 @@ def main() -> None:
     results = [run_deadline(args.seconds, args.device), run_naive(args.seconds, args.device),
                run_floor(args.seconds), run_command(args.seconds), run_command(args.seconds, args.subscribers)]
     load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} CPUs"
-    source = f"input device {args.device}" if args.device else "real-time synthetic sine, 40 blocks/s"
+    source = f"input device {args.device}" if args.device else "real-time synthetic sine, one 100 ms block a tick"
     rows = ["| loop | ticks | ticks/s | lateness p50 | p99 | max | drift per minute | sampler CPU | process CPU |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     def cell(value, fmt: str) -> str:

@@ -158,13 +158,13 @@ class PulseServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 pytest.fail(f"pulseaudio exited with {self.proc.returncode}: {self.output()}")
-            if self.socket.exists() and self._ctl("list", "short", "sources").returncode == 0:
+            if self.socket.exists() and self.ctl("list", "short", "sources").returncode == 0:
                 return self
             time.sleep(0.1)
         self.stop()
         pytest.fail(f"pulseaudio did not come up within {timeout}s: {self.output()}")
 
-    def _ctl(self, *args: str) -> subprocess.CompletedProcess:
+    def ctl(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(["pactl", *args], env={**os.environ, **self.env}, capture_output=True, text=True,
                               timeout=10)
 

@@ -1,5 +1,7 @@
 """Seed 001's listen API: shapes, idempotence, tenant scoping, events, the level endpoint and the page."""
 
+import time
+
 import pytest
 from django.core.cache import cache
 
@@ -7,6 +9,7 @@ from audio import services
 from audio.meter import Reading
 from audio.models import ListeningSession
 from webhooks.models import Endpoint, Event
+from webhooks.tests.engine import endpoint_make
 
 pytestmark = pytest.mark.django_db
 
@@ -22,13 +25,7 @@ def emitted(monkeypatch):
         calls.append((type, data, tenant))
         return real(type, data, tenant=tenant)
 
-    def record_sent(*, tenant_id, type, data, endpoints=None):  # the sampler's levels, sent from its process
-        calls.append((type, data, tenant_id))
-        return real_send(tenant_id=tenant_id, type=type, data=data, endpoints=endpoints)
-
-    real_send = services.ephemeral_send
     monkeypatch.setattr(services, "emit", record)
-    monkeypatch.setattr(services, "ephemeral_send", record_sent)
     return calls
 
 
@@ -211,31 +208,40 @@ def test_admin_action_stops_active_sessions_through_the_service(client, tenant, 
                                                 "status": "stopped"}, tenant)
 
 
-def test_level_publisher_emits_only_while_an_endpoint_receives_levels(tenant, emitted):
-    """`audio.level` is emitted only with a subscriber, asked once a second."""
+def test_level_publisher_sends_only_while_an_endpoint_receives_levels(tenant, httpserver):
+    """`audio.level` goes out, from this process, only with a subscriber, asked once a second."""
     cache.clear()
+    httpserver.expect_request("/hook").respond_with_data("ok")
     session = services.listening_start(tenant=tenant).session
     now = [100.0]
     publisher = services.LevelPublisher(session, clock=lambda: now[0])
     reading = Reading(rms_dbfs=-23.01, peak_dbfs=-20.0, clip=False, level=61.6)
 
-    def levels_emitted() -> int:
-        return sum(1 for type, _, _ in emitted if type == "audio.level")
+    def levels_received(count: int) -> int:
+        deadline = time.monotonic() + 5
+        while len(httpserver.log) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)  # and nothing more arrives just after
+        return len(httpserver.log)
 
-    publisher.publish(reading)
-    assert levels_emitted() == 0
-    Endpoint.objects.create(tenant=tenant, url="https://ui.example.com/hook", events=["audio.*"], secret="s")
-    now[0] += 0.5
-    publisher.publish(reading)
-    assert levels_emitted() == 0  # not asked again yet
-    now[0] += 0.5
-    publisher.publish(reading)
-    publisher.publish(reading)
-    assert levels_emitted() == 2  # a wildcard subscription counts, within a second
-    Endpoint.objects.update(is_active=False)
-    now[0] += 1.0
-    publisher.publish(reading)
-    assert levels_emitted() == 2
+    try:
+        publisher.publish(reading)
+        endpoint_make(tenant, httpserver.url_for("/hook"), events=["audio.*"])
+        now[0] += 0.5
+        publisher.publish(reading)
+        assert levels_received(0) == 0  # not asked again yet
+        now[0] += 0.5
+        publisher.publish(reading)
+        assert levels_received(1) == 1  # a wildcard subscription counts, within a second
+        publisher.publish(reading)
+        assert levels_received(2) == 2
+        Endpoint.objects.update(is_active=False)
+        now[0] += 1.0
+        publisher.publish(reading)
+        assert levels_received(3) == 2
+    finally:
+        publisher.close()
+    assert httpserver.log[0][0].get_json()["data"]["sessionId"] == session.session_id
 
 
 def test_the_meters_level_is_written_only_while_a_meter_page_polls(api_client, tenant, settings):
@@ -247,16 +253,14 @@ def test_the_meters_level_is_written_only_while_a_meter_page_polls(api_client, t
     publisher = services.LevelPublisher(session, clock=lambda: now[0])
     reading = Reading(rms_dbfs=-23.01, peak_dbfs=-20.0, clip=False, level=61.6)
     publisher.publish(reading)
-    assert cache.get(services._level_key(tenant.pk)) is None  # nobody watching: nothing written
-    assert api_client.get(LEVEL).json()["level"] is None  # the page's first poll: nothing yet, now watched
+    assert api_client.get(LEVEL).json()["level"] is None  # nothing written; the page's first poll: now watched
     now[0] += 1.0
     publisher.publish(reading)
     assert api_client.get(LEVEL).json()["level"]["audioLevel"] == 61.6
-    cache.delete(services._watch_key(tenant.pk))  # what METER_WATCH_S after the last poll looks like
-    cache.delete(services._level_key(tenant.pk))
+    cache.clear()  # what METER_WATCH_S after the last poll looks like: the mark and the level expired
     now[0] += 1.0
     publisher.publish(reading)
-    assert cache.get(services._level_key(tenant.pk)) is None
+    assert api_client.get(LEVEL).json()["level"] is None
 
 
 def test_webhook_url_counts_wildcard_subscriptions(api_client, tenant):

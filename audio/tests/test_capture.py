@@ -108,7 +108,7 @@ def test_dead_sound_server_ends_with_one_line_and_exit_3(pulse, tenant):
 
 def _recording_streams(pulse) -> list[str]:
     """PulseAudio's source outputs: one per open capture stream (ours is the only client)."""
-    result = pulse._ctl("list", "short", "source-outputs")
+    result = pulse.ctl("list", "short", "source-outputs")
     assert result.returncode == 0, result.stderr
     return [line for line in result.stdout.splitlines() if line.strip()]
 

@@ -66,7 +66,7 @@ def test_stop_event_ends_the_run():
     stop.set()
     runner.join(10)
     assert not runner.is_alive() and "summary" in result  # no duration: only the event ended it
-    assert source._stop.is_set()  # and the source was stopped
+    assert source.stopped  # and the source was stopped
 
 
 def test_no_first_block_is_an_error():

@@ -6,11 +6,13 @@ through the stub resolver, so nothing leaves 127.0.0.1."""
 import shutil
 import ssl
 import subprocess
+import time
 
 import pytest
 from pytest_httpserver import HTTPServer
 
 from webhooks import http, ssrf
+from webhooks.ephemeral import EphemeralStream
 from webhooks.tests.engine import endpoint_make, publish
 
 pytestmark = pytest.mark.django_db
@@ -79,5 +81,31 @@ def test_a_certificate_for_another_name_is_refused_and_retried(tenant, tls_serve
     [delivery] = publish(tenant)
     assert delivery.status == "pending" and delivery.last_status_code is None
     assert "certificate" in delivery.last_error.lower() or "hostname" in delivery.last_error.lower()
+    assert tls_server.server_names == ["other.internal.test"]
+    assert tls_server.log == []
+
+
+def _stream_to(tenant, url: str, tls_server) -> None:
+    """Send one value through the sampler's kind of sender (a kept-alive connection per subscriber)."""
+    stream = EphemeralStream(tenant_id=tenant.pk, type="audio.level")
+    stream.subscribe([endpoint_make(tenant, url)])
+    stream.send({"audioLevel": 61.6})
+    deadline = time.monotonic() + 5
+    while not tls_server.log and not tls_server.server_names and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stream.close(timeout=5)
+
+
+def test_the_ephemeral_stream_goes_to_the_vetted_address_with_the_urls_name_too(tenant, tls_server):
+    tls_server.expect_request("/hook").respond_with_data("ok")
+    _stream_to(tenant, f"https://{HOST}:{tls_server.port}/hook", tls_server)
+    assert tls_server.server_names == [HOST]
+    assert tls_server.log[0][0].headers["Host"] == f"{HOST}:{tls_server.port}"
+    assert tls_server.log[0][0].get_json()["data"] == {"audioLevel": 61.6}
+
+
+def test_the_ephemeral_stream_refuses_a_certificate_for_another_name(tenant, tls_server):
+    tls_server.expect_request("/hook").respond_with_data("ok")
+    _stream_to(tenant, f"https://other.internal.test:{tls_server.port}/hook", tls_server)
     assert tls_server.server_names == ["other.internal.test"]
     assert tls_server.log == []

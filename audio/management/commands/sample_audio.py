@@ -1,5 +1,6 @@
 """`manage.py sample_audio`: meter an input and announce its level ten times a second."""
 
+import math
 import signal
 import sys
 import threading
@@ -11,12 +12,18 @@ from django.utils import timezone
 from accounts.models import Tenant
 from audio import services
 from audio.sampler import Sampler, Tick, run_offline
-from audio.sources import AudioUnavailable, DeviceSource, SynthSource, WavSource, input_devices
+from audio.sources import BLOCK_SECONDS, AudioUnavailable, DeviceSource, SynthSource, WavSource, input_devices
 from core.broker import publishing_queue_align
 
 EXIT_AUDIO_UNAVAILABLE = 3
-SESSION_CHECK_S = 0.5  # how often a running sampler checks that its session is still active
-FLUSH_EVERY_TICKS = 10
+SESSION_CHECK_S = 0.5  # how often `--follow` asks whether a session started
+# How often a running sampler asks the database whether its session is still active. A stop through the
+# API reaches it within a tick through the cache (`LevelPublisher.closed`); this is for a lost cache.
+ACTIVE_RECHECK_S = 2.0
+# The session's statistics are written after the first second (the admin shows it is sampling), then
+# every 5 s: an UPDATE of four expressions a second was a tenth of the command's CPU.
+FIRST_FLUSH_TICKS = 10
+FLUSH_EVERY_TICKS = 50
 
 
 class Command(BaseCommand):
@@ -118,10 +125,14 @@ class Command(BaseCommand):
     def _source(self):
         o = self.opts
         if o["source"] == "wav":
-            return WavSource(o["wav"], realtime=not o["fast"])
-        if o["source"] == "synth":
-            return SynthSource(o["synth"], o["level"], frequency=o["frequency"], realtime=not o["fast"])
-        return DeviceSource(o["device"], channels=o["channels"])
+            source = WavSource(o["wav"], realtime=not o["fast"])
+        elif o["source"] == "synth":
+            source = SynthSource(o["synth"], o["level"], frequency=o["frequency"], realtime=not o["fast"])
+        else:
+            source = DeviceSource(o["device"], channels=o["channels"])
+        # A tick is a whole number of blocks (one, at the default 100 ms), so ticks end where blocks do.
+        source.block_seconds = o["interval"] / math.ceil(o["interval"] / BLOCK_SECONDS - 1e-9)
+        return source
 
     # --- modes ---
 
@@ -175,7 +186,7 @@ class Command(BaseCommand):
             now = timezone.now()
             publisher.publish(tick.reading, now)
             stats.add(tick.reading, now)
-            if tick.index % FLUSH_EVERY_TICKS == FLUSH_EVERY_TICKS - 1:
+            if tick.index == FIRST_FLUSH_TICKS - 1 or tick.index % FLUSH_EVERY_TICKS == FLUSH_EVERY_TICKS - 1:
                 stats.flush()
             if not quiet:
                 self._say(f"t={(tick.index + 1) * self.opts['interval']:.1f}s {tick.reading.line()}")
@@ -185,7 +196,7 @@ class Command(BaseCommand):
         def keep_running() -> bool:
             if publisher.closed:  # the session was stopped (the API): no level may follow its "stopped"
                 return False
-            if time.monotonic() - checked[0] < SESSION_CHECK_S:
+            if time.monotonic() - checked[0] < ACTIVE_RECHECK_S:
                 return True
             checked[0] = time.monotonic()
             return services.listening_is_active(session_pk=session.pk)
@@ -200,9 +211,11 @@ class Command(BaseCommand):
                                   aes17=o["aes17"])
                 summary = sampler.run(self.stop, duration=duration, keep_running=keep_running)
         except AudioUnavailable as exc:
+            publisher.close()  # the last levels arrive before the session's "stopped" is announced
             stats.flush()
             services.listening_stop(tenant=session.tenant, session_id=session.session_id, error=str(exc))
             raise
+        publisher.close()
         stats.flush()
         return summary
 
