@@ -131,10 +131,10 @@ def _realcast(n: int) -> bytes:
     """RealCast's most frequent events: viewer counts and chat, alternately."""
     if n % 2:
         data = {"stream_id": f"stream_{n % 16}", "viewer_count": 100 + n % 50, "change": 1}
-        return json.dumps({"event": "viewer.count.update", "timestamp": "2024-12-09T10:05:30Z", "data": data}).encode()
+        return json.dumps({"event": "viewer.count.update", "timestamp": f"{_DAY}T10:05:30Z", "data": data}).encode()
     data = {"stream_id": f"stream_{n % 16}", "message_id": f"msg_{n}", "user_id": "user_456", "user_name": "GamerPro",
-            "message": "Great stream!", "created_at": "2024-12-09T10:10:00Z"}
-    return json.dumps({"event": "chat.message.new", "timestamp": "2024-12-09T10:10:00Z", "data": data}).encode()
+            "message": "Great stream!", "created_at": f"{_DAY}T10:10:00Z"}
+    return json.dumps({"event": "chat.message.new", "timestamp": f"{_DAY}T10:10:00Z", "data": data}).encode()
 
 
 def _realcast_headers(n: int, body: bytes, source: dict) -> dict:
