@@ -9,4 +9,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Tenancy"
 
     def ready(self) -> None:
-        from accounts import schema  # noqa: F401 - registers the OpenAPI security scheme
+        from accounts import member_lookup, schema  # noqa: F401 - signal receivers; the OpenAPI security scheme

@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
+from accounts.member_lookup import member_by_email
 from accounts.models import Tenant
 from core.eventtime import format_timestamp
 from recordings.inbound import RecorderPayload
@@ -23,20 +23,6 @@ class OwnedByAnotherUser(Exception):
     def __init__(self, recording: Recording):
         super().__init__(f"Recording {recording.recording_id} belongs to another user")
         self.recording = recording
-
-
-def tenant_user_by_email(*, tenant: Tenant, email: str):
-    """A member of `tenant` with this email, compared case-insensitively (the oldest account wins a tie).
-
-    Only its id and email are loaded: every recorder post asks, and each column is CPU on the ingest path.
-    """
-    User = get_user_model()
-    return (
-        User.objects.filter(memberships__tenant=tenant, email__iexact=email, is_active=True)
-        .only("pk", "email")
-        .order_by("pk")
-        .first()
-    )
 
 
 def recording_event_data(recording: Recording, *, user_email: str | None = None) -> dict:
@@ -96,7 +82,7 @@ def recording_upsert_from_recorder(*, tenant: Tenant, data: RecorderPayload, pay
         "region": data.region, "raw_payload": payload,
     }
     with transaction.atomic(savepoint=False):
-        user = tenant_user_by_email(tenant=tenant, email=data.email)
+        user = member_by_email(tenant=tenant, email=data.email)
         if user is None:
             raise UserNotFound(data.email)
         recording, created = _lock_or_create(tenant=tenant, recording_id=data.recording_id,

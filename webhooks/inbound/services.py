@@ -21,7 +21,7 @@ from webhooks.inbound import conf
 from webhooks.inbound.handlers import HandlerResult, InboundRejected, get_handler
 from webhooks.inbound.keys import hash_key, hash_url_secret, new_key, new_url_secret
 from webhooks.inbound.models import InboundMessage, InboundSource
-from webhooks.inbound.source_cache import forget_source, remembered_source
+from webhooks.inbound.source_cache import forget_source, remembered_source, remembered_source_by_id
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +120,8 @@ def source_by_url_secret(secret: str) -> InboundSource | None:
 
 
 def source_by_id(source_id: int) -> InboundSource | None:
-    """The active source with this id (the RealCast URL's; asked of the database, see `source_cache`)."""
-    return _active_sources().filter(pk=source_id).first()
+    """The active source with this id (the RealCast URL's; remembered like `source_by_key`'s)."""
+    return remembered_source_by_id(source_id, lambda: _active_sources().filter(pk=source_id).first())
 
 
 def _active_sources():

@@ -7,7 +7,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from webhooks.inbound.models import InboundSource
-from webhooks.inbound.services import source_by_key, source_by_url_secret, source_rotate_key, source_rotate_url
+from webhooks.inbound.services import (
+    source_by_id,
+    source_by_key,
+    source_by_url_secret,
+    source_rotate_key,
+    source_rotate_url,
+)
 from webhooks.inbound.tests.factories import make_source
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("webhooks.inbound.tests.urls")]
@@ -97,3 +103,38 @@ def test_callers_get_their_own_instance(tenant):
     first.name = "changed by a request"
     again = source_by_key(key)
     assert again.name == source.name and again is not first
+
+
+def test_a_source_found_by_id_is_remembered(tenant):
+    source, _ = make_source(tenant, kind="realcast", signing_secret="whsec-by-id-0123456789")
+    with CaptureQueriesContext(connection) as first:
+        assert source_by_id(source.pk).pk == source.pk
+    with CaptureQueriesContext(connection) as second:
+        assert source_by_id(source.pk).pk == source.pk
+    assert len(_source_queries(first.captured_queries)) == 1
+    assert _source_queries(second.captured_queries) == []
+
+
+def test_a_source_found_by_id_and_then_disabled_is_refused_at_once(tenant):
+    source, _ = make_source(tenant, kind="realcast", signing_secret="whsec-by-id-0123456789")
+    assert source_by_id(source.pk) is not None
+    source.is_active = False
+    source.save(update_fields=["is_active"])
+    assert source_by_id(source.pk) is None
+
+
+def test_a_source_found_by_id_goes_with_its_tenant(tenant):
+    source, _ = make_source(tenant, kind="realcast", signing_secret="whsec-by-id-0123456789")
+    assert source_by_id(source.pk) is not None
+    tenant.is_active = False
+    tenant.save()
+    assert source_by_id(source.pk) is None
+
+
+def test_an_unknown_id_is_not_remembered(tenant):
+    source, _ = make_source(tenant, kind="realcast", signing_secret="whsec-by-id-0123456789")
+    missing = source.pk + 1000
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            assert source_by_id(missing) is None
+        assert len(_source_queries(captured.captured_queries)) == 1
