@@ -40,7 +40,7 @@ run: migrate
 	@$(PY) manage.py create_dev_admin --url http://127.0.0.1:$(PORT)/admin/
 	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/   (schema: /api/schema/)"
 	@echo "  Health:    http://127.0.0.1:$(PORT)/healthz"
-	@echo "  A token:   $(PY) manage.py create_tenant demo --owner you@example.com"
+	@echo "  A token:   $(PY) manage.py create_tenant demo --owner you@example.com --url http://127.0.0.1:$(PORT)"
 	@echo "             (prints the owner's password for http://127.0.0.1:$(PORT)/api-auth/login/ and an API token)"
 	@echo "  Then try:  curl -H 'Authorization: Bearer <token>' http://127.0.0.1:$(PORT)/api/v1/webhooks"
 	@echo "  Ctrl-C stops the web server, the worker and beat together."

@@ -97,3 +97,10 @@ def test_weak_password_is_refused_before_anything_is_made(password, says):
     with pytest.raises(CommandError, match=says):
         call_command("create_tenant", "acme", "--owner", "boss@acme.test", "--password", password)
     assert not Tenant.objects.exists()
+
+
+@pytest.mark.django_db
+def test_create_tenant_prints_the_example_for_the_given_url(capsys):
+    call_command("create_tenant", "acme", "--owner", "boss@acme.test", "--url", "http://127.0.0.1:8123/")
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8123/api/v1/webhooks" in out and ":8000" not in out

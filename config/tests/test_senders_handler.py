@@ -164,9 +164,11 @@ def test_the_https_redirect_applies_to_the_lean_path_too():
 
 
 def _without_ids(answer):
+    """The answer without what depends on the row's id: its value, and so the body's length (pk 9 and
+    pk 10 differ by a digit)."""
     status, headers, body = answer
     data = json.loads(body)
-    return status, headers, sorted(data)
+    return status, [(name, value) for name, value in headers if name != "Content-Length"], sorted(data)
 
 
 def test_a_stored_recording_gets_the_same_answer_from_both(apps, tenant):

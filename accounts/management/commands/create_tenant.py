@@ -17,8 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="display name (defaults to the slug)")
         parser.add_argument("--password", help="owner's password (generated when omitted)")
         parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object, for scripts")
+        parser.add_argument("--url", default="http://127.0.0.1:8000",
+                            help="where Streamhook answers, for the example printed (default %(default)s)")
 
-    def handle(self, *args, slug, owner, name, password, as_json: bool, **options):
+    def handle(self, *args, slug, owner, name, password, as_json: bool, url: str, **options):
         try:
             if password:  # a person types this one: hold it to the same rules as the admin's forms
                 validate_password(password, get_user_model()(username=owner, email=owner))
@@ -42,4 +44,4 @@ class Command(BaseCommand):
         self.stdout.write(f"  token:    {created.token_key}   (shown only now; only its hash is kept)")
         self.stdout.write("The owner signs in to the browsable API at /api-auth/login/ (not /admin/, which is for")
         self.stdout.write("operators: manage.py createsuperuser). Try:")
-        self.stdout.write(f"  curl -H 'Authorization: Bearer {created.token_key}' http://127.0.0.1:8000/api/v1/webhooks")
+        self.stdout.write(f"  curl -H 'Authorization: Bearer {created.token_key}' {url.rstrip('/')}/api/v1/webhooks")
