@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 
-.PHONY: run test lint install install-dev migrate check-python clean
+.PHONY: run test lint install install-dev migrate check-python clean screenshots
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
@@ -62,6 +62,10 @@ lint: install-dev
 test: lint
 	@$(VENV)/bin/pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) -- failing" >&2; fi; exit $$rc
+
+# The browser tests, saving their screenshots where the docs show them (a plain test run keeps them in /tmp).
+screenshots: install-dev
+	STREAMHOOK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(VENV)/bin/pytest -m browser
 
 clean:
 	rm -rf var/broker var/test-broker var/cache var/*.sqlite3*

@@ -1,11 +1,9 @@
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from analytics.tests import factories as f
-
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "dashboard.png"
+from core.tests.screenshots import screenshot_path
 
 
 @pytest.mark.browser
@@ -60,8 +58,7 @@ def test_dashboard_draws_genre_session_chat_and_delivery_charts(logged_in_page, 
 
     # rendered, not just present: the chart boxes have a size on screen
     assert page.locator("#genre-chart").bounding_box()["width"] > 600
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=screenshot_path("dashboard.png"), full_page=True)
 
 
 @pytest.mark.browser
@@ -99,4 +96,4 @@ def test_dashboard_renders_a_stream_sent_by_simulate_stream(logged_in_page, live
     assert sum(int(minutes.nth(i).get_attribute("data-interactions")) for i in range(minutes.count())) == \
         summary["session"]["total_interactions"] > 0
     assert page.locator("#total-responses").inner_text() == str(summary["session"]["total_responses"])
-    page.screenshot(path=str(SCREENSHOT.with_name("dashboard-simulate-stream.png")), full_page=True)
+    page.screenshot(path=screenshot_path("dashboard-simulate-stream.png"), full_page=True)

@@ -3,7 +3,6 @@ Celery worker delivering to a pytest-httpserver receiver. Each step saves a scre
 
 import json
 import re
-from pathlib import Path
 
 from django.core import mail
 from django.test import Client
@@ -11,19 +10,18 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import Membership
 from core.crypto import reveal
+from core.tests.screenshots import screenshot_path
 from portal.forms import EndpointForm
 from recordings.tests.factories import RECORDER_CURL_EXAMPLE, add_member, recorder_source
 from webhooks import services
 from webhooks.inbound.models import InboundMessage
 from webhooks.models import Delivery, Endpoint
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WAIT_MS = 30_000  # a loaded machine: the worker may take a while to pick a task up
 
 
 def shot(page: Page, name: str, full_page: bool = True) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"portal-{name}.png"), full_page=full_page)
+    page.screenshot(path=screenshot_path(f"portal-{name}.png"), full_page=full_page)
 
 
 def sign_in(browser, live_server, username: str, password: str, screenshot: bool = False) -> Page:

@@ -1,21 +1,20 @@
 """The operator's admin flows in headless Chromium at 1400 px, with a real worker delivering to a real
 receiver on 127.0.0.1: add an endpoint, test-send a chosen type and see the answer, resend, rotate, delete.
-Screenshots go to docs/screenshots/admin-*.png (docs/admin.md shows them)."""
+Screenshots: admin-*.png (docs/admin.md shows them; `make screenshots` refreshes docs/screenshots)."""
 
 import time
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from core.crypto import reveal
+from core.tests.screenshots import screenshot_path
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.tests.factories import make_source
 from webhooks.models import Delivery, Endpoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WIDTH = 1400
 
 
@@ -34,7 +33,7 @@ def ops_page(browser, live_server, django_user_model):
 
 
 def _shot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"admin-{name}.png"), full_page=True)
+    page.screenshot(path=screenshot_path(f"admin-{name}.png"), full_page=True)
 
 
 def _fits(page, selector: str) -> None:
@@ -140,7 +139,7 @@ def test_the_superuser_picks_a_tenant_to_open_its_dashboard(ops_page, live_serve
     page.goto(f"{live_server.url}/")
     for name in ("Portal", "Dashboard", "API docs", "Admin", "Health"):
         assert page.locator(f"a:text-is('{name}')").count() == 1, name
-    page.screenshot(path=str(SHOTS / "home.png"), full_page=True)
+    page.screenshot(path=screenshot_path("home.png"), full_page=True)
     page.click("a:text-is('Dashboard')")
     page.wait_for_selector("text=Pick the tenant to open")
     _shot(page, "tenant-picker")
