@@ -384,7 +384,7 @@ def run_scenario(
 # --- The stack under test --------------------------------------------------------------------
 
 
-def _env(database_url: str, redis_url: str, queue: str) -> dict:
+def server_env(database_url: str, redis_url: str, queue: str) -> dict:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -400,7 +400,7 @@ def _env(database_url: str, redis_url: str, queue: str) -> dict:
     }
 
 
-def _admin(server_url: str, statement: str) -> None:
+def admin_sql(server_url: str, statement: str) -> None:
     import psycopg
 
     admin_url = urlparse(server_url)._replace(path="/postgres").geturl()
@@ -408,9 +408,9 @@ def _admin(server_url: str, statement: str) -> None:
         conn.execute(statement)
 
 
-def _recreate_database(server_url: str, name: str) -> str:
-    _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _admin(server_url, f'CREATE DATABASE "{name}"')
+def recreate_database(server_url: str, name: str) -> str:
+    admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin_sql(server_url, f'CREATE DATABASE "{name}"')
     return urlparse(server_url)._replace(path=f"/{name}").geturl()
 
 
@@ -527,7 +527,7 @@ def served(label: str, root: Path, *, args: argparse.Namespace, db_name: str, qu
     Python; the environment is the same for every tree but the database. The database is
     dropped and gunicorn stopped however the block ends (an error, Ctrl-C).
     """
-    env = _env(_recreate_database(args.database_url, db_name), args.redis_url, queue)
+    env = server_env(recreate_database(args.database_url, db_name), args.redis_url, queue)
     gunicorn = None
     try:
         print(f"{label}: database {db_name} recreated; migrating", flush=True)
@@ -550,7 +550,7 @@ def served(label: str, root: Path, *, args: argparse.Namespace, db_name: str, qu
     finally:
         if gunicorn is not None:
             _stop(gunicorn)
-        _admin(args.database_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        admin_sql(args.database_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
 
 @contextmanager
