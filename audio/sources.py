@@ -113,16 +113,19 @@ class Source:
     block_seconds: float = BLOCK_SECONDS  # set it before `start()` for ticks shorter than a block
 
     def __init__(self) -> None:
-        self.blocks: queue.Queue[np.ndarray] = queue.Queue(maxsize=QUEUE_BLOCKS)
+        # One producer (the source's thread) and one consumer (the sampler), each at it ten times a second:
+        # SimpleQueue's put and get are single C calls, where Queue runs its conditions in Python each time.
+        self.blocks: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
         self.failure: str | None = None  # set by the producer when the stream dies
         self.exhausted = False  # set by a finite source (a WAV file) after its last block
         self.dropped = 0
 
     def _put(self, block: np.ndarray) -> None:
-        try:
-            self.blocks.put_nowait(block)
-        except queue.Full:  # the consumer is stuck; never block the audio thread
+        # Only this thread adds blocks, so the queue cannot grow between the check and the put.
+        if self.blocks.qsize() >= QUEUE_BLOCKS:  # the consumer is stuck; never block the audio thread
             self.dropped += 1
+        else:
+            self.blocks.put(block)
 
     @property
     def blocksize(self) -> int:
