@@ -85,12 +85,17 @@ class TickAccumulator:
         if block.size == 0:
             return
         x = np.asarray(block, dtype=np.float64)
-        self.sum_squares += float(np.dot(x.ravel(), x.ravel()))
-        self.samples += x.size
         self.frames += x.shape[0]
-        magnitude = np.abs(x)
-        self.peak = max(self.peak, float(magnitude.max()))
-        self.clipped += int(np.count_nonzero(magnitude >= CLIP_AMPLITUDE))
+        x = x.ravel()
+        self.sum_squares += float(np.dot(x, x))
+        self.samples += x.size
+        # The peak from the extremes, without an array of magnitudes; Python's max() passes over a NaN
+        # as it did over abs(x).max()'s. Samples are counted for clipping only when an extreme could be one
+        # (a NaN extreme says nothing about the other samples, so they are counted then too).
+        high, low = float(x.max()), float(x.min())
+        self.peak = max(self.peak, high, -low)
+        if not (high < CLIP_AMPLITUDE and low > -CLIP_AMPLITUDE):
+            self.clipped += int(np.count_nonzero(np.abs(x) >= CLIP_AMPLITUDE))
 
     @property
     def empty(self) -> bool:

@@ -196,21 +196,15 @@ class Sampler:
         return None
 
     def _drain(self, waiting: FrameQueue) -> int:
-        n = 0
-        while True:
-            try:
-                block = self.source.blocks.get_nowait()
-            except queue.Empty:
-                return n
-            waiting.push(block)
-            n += 1
+        # The sampler is the queue's only consumer: the blocks counted are there to take.
+        n = self.source.blocks.qsize()
+        for _ in range(n):
+            waiting.push(self.source.blocks.get_nowait())
+        return n
 
     def _discard_queued(self) -> None:
-        while True:
-            try:
-                self.source.blocks.get_nowait()
-            except queue.Empty:
-                return
+        for _ in range(self.source.blocks.qsize()):
+            self.source.blocks.get_nowait()
 
 
 def run_offline(source, *, interval: float = 0.1, on_tick: Callable[[Tick], None] | None = None,

@@ -113,16 +113,19 @@ class Source:
     block_seconds: float = BLOCK_SECONDS  # set it before `start()` for ticks shorter than a block
 
     def __init__(self) -> None:
-        self.blocks: queue.Queue[np.ndarray] = queue.Queue(maxsize=QUEUE_BLOCKS)
+        # One producer (the source's thread) and one consumer (the sampler), each at it ten times a second:
+        # SimpleQueue's put and get are single C calls, where Queue runs its conditions in Python each time.
+        self.blocks: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
         self.failure: str | None = None  # set by the producer when the stream dies
         self.exhausted = False  # set by a finite source (a WAV file) after its last block
         self.dropped = 0
 
     def _put(self, block: np.ndarray) -> None:
-        try:
-            self.blocks.put_nowait(block)
-        except queue.Full:  # the consumer is stuck; never block the audio thread
+        # Only this thread adds blocks, so the queue cannot grow between the check and the put.
+        if self.blocks.qsize() >= QUEUE_BLOCKS:  # the consumer is stuck; never block the audio thread
             self.dropped += 1
+        else:
+            self.blocks.put(block)
 
     @property
     def blocksize(self) -> int:
@@ -209,20 +212,38 @@ class SynthSource(_PacedSource):
         self._position = 0
         self._rng = np.random.default_rng(seed)
         self.description = f"synth {kind} at {level_dbfs:g} dBFS"
+        # Silence, and a sine of a whole number of hertz, repeat every `_period` frames (None: never).
+        self._period: int | None = None
+        if kind == "silence":
+            self._period = 1
+        elif kind == "sine" and float(frequency).is_integer():
+            self._period = samplerate // math.gcd(int(frequency), samplerate)
+        self._repeat: tuple[int, int, np.ndarray] | None = None  # (phase, frames, block) of the last block
 
     def read(self, frames: int) -> np.ndarray:
-        if self.kind == "silence":
-            x = np.zeros(frames)
-        elif self.kind == "noise":
-            x = self._rng.uniform(-self.amplitude, self.amplitude, frames)
+        phase = self._position % self._period if self._period else None
+        if self._repeat is not None and self._repeat[:2] == (phase, frames):
+            # It starts at the same point of the period as the last block and is as long: the same samples.
+            # A tick's block at the default rate is a whole number of periods, so the producer thread
+            # only hands the block over instead of computing a sine ten times a second.
+            block = self._repeat[2]
         else:
-            n = np.arange(self._position, self._position + frames)
-            # Phase kept modulo one period so long runs don't lose float precision.
-            if float(self.frequency).is_integer():
-                n = n % (self.samplerate // math.gcd(int(self.frequency), self.samplerate))
-            x = self.amplitude * np.sin(2 * np.pi * self.frequency * n / self.samplerate)
+            block = self._generate(frames).astype(np.float32).reshape(-1, 1)
+            if phase is not None:
+                block.flags.writeable = False  # handed out again: nobody may change it in place
+                self._repeat = (phase, frames, block)
         self._position += frames
-        return x.astype(np.float32).reshape(-1, 1)
+        return block
+
+    def _generate(self, frames: int) -> np.ndarray:
+        if self.kind == "silence":
+            return np.zeros(frames)
+        if self.kind == "noise":
+            return self._rng.uniform(-self.amplitude, self.amplitude, frames)
+        n = np.arange(self._position, self._position + frames)
+        if self._period:
+            n = n % self._period  # phase kept modulo one period so long runs don't lose float precision
+        return self.amplitude * np.sin(2 * np.pi * self.frequency * n / self.samplerate)
 
 
 class WavSource(_PacedSource):

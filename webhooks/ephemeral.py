@@ -15,6 +15,7 @@ Two ways out, with those rules each:
 """
 
 import logging
+import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -179,7 +180,11 @@ class Subscriber:
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint  # replaced by the producer's thread when the endpoint is read again
-        self._ready = threading.Condition()
+        # The mailbox and its flags, under a plain lock; the thread sleeps on `_wake`, which gets a token
+        # each time a value finds the mailbox empty (and one for `close()`). Both are C calls, ten times a
+        # second per subscriber, where a Condition runs its wait and notify in Python.
+        self._lock = threading.Lock()
+        self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._waiting: Parcel | None = None
         self._parked = False  # the waiting value came while a send was in flight
         self._busy = False
@@ -192,35 +197,38 @@ class Subscriber:
         self._thread.start()
 
     def hand(self, parcel: Parcel) -> None:
-        with self._ready:
+        with self._lock:
+            empty = self._waiting is None
             self._waiting = parcel  # the newest arrival replaces whatever was waiting
             self._parked = self._busy
-            self._ready.notify()
+        if empty:  # a value already waiting has its token in `_wake` still
+            self._wake.put(None)
 
     def close(self) -> None:
-        with self._ready:
+        with self._lock:
             self._closed = True
             self._waiting = None
-            self._ready.notify()
+        self._wake.put(None)
 
     def join(self, timeout: float) -> None:
         self._thread.join(timeout)
 
     def _run(self) -> None:
         while True:
-            with self._ready:
-                while self._waiting is None and not self._closed:
-                    self._ready.wait()
+            self._wake.get()
+            with self._lock:
                 if self._closed:
                     break
                 parcel, parked = self._waiting, self._parked
-                self._waiting, self._busy = None, True
+                self._waiting, self._busy = None, parcel is not None
+            if parcel is None:  # not expected (a token per value that found the mailbox empty); wait again
+                continue
             try:
                 self._deliver(parcel, parked)
             except Exception:  # a bug of ours: this value is lost, the next one is sent
                 logger.exception("sending ephemeral %s to endpoint %s failed inside Streamhook", parcel.event.type,
                                  parcel.endpoint.pk)
-            with self._ready:
+            with self._lock:
                 self._busy = False
         if self._connection is not None:
             self._connection.close()

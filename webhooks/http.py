@@ -201,8 +201,7 @@ class VettedConnection:
         self.generation = _generation
         self.sock: socket.socket | None = None
         self._tls = ssl.create_default_context(cafile=certifi.where()) if target.scheme == "https" else None
-        self._request_line = (f"POST {target.path} HTTP/1.1\r\nHost: {netloc_of(target)}\r\n"
-                              f"User-Agent: {USER_AGENT}\r\n")
+        self._request_line = f"POST {target.path} HTTP/1.1\r\nHost: {netloc_of(target)}\r\n"
         self._buffer = bytearray(8192)
 
     def connect(self) -> None:
@@ -250,10 +249,14 @@ class VettedConnection:
 
     def _request(self, body: bytes, headers: dict[str, str]) -> bytes:
         lines = [self._request_line]
+        agent = False
         for name, value in headers.items():
             if _UNSAFE_HEADER.search(name) or _UNSAFE_HEADER.search(value):
                 raise ProtocolError(f"header {name!r} holds a line break or NUL")
             lines.append(f"{name}: {value}\r\n")
+            agent = agent or name.lower() == "user-agent"
+        if not agent:  # ours unless the caller's (a delivery's headers carry it: not twice)
+            lines.append(f"User-Agent: {USER_AGENT}\r\n")
         lines.append(f"Content-Length: {len(body)}\r\n\r\n")
         return "".join(lines).encode("latin-1") + body
 

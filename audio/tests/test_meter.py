@@ -118,6 +118,9 @@ def test_non_finite_samples_still_give_finite_json_readings():
         assert meter.MIN_DBFS <= reading.rms_dbfs <= meter.MAX_DBFS
         assert 0.0 <= reading.level <= 100.0
     assert meter.measure(np.array([np.inf])).clip is True
+    clipped_beside_nan = _sine(-20.0, 4800)
+    clipped_beside_nan[[3, 9]] = np.nan, -1.0
+    assert meter.measure(clipped_beside_nan).clipped_samples == 1
 
 
 def test_aes17_leaves_silence_on_the_floor():

@@ -30,6 +30,7 @@ class Receiver:
 
     def __init__(self, *, delay: float = 0.0, drop_idle: bool = False, chunked: bool = False) -> None:
         self.requests: list[tuple[int, dict[str, str], bytes]] = []
+        self.user_agents: list[list[str]] = []  # every User-Agent line of each request (a dict keeps one)
         self.connections = 0
         self.lock = threading.Lock()
         receiver = self
@@ -49,6 +50,7 @@ class Receiver:
                     time.sleep(delay)
                 with receiver.lock:
                     receiver.requests.append((self.number, dict(self.headers), body))
+                    receiver.user_agents.append(self.headers.get_all("User-Agent"))
                 # One write, as most servers answer: a head and a body in two small packets would wait
                 # for the client's delayed ACK (Nagle), 40 ms a request.
                 framing = b"Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n" if chunked \
@@ -137,6 +139,7 @@ def test_each_subscriber_gets_its_own_signed_bodies_in_order_over_one_kept_alive
         payload = verify(first.secret, headers, body)
         assert payload["type"] == "audio.level" and headers["Host"] == f"127.0.0.1:{standard.port}"
         assert headers["Content-Type"] == "application/json" and headers["User-Agent"] == http.USER_AGENT
+    assert standard.user_agents == [[http.USER_AGENT]] * 5  # once, not the connection's and the delivery's
     ids = [headers["webhook-id"] for _, headers, _ in standard.requests]
     assert len(set(ids)) == 5
     for _, headers, body in vendor.requests:
