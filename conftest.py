@@ -22,6 +22,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
+def _remembered_apart(settings):
+    """Each test remembers rows under keys of its own (core/remembered.py): SQLite hands a rolled-back
+    test's ids out again, so an entry a test left would describe another test's row."""
+    settings.REMEMBERED_NAMESPACE = f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(autouse=True)
 def _no_fan_out_wake_pending():
     """A wake-up flag left by an earlier test (whose task nobody consumed) must not hold back this one's."""
     from webhooks.fanout import fan_out_wake_release

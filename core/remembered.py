@@ -8,6 +8,10 @@ at once (the cache is Django's, Redis in production); the time to live bounds an
 Only hits are kept, so a stream of unknown keys can't fill the cache. Entries are forgotten both at
 once and when the changing transaction commits: a request that read the old row between the two
 would otherwise put it back.
+
+`REMEMBERED_NAMESPACE` (default empty) is put in front of every key. The test suite gives each test
+its own: SQLite hands a rolled-back test's ids out again, and a rollback sends no signal to forget
+what the test remembered.
 """
 
 import hashlib
@@ -15,6 +19,7 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
@@ -29,9 +34,14 @@ def database_scope() -> str:
     Ids repeat across databases (a re-created one, another test run's on the same cache); a random
     credential's hash doesn't need this.
     """
-    settings = connection.settings_dict
-    where = f"{settings.get('HOST', '')}:{settings.get('PORT', '')}/{settings.get('NAME', '')}"
+    database = connection.settings_dict
+    where = f"{database.get('HOST', '')}:{database.get('PORT', '')}/{database.get('NAME', '')}"
     return hashlib.sha256(where.encode()).hexdigest()[:12]
+
+
+def _namespaced(key: str) -> str:
+    namespace = getattr(settings, "REMEMBERED_NAMESPACE", "")
+    return f"{namespace}:{key}" if namespace else key
 
 
 def remembered(key: str, load: Callable[[], T | None], *, ttl: int | None) -> T | None:
@@ -41,6 +51,7 @@ def remembered(key: str, load: Callable[[], T | None], *, ttl: int | None) -> T 
     """
     if not ttl or ttl <= 0:
         return load()
+    key = _namespaced(key)
     try:
         value = cache.get(key)
     except Exception:
@@ -59,6 +70,7 @@ def remembered(key: str, load: Callable[[], T | None], *, ttl: int | None) -> T 
 
 def forget(keys: list[str]) -> None:
     """Drop `keys` now and when the current transaction commits (at once outside a transaction)."""
+    keys = [_namespaced(key) for key in keys]
     _delete(keys)
     transaction.on_commit(lambda: _delete(keys))
 
