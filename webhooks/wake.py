@@ -47,9 +47,17 @@ def wake(work: str, send: Callable[[], object], *, seconds: int) -> None:
 
 def wake_release(work: str) -> bool:
     """Called by the task as it starts, before it looks for waiting items. Whether there was a flag
-    to clear (False off Redis, where every item sends its own task)."""
+    to clear (False off Redis, where every item sends its own task).
+
+    Never raises: with Redis down the task still does its work, which needs only the database, and
+    the flag expires on its own (a producer meanwhile sends nothing, and the sweep is the backstop).
+    """
     backend, key = _flag(work)
     if backend is None:
         return False
-    backend.delete(key)
+    try:
+        backend.delete(key)
+    except Exception:
+        logger.warning("could not clear the %s wake-up flag; it expires on its own", work, exc_info=True)
+        return False
     return True

@@ -45,6 +45,26 @@ def test_the_task_clears_the_flag_before_it_looks(tenant, monkeypatch):
     assert seen == [True]
 
 
+def test_a_fan_out_task_still_fans_out_when_redis_is_down(tenant, monkeypatch, settings, caplog):
+    """The flag can't be cleared without Redis; the task's work needs only the database, and a task that
+    failed there would tell the tenant `job.failed` about work the engine does anyway."""
+    from webhooks.tests.engine import endpoint_make
+
+    endpoint_make(tenant, "https://example.com/hook")
+    event = emit("webhook.test", {"n": 1}, tenant=tenant)
+    handed: list = []
+    monkeypatch.setattr(tasks, "deliveries_dispatch", lambda deliveries: handed.extend(deliveries))
+    # A Redis cache nobody listens on (a closed port on this machine): every command is refused.
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}}
+    assert on_redis()
+    result = tasks.fan_out_event.apply(args=(event.pk,))
+    assert result.successful(), result.traceback
+    assert [d.event_id for d in handed] == [event.pk]
+    assert Delivery.objects.filter(event_id=event.pk).count() == 1
+    assert "could not clear the fan-out wake-up flag" in caplog.text
+    assert not Event.objects.filter(type="job.failed").exists()
+
+
 def test_a_failed_emit_is_logged_and_leaves_the_callers_transaction_usable(tenant, caplog):
     with transaction.atomic():
         assert emit("webhook.test", {"text": "nul \x00 inside"}, tenant=tenant) is None
