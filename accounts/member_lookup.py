@@ -47,7 +47,9 @@ def _membership_changed(instance: Membership, **kwargs) -> None:
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="member-lookup-user-save")
-def _user_changed(instance, **kwargs) -> None:
+def _user_changed(instance, update_fields=None, **kwargs) -> None:
+    if update_fields is not None and not {"email", "is_active"} & set(update_fields):
+        return  # a save that can't change the answer (a login's `last_login`) costs no query
     tenant_ids = list(Membership.objects.filter(user_id=instance.pk).values_list("tenant_id", flat=True))
     if tenant_ids and instance.email:
         forget([_key(tenant_id, instance.email) for tenant_id in tenant_ids])

@@ -63,3 +63,13 @@ def test_zero_seconds_asks_every_time(tenant, member, settings):
     with CaptureQueriesContext(connection) as captured:
         member_by_email(tenant=tenant, email=member.email)
     assert len(_user_queries(captured.captured_queries)) == 1
+
+
+def test_a_login_stamp_asks_nothing_and_an_address_change_forgets(tenant, member):
+    with CaptureQueriesContext(connection) as captured:
+        member.save(update_fields=["last_login"])
+    assert len(captured.captured_queries) == 1  # the UPDATE alone: no membership lookup to forget entries
+    assert member_by_email(tenant=tenant, email=member.email) is not None
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+    assert member_by_email(tenant=tenant, email=member.email) is None
