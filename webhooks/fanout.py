@@ -10,7 +10,6 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from webhooks import conf
@@ -48,17 +47,9 @@ def fan_out_wake_release() -> bool:
     return wake_release(FAN_OUT)
 
 
-def event_fan_out(*, event_id: str, now: datetime | None = None, wake_when_full: bool = False) -> list[Delivery]:
-    """Fan out this event, and with it any other event still waiting (see `events_fan_out`).
-
-    Returns the deliveries created now, already leased to the caller.
-    """
-    return events_fan_out(first=event_id, now=now, wake_when_full=wake_when_full)
-
-
-def events_fan_out(*, first: str | None = None, limit: int | None = None, older_than: datetime | None = None,
-                   now: datetime | None = None, wake_when_full: bool = False) -> list[Delivery]:
-    """Fan out up to `limit` events that are not fanned out yet, `first` among them if it is waiting.
+def events_fan_out(*, limit: int | None = None, older_than: datetime | None = None, now: datetime | None = None,
+                   wake_when_full: bool = False) -> list[Delivery]:
+    """Fan out up to `limit` events that are not fanned out yet, oldest first.
 
     Under load, many events wait at once; taking them together turns a few hundred small
     transactions a second into a few large ones. The events are locked with `skip_locked`
@@ -69,34 +60,38 @@ def events_fan_out(*, first: str | None = None, limit: int | None = None, older_
     """
     now = now or timezone.now()
     limit = limit or conf.get("WEBHOOKS_BATCH_SIZE")
+    try:
+        return _fan_out(limit=limit, older_than=older_than, now=now, wake_when_full=wake_when_full)
+    except IntegrityError:
+        # Some deliveries existed already (a test send, or SQLite, which reads the waiting events
+        # before it takes its write lock, letting two fan-outs take one): the transaction is undone
+        # and done again adding only what is missing, unleased, for the sweep to send. Retrying
+        # the whole transaction keeps the usual case to one INSERT, without a savepoint around it.
+        return _fan_out(limit=limit, older_than=older_than, now=now, wake_when_full=wake_when_full,
+                        conflicts=True)
+
+
+def _fan_out(*, limit: int, older_than: datetime | None, now: datetime, wake_when_full: bool,
+             conflicts: bool = False) -> list[Delivery]:
     with engine_atomic():
         waiting = Event.objects.filter(fanned_out_at__isnull=True, created_at__lte=older_than or now)
         if connection.features.has_select_for_update_skip_locked:
             waiting = waiting.select_for_update(skip_locked=True)
-        # One query: `first` ahead of the others, then the oldest.
-        ahead = Case(When(pk=first, then=Value(0)), default=Value(1)) if first else Value(1)
-        events = list(waiting.order_by(ahead, "created_at")[:limit])
+        events = list(waiting.order_by("created_at")[:limit])
         if not events:
             return []
-        created = _bulk_create_or_fill_in(_delivery_rows(events, now))
+        rows = _delivery_rows(events, now)
+        if conflicts:
+            for row in rows:
+                row.locked_until = None
+            Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+            created = []
+        else:
+            created = Delivery.objects.bulk_create(rows, batch_size=1000)
         Event.objects.filter(pk__in=[e.pk for e in events], fanned_out_at__isnull=True).update(fanned_out_at=now)
         if wake_when_full and len(events) >= limit:
             transaction.on_commit(lambda: fan_out_soon(None))
     return created
-
-
-def _bulk_create_or_fill_in(rows: list[Delivery]) -> list[Delivery]:
-    """The new rows, leased to the caller; when some exist already (SQLite reads the waiting events
-    before it takes its write lock, so two fan-outs may both take one), only what is missing is added,
-    unleased, for the sweep to send."""
-    try:
-        with transaction.atomic():
-            return Delivery.objects.bulk_create(rows, batch_size=1000)
-    except IntegrityError:
-        for row in rows:
-            row.locked_until = None
-        Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-        return []
 
 
 def _delivery_rows(events: list[Event], now: datetime) -> list[Delivery]:
@@ -105,7 +100,7 @@ def _delivery_rows(events: list[Event], now: datetime) -> list[Delivery]:
     rows = []
     for event in events:
         if event.tenant_id not in endpoints_of:
-            endpoints_of[event.tenant_id] = list(_live_endpoints(event.tenant_id))
+            endpoints_of[event.tenant_id] = list(_live_endpoints(event.tenant_id).order_by())
         for endpoint in endpoints_of[event.tenant_id]:
             # An endpoint subscribed after the event happened does not get it (a late sweep would do that).
             if not subscribes(endpoint.events, event.type) or endpoint.created_at > event.created_at:

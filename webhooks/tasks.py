@@ -16,7 +16,7 @@ from django.utils import timezone
 from webhooks import conf
 from webhooks.delivery import deliveries_dispatch, deliveries_dispatch_due, deliveries_dispatch_ids, engine_shutdown
 from webhooks.ephemeral import ephemeral_deliver, parse_created_at
-from webhooks.fanout import event_fan_out, events_fan_out, fan_out_wake_release
+from webhooks.fanout import events_fan_out, fan_out_wake_release
 from webhooks.jobs import job_tenant
 from webhooks.models import Delivery, Event
 
@@ -27,12 +27,14 @@ TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result
 
 @shared_task(name="webhooks.fan_out_event", **TASK_OPTIONS)
 def fan_out_event(event_id: str | None, second_look: bool = False) -> None:
-    """Fan out waiting events, `event_id` first, and hand their deliveries to the sender.
+    """Fan out waiting events, oldest first, and hand their deliveries to the sender.
 
+    `event_id` is the event whose commit sent this message (its tenant hears of a failure, see
+    `_fan_out_tenant`); it is among the oldest waiting, or a full batch wakes another task for it.
     `second_look` is accepted for messages queued by an older release, which scheduled one."""
     # Before looking: an event committed from here on sends its own wake-up.
     fan_out_wake_release()
-    deliveries_dispatch(deliveries=event_fan_out(event_id=event_id, wake_when_full=True))
+    deliveries_dispatch(deliveries=events_fan_out(wake_when_full=True))
 
 
 @shared_task(name="webhooks.deliver", **TASK_OPTIONS)

@@ -18,7 +18,7 @@ from streams.tests.test_ingest import (
     guide_json,
     sign,
 )
-from webhooks.fanout import event_fan_out
+from webhooks.fanout import events_fan_out
 from webhooks.inbound.models import InboundMessage
 from webhooks.inbound.services import message_process, source_create
 from webhooks.models import Delivery, Event
@@ -61,8 +61,7 @@ def test_subscriber_gets_a_delivery_for_every_stream_event(client, tenant, other
 
     events = Event.objects.filter(tenant=tenant, type__in=STREAM_TYPES)
     assert set(events.values_list("type", flat=True)) == STREAM_TYPES
-    for event in events:
-        event_fan_out(event_id=event.pk)
+    events_fan_out()
     deliveries = Delivery.objects.filter(endpoint=endpoint)
     assert set(deliveries.values_list("event__type", flat=True)) == STREAM_TYPES
     assert deliveries.count() == events.count()

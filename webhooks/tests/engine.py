@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from webhooks import signing
 from webhooks.delivery import deliveries_send, deliveries_send_claimed
-from webhooks.fanout import event_fan_out
+from webhooks.fanout import events_fan_out
 from webhooks.models import Delivery, Endpoint, Event
 
 
@@ -21,7 +21,7 @@ def event_make(tenant, type="webhook.test", data=None) -> Event:
 def publish(tenant, type="webhook.test", data=None) -> list[Delivery]:
     """What `fan_out_event` does in a worker, in-process: fan out, then send what it created."""
     event = event_make(tenant, type, data)
-    deliveries_send_claimed(deliveries=event_fan_out(event_id=event.pk))
+    deliveries_send_claimed(deliveries=events_fan_out())
     return list(Delivery.objects.filter(event=event).order_by("id"))
 
 

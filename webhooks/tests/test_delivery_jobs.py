@@ -36,7 +36,7 @@ def test_a_failed_delivery_task_finds_its_tenant_from_the_event(tenant, monkeypa
     def boom(**kwargs):
         raise ConnectionError("database went away")
 
-    monkeypatch.setattr(tasks, "event_fan_out", boom)
+    monkeypatch.setattr(tasks, "events_fan_out", boom)
     assert tasks.fan_out_event.apply(args=(event.pk,)).failed()
     failed = Event.objects.get(type="job.failed")
     assert failed.tenant == tenant and failed.data["job_type"] == "webhooks.fan_out_event"

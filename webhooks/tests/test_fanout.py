@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from webhooks import http
-from webhooks.fanout import endpoints_subscribed, event_deliver_to, event_fan_out
+from webhooks.fanout import endpoints_subscribed, event_deliver_to, events_fan_out
 from webhooks.models import Delivery, Event
-from webhooks.tasks import sweep
+from webhooks.tasks import fan_out_event, sweep
 from webhooks.tests.engine import endpoint_make, event_make
 
 pytestmark = pytest.mark.django_db
@@ -34,16 +34,18 @@ def test_fan_out_is_idempotent(tenant):
     endpoint_make(tenant, "http://127.0.0.1:9/a")
     endpoint_make(tenant, "http://127.0.0.1:9/b")
     event = event_make(tenant)
-    created = event_fan_out(event_id=event.pk)
+    created = events_fan_out()
     assert len(created) == 2 and all(d.locked_until for d in created)  # born leased to the caller
-    assert event_fan_out(event_id=event.pk) == []
+    assert events_fan_out() == []
     Event.objects.filter(pk=event.pk).update(fanned_out_at=None)  # a late duplicate message
-    assert event_fan_out(event_id=event.pk) == []
+    assert events_fan_out() == []
     assert Delivery.objects.filter(event=event).count() == 2
 
 
-def test_fan_out_of_a_missing_event_does_nothing(tenant):
-    assert event_fan_out(event_id="msg_missing") == []
+def test_a_fan_out_task_for_a_missing_event_does_nothing(tenant):
+    endpoint_make(tenant, "http://127.0.0.1:9/a")
+    fan_out_event("msg_missing")
+    assert not Delivery.objects.exists()
 
 
 def test_deliver_to_one_endpoint_is_idempotent(tenant):
@@ -70,9 +72,9 @@ def test_sweep_fans_out_events_whose_message_was_lost(tenant, httpserver, settin
 
 
 def test_an_endpoint_created_after_the_event_does_not_get_it(tenant):
-    event = event_make(tenant)
+    event_make(tenant)
     endpoint_make(tenant, "http://127.0.0.1:9/late")
-    assert event_fan_out(event_id=event.pk) == []
+    assert events_fan_out() == []
 
 
 def test_sweep_gets_past_lost_events_that_have_no_subscribers(tenant, settings):

@@ -39,7 +39,7 @@ def test_the_task_clears_the_flag_before_it_looks(tenant, monkeypatch):
         seen.append(fan_out_wake_claim())  # what an emit() committing now would be told
         return []
 
-    monkeypatch.setattr(tasks, "event_fan_out", fan_out_looking)
+    monkeypatch.setattr(tasks, "events_fan_out", fan_out_looking)
     fan_out_wake_claim()  # the flag of this task's own message
     tasks.fan_out_event.apply(args=("msg_x",))
     assert seen == [True]

@@ -20,17 +20,17 @@ from webhooks.tests.receivers import PythonReceiver
 pytestmark = pytest.mark.django_db
 
 
-def deliver_now(events) -> None:
-    """Fan out and send synchronously, as the worker's task would (on_commit never fires inside a test).
+def deliver_now() -> None:
+    """Fan out every waiting event and send at once, as the worker would (on_commit never fires in a test).
 
     The engine fans waiting events out together and sends a batch concurrently: arrival order is not
     emission order, so tests compare what arrived by `webhook-id`.
     """
     from webhooks.delivery import deliveries_send_claimed
-    from webhooks.fanout import event_fan_out
+    from webhooks.fanout import events_fan_out
 
-    for event in events:
-        deliveries_send_claimed(deliveries=event_fan_out(event_id=event.pk))
+    while deliveries := events_fan_out():
+        deliveries_send_claimed(deliveries=deliveries)
 
 
 def library_view(library: str, secrets: list[str]):
@@ -59,7 +59,7 @@ def test_official_libraries_verify_every_event_type(tenant, library, style):
         endpoint = services.endpoint_create(tenant=tenant, url=receiver.url, payload_style=style)
         secrets.append(endpoint.secret)
         events = [emit(t.name, about_another_endpoint(t), tenant=tenant) for t in DURABLE]
-        deliver_now(events)
+        deliver_now()
     by_id = {r["headers"]["webhook-id"]: r for r in receiver.received}
     unsent = list(Delivery.objects.exclude(status="succeeded").values("event__type", "status", "last_error"))
     assert len(receiver.received) == len(by_id) == len(DURABLE), unsent
@@ -77,7 +77,8 @@ def test_after_rotation_both_signatures_are_sent_and_both_secrets_verify(tenant,
         old = reveal(endpoint.secret)
         new = services.endpoint_rotate_secret(endpoint=endpoint)
         secrets.extend([old, new])  # the view verifies with each: a receiver not yet updated, and one that is
-        deliver_now([emit("stream.live", {"stream_id": "s1"}, tenant=tenant)])
+        emit("stream.live", {"stream_id": "s1"}, tenant=tenant)
+        deliver_now()
     [got] = receiver.received
     assert got["status"] == 200, got["text"]
     assert len(got["headers"]["webhook-signature"].split(" ")) == 2
@@ -90,7 +91,8 @@ def test_once_the_overlap_is_over_only_the_new_secret_signs(tenant):
         old = reveal(endpoint.secret)
         services.endpoint_rotate_secret(endpoint=endpoint, now=timezone.now() - timedelta(hours=25))
         secrets.append(old)
-        deliver_now([emit("stream.live", {"stream_id": "s1"}, tenant=tenant)])
+        emit("stream.live", {"stream_id": "s1"}, tenant=tenant)
+        deliver_now()
     [got] = receiver.received
     assert got["status"] == 500 and "Verification" in got["text"]
     assert len(got["headers"]["webhook-signature"].split(" ")) == 1
@@ -101,7 +103,8 @@ def test_a_receiver_with_the_wrong_secret_rejects_and_the_attempt_is_logged_with
     wrong = signing.new_secret()
     with PythonReceiver(library_view("standardwebhooks", [wrong])) as receiver:
         endpoint = services.endpoint_create(tenant=tenant, url=receiver.url)
-        deliver_now([emit("stream.live", {"stream_id": "s1"}, tenant=tenant)])
+        emit("stream.live", {"stream_id": "s1"}, tenant=tenant)
+        deliver_now()
     assert receiver.received[0]["status"] == 500
     attempt = Attempt.objects.get(delivery__endpoint=endpoint)
     full = receiver.received[0]["headers"]["webhook-signature"]
