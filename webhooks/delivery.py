@@ -221,6 +221,8 @@ def _prepare(deliveries: list[Delivery], *, now: datetime, probes: frozenset[int
     """Jobs for the sender, and what is decided without sending. Blocking (DNS): never on the loop."""
     prepared = _Prepared([], [], [], [])
     bodies: dict[tuple, bytes] = {}
+    # Decrypted once per endpoint and batch, not once per request on the sender's loop.
+    secrets: dict[int, list[str]] = {}
     for delivery in deliveries:
         endpoint = delivery.endpoint
         # The lease the row holds, not one computed now: a released job is handed back only if the
@@ -252,8 +254,10 @@ def _prepare(deliveries: list[Delivery], *, now: datetime, probes: frozenset[int
                       response=http.Response(None, {}, "", 0, error=f"refused target: {exc}"))
             prepared.finished.append((delivery, job, job.response.error))
             continue
+        if endpoint.pk not in secrets:
+            secrets[endpoint.pk] = endpoint.signing_secrets(now)
         prepared.jobs.append(Job(endpoint=endpoint, event=delivery.event, target=target, on_done=_noop,
-                                 delivery=delivery, lease_until=until, body=bodies[key]))
+                                 delivery=delivery, lease_until=until, body=bodies[key], secrets=secrets[endpoint.pk]))
     return prepared
 
 

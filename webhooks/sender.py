@@ -46,6 +46,7 @@ class Job:
     delivery: Delivery | None = None
     lease_until: datetime | None = None
     body: bytes | None = None  # encoded once per batch for endpoints that get the same bytes
+    secrets: list[str] | None = None  # the endpoint's signing secrets, decrypted once per batch
     timeout: float | None = None
     connect_timeout: float | None = None
     # Set by the sender:
@@ -170,7 +171,7 @@ class Sender:
                 released = "waited too long for the endpoint: its lease would lapse in flight"
             else:
                 job.body, job.headers = payloads.build_request(event=job.event, endpoint=job.endpoint, now=now,
-                                                               body=job.body)
+                                                               body=job.body, secrets=job.secrets)
                 job.started_at = now
                 job.response = await http.post(self._http(), job.target, job.body, job.headers,
                                                connect_timeout=job.connect_timeout, timeout=job.timeout)
