@@ -78,7 +78,6 @@ class _Lane:
         self.in_flight = 0
         self.waiting: deque[Job] = deque()
         self.url = url
-        self.seconds = 0.0
         self.unknown_pace()
 
     def unknown_pace(self) -> None:
@@ -200,10 +199,9 @@ class Sender:
                 job.body, job.headers = payloads.build_request(event=job.event, endpoint=job.endpoint, now=now,
                                                                body=job.body, secrets=job.secrets)
                 job.started_at = now
-                started = self.loop.time()
                 job.response = await http.post(self._http(), job.target, job.body, job.headers,
                                                connect_timeout=job.connect_timeout, timeout=job.timeout)
-                lane.paced(self.loop.time() - started)
+                lane.paced(job.response.duration_ms / 1000)
         except Exception as exc:  # a bug of ours: recorded as a failed try, never a lane that leaks a slot
             logger.exception("sending to endpoint %s failed inside Streamhook", job.endpoint.pk)
             job.started_at = job.started_at or timezone.now()
