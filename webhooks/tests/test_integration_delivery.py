@@ -122,7 +122,11 @@ def test_every_pair_is_delivered_despite_sigkill_and_broker_restart(
 
     for i in range(ENDPOINTS):
         endpoint_make(tenant, receiver.url(f"/e{i}"))
-    worker = worker_factory(env=env, beat=True, concurrency=2)
+
+    def start_worker():
+        return worker_factory(env=env, beat=True, concurrency=2)
+
+    worker = start_worker()
 
     started = time.monotonic()
     # The first third commits at once; the worker is killed once deliveries are arriving, mid-run.
@@ -137,7 +141,7 @@ def test_every_pair_is_delivered_despite_sigkill_and_broker_restart(
     in_flight = ENDPOINTS * (EVENTS // 3) - len(receiver.records())
     print(f"SIGKILLed the worker with {in_flight} of {ENDPOINTS * (EVENTS // 3)} deliveries not yet received")
     assert in_flight > 0, "the worker had finished before it was killed: the kill proved nothing"
-    worker = worker_factory(env=env, beat=True, concurrency=2)
+    worker = start_worker()
     numbers = iter(range(EVENTS // 3, EVENTS))
 
     def emit_next(count: int) -> None:
@@ -169,7 +173,7 @@ def test_every_pair_is_delivered_despite_sigkill_and_broker_restart(
 
     deadline = time.monotonic() + 75
     while time.monotonic() < deadline:
-        worker = _as_supervised(worker, lambda: worker_factory(env=env, beat=True, concurrency=2))
+        worker = _as_supervised(worker, start_worker)
         received = Counter((msg_id, path) for path, msg_id, _, _ in receiver.records())
         if expected <= received.keys():
             break
