@@ -3,13 +3,10 @@
 Why it exists: a delivery's outcome must be recorded when its own response arrives, and a slow or
 hanging endpoint must hold only its own share of a worker. So requests run on an event loop in a
 thread of the worker process, where thousands can wait at once for little memory, and each endpoint
-has a lane: at most `max_in_flight` of its requests open at once, more waiting behind them: a few
-times the cap always, and up to forty times while the lane's recent pace says they would all start
-within a few seconds (a fast endpoint a few batches behind waits here rather than coming back after
-the busy back-off, seconds later; a slow one keeps a short queue). What doesn't fit is handed back
-unsent (`released`): the caller's bookkeeping returns it to the database, never holding it here past
-its lease. Nothing here touches the database: a finished job goes to its `on_done` callback (the
-recorder thread in `webhooks.delivery`, or a waiting caller).
+has a lane: at most `max_in_flight` of its requests open at once, a few more waiting behind them.
+What doesn't fit is handed back unsent (`released`): the caller's bookkeeping returns it to the
+database, never holding it here past its lease. Nothing here touches the database: a finished job
+goes to its `on_done` callback (the recorder thread in `webhooks.delivery`, or a waiting caller).
 
 The per-endpoint cap is per worker process; N worker processes may hold N times it.
 """
@@ -31,12 +28,8 @@ from webhooks.models import Delivery, Endpoint, Event
 
 logger = logging.getLogger(__name__)
 
-# A lane queues this many times its cap behind the requests in flight; more, up to QUEUE_FACTOR_MAX
-# times, while its pace says they would all start within QUEUE_SECONDS; beyond that, it hands back.
+# A lane queues this many times its cap behind the requests in flight; more is handed back.
 QUEUE_FACTOR = 4
-QUEUE_FACTOR_MAX = 40
-QUEUE_SECONDS = 5.0
-PACE_WEIGHT = 0.1  # how much each finished request moves a lane's pace
 # A leased job is sent only if its lease outlasts the request by this much (seconds): its outcome
 # is then recorded before the sweep could take it for abandoned and send it again.
 LEASE_MARGIN = 10.0
@@ -71,28 +64,12 @@ def lease_needed(timeout: float | None = None) -> float:
 
 
 class _Lane:
-    __slots__ = ("cap", "in_flight", "seconds", "url", "waiting")
+    __slots__ = ("cap", "in_flight", "waiting")
 
-    def __init__(self, cap: int, url: str) -> None:
+    def __init__(self, cap: int) -> None:
         self.cap = cap
         self.in_flight = 0
         self.waiting: deque[Job] = deque()
-        self.url = url
-        self.unknown_pace()
-
-    def unknown_pace(self) -> None:
-        """A receiver not heard from yet counts as slow: the timeout per request."""
-        self.seconds = float(conf.get("WEBHOOKS_TIMEOUT"))
-
-    def paced(self, seconds: float) -> None:
-        """A request took `seconds` (a smoothed average: a few fast answers don't hide a slow spell)."""
-        self.seconds += PACE_WEIGHT * (seconds - self.seconds)
-
-    def has_room(self) -> bool:
-        waiting = len(self.waiting)
-        if waiting < self.cap * QUEUE_FACTOR:
-            return True
-        return waiting < self.cap * QUEUE_FACTOR_MAX and waiting / self.cap * self.seconds < QUEUE_SECONDS
 
 
 class Sender:
@@ -166,10 +143,7 @@ class Sender:
         cap = endpoint.max_in_flight or conf.get("WEBHOOKS_MAX_IN_FLIGHT")
         lane = self.lanes.get(endpoint.pk)
         if lane is None:
-            lane = self.lanes[endpoint.pk] = _Lane(cap, endpoint.url)
-        elif lane.url != endpoint.url:  # another receiver: its pace is not known yet
-            lane.url = endpoint.url
-            lane.unknown_pace()
+            lane = self.lanes[endpoint.pk] = _Lane(cap)
         lane.cap = cap  # an edited endpoint's new cap applies from its next delivery
         return lane
 
@@ -180,7 +154,7 @@ class Sender:
                 self._finish(job, released="worker shutting down")
             elif lane.in_flight < lane.cap:
                 self._start(lane, job)
-            elif lane.has_room():
+            elif len(lane.waiting) < lane.cap * QUEUE_FACTOR:
                 lane.waiting.append(job)
             else:
                 self._finish(job, released="endpoint busy: its in-flight cap is reached")
@@ -201,7 +175,6 @@ class Sender:
                 job.started_at = now
                 job.response = await http.post(self._http(), job.target, job.body, job.headers,
                                                connect_timeout=job.connect_timeout, timeout=job.timeout)
-                lane.paced(job.response.duration_ms / 1000)
         except Exception as exc:  # a bug of ours: recorded as a failed try, never a lane that leaks a slot
             logger.exception("sending to endpoint %s failed inside Streamhook", job.endpoint.pk)
             job.started_at = job.started_at or timezone.now()

@@ -51,18 +51,3 @@ def test_deliveries_beyond_a_full_lane_are_returned_unleased_to_be_sent_soon(ten
     assert held.locked_until is None and held.attempt_count == 0
     assert held.next_attempt_at > before  # a short back-off, so the sweep doesn't take it straight back
     assert receiver.peak == 1 and len(receiver.ids()) == 5
-
-
-def test_a_fast_endpoint_queues_more_behind_its_cap_than_an_unknown_one(tenant):
-    """Once its receiver has answered quickly, a lane lets more than QUEUE_FACTOR times its cap wait:
-    they would start within seconds, and handing them back would delay each by the busy back-off."""
-    with ScriptedReceiver(hold=0) as fast:
-        endpoint = endpoint_make(tenant, fast.url, max_in_flight=1)
-        for _ in range(8):  # its pace is learned from answers: forty, five at a time (a new lane's room)
-            assert deliveries_send_claimed(deliveries=_fan_out(tenant, 5)).succeeded == 5
-
-        report = deliveries_send_claimed(deliveries=_fan_out(tenant, 10))
-
-        assert (report.succeeded, report.released) == (10, 0)
-        assert fast.peak == 1 and len(fast.ids()) == 50
-        assert not Delivery.objects.filter(endpoint=endpoint, status="pending").exists()
