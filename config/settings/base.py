@@ -384,14 +384,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Source URLs (`/s/<secret>/`) are credentials: every path Django logs goes through this filter.
-    "filters": {"redact_source_urls": {"()": "core.logredact.RedactSourceUrls"}},
+    "filters": {"redact_source_urls": {"()": "core.logredact.RedactSourceUrls"},
+                # The two-second sweeps' INFO lines (core/logquiet.py); their warnings still show.
+                "quiet_routine_tasks": {"()": "core.logquiet.QuietRoutineTasks"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
                           "style": "{"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_source_urls"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain",
+                    "filters": ["redact_source_urls", "quiet_routine_tasks"]},
         # Django's own runserver handler, declared again to carry the filter.
         "django.server": {"class": "logging.StreamHandler", "formatter": "django.server",
                           "filters": ["redact_source_urls"]},

@@ -1,6 +1,7 @@
 """`make run`'s runner: web, worker and beat up together, a task flows beat -> broker -> worker,
 and one Ctrl-C stops all three with nothing left running."""
 
+import contextlib
 import os
 import re
 import signal
@@ -86,8 +87,42 @@ def _wait_for(predicate, timeout: float, what: str, log: Path) -> None:
         time.sleep(0.2)
 
 
+# A tenant (creating its owner emits `user.created`, which the worker fans out and sends) and an
+# endpoint on the test's receiver, dated before anything it should receive.
+_TENANT = """
+from datetime import timedelta
+from django.utils import timezone
+from accounts.services import tenant_create
+from webhooks.models import Endpoint
+from webhooks.services import endpoint_create
+tenant = tenant_create(slug="devrun", owner_email="owner@devrun.test").tenant
+endpoint = endpoint_create(tenant=tenant, url="%(url)s")
+Endpoint.objects.filter(pk=endpoint.pk).update(created_at=timezone.now() - timedelta(minutes=1))
+"""
+# An event written straight to the table, as if its fan-out message had been lost: no task is sent
+# for it, so only beat's sweep, run by the worker, can deliver it.
+_ORPHAN_EVENT = """
+from datetime import timedelta
+from django.utils import timezone
+from accounts.models import Tenant
+from webhooks.models import Event
+event = Event.objects.create(tenant=Tenant.objects.get(slug="devrun"), type="stream.live",
+                             data={"session_id": "devrun"}, created_at=timezone.now() - timedelta(seconds=30))
+print("EVENT", event.pk)
+"""
+
+
+def _delivered(httpserver, event_id: str | None = None) -> bool:
+    ids = [request.headers.get("webhook-id") for request, _ in httpserver.log]
+    return bool(ids) if event_id is None else event_id in ids
+
+
+def _programs_started(log: Path) -> dict[str, int]:
+    return {m[1]: int(m[2]) for m in re.finditer(r"\| (\w+) started \(pid=(\d+)\)", log.read_text())}
+
+
 @pytest.mark.integration
-def test_make_run_runner_serves_runs_tasks_and_stops_all_three_on_one_ctrl_c(tmp_path):
+def test_make_run_runner_serves_runs_tasks_and_stops_all_three_on_one_ctrl_c(tmp_path, httpserver):
     """The real Procfile.dev on the embedded default (SQLite + filesystem broker in a private var dir)."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "CELERY_"))}
@@ -100,25 +135,36 @@ def test_make_run_runner_serves_runs_tasks_and_stops_all_three_on_one_ctrl_c(tmp
         runner = subprocess.Popen([sys.executable, "config/devrun.py", "Procfile.dev"], cwd=ROOT, env=env,
                                   stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait_for(lambda: "Task webhooks.sweep" in log.read_text() and " succeeded " in log.read_text(),
-                  120, "beat's sweep executed by the worker", log)
-
         def healthy() -> bool:
             try:
                 return urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).status == 200
             except OSError:
                 return False
 
-        _wait_for(healthy, 60, "/healthz 200", log)
-        pids = {m[1]: int(m[2]) for m in re.finditer(r"\| (\w+) started \(pid=(\d+)\)", log.read_text())}
+        _wait_for(healthy, 120, "/healthz 200", log)
+        httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+
+        def shell(script: str) -> str:
+            return subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env,
+                                  check=True, timeout=120, capture_output=True, text=True).stdout
+
+        shell(_TENANT % {"url": httpserver.url_for("/hook")})
+        _wait_for(lambda: _delivered(httpserver), 120, "user.created sent through the broker by the worker", log)
+        event_id = shell(_ORPHAN_EVENT).split("EVENT ", 1)[1].strip()
+        _wait_for(lambda: _delivered(httpserver, event_id), 120,
+                  "the orphaned event delivered by beat's sweep on the worker", log)
+        pids = _programs_started(log)
         assert set(pids) == {"web", "worker", "beat"}
         # What a terminal's Ctrl-C does: SIGINT to the foreground process group (the runner's).
         os.killpg(runner.pid, signal.SIGINT)
         assert runner.wait(60) == 0, log.read_text()
     finally:
-        if runner.poll() is None:
-            os.killpg(runner.pid, signal.SIGKILL)
+        if runner.poll() is None:  # failed before Ctrl-C: each program has a group of its own
+            for pid in [*_programs_started(log).values(), runner.pid]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
     text = log.read_text()
+    assert "Task webhooks.sweep" not in text, "the sweep's routine lines reached the console"
     for name, pid in pids.items():
         assert f"{name} stopped (rc=0)" in text
         assert not _alive(pid)
