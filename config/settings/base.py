@@ -401,6 +401,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler (DEBUG only) goes: the root's prints each record once.
+        "django": {"handlers": [], "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         # urllib3 logs each request line at DEBUG, query strings (a subscriber's URL token) included.
         "urllib3": {"level": "WARNING"},
