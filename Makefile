@@ -45,7 +45,8 @@ run: migrate
 	@echo "  Then try:  curl -H 'Authorization: Bearer <token>' http://127.0.0.1:$(PORT)/api/v1/webhooks"
 	@echo "  Ctrl-C stops the web server, the worker and beat together."
 	@echo ""
-	@STREAMHOOK_PORT=$(PORT) $(PY) config/devrun.py Procfile.dev
+	@STREAMHOOK_PORT=$(PORT) $(PY) config/devrun.py Procfile.dev --ready-url http://127.0.0.1:$(PORT)/healthz \
+	  --ready-message "Ready: http://127.0.0.1:$(PORT)/admin/ (login printed above; its password is kept in $${STREAMHOOK_VAR_DIR:-var}/dev-admin-password), API docs http://127.0.0.1:$(PORT)/api/docs/. Ctrl-C stops all three."
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

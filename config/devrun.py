@@ -8,18 +8,23 @@ main process of each program gets SIGTERM and is given time to shut down its own
 what outlives it (e.g. runserver's autoreload child) is killed, so nothing is left behind.
 A second Ctrl-C kills at once.
 
-    python config/devrun.py [Procfile.dev]   (a path, not -m: importing the config package would
-                                            set DJANGO_SETTINGS_MODULE for the children)
+    python config/devrun.py [Procfile.dev] [--ready-url URL --ready-message TEXT]
+        (a path, not -m: importing the config package would set DJANGO_SETTINGS_MODULE for the children)
+
+`--ready-url`: once it answers 200, TEXT is printed, so the way in stays in view after the programs'
+start-up lines have pushed `make run`'s banner up the terminal.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -188,14 +193,41 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
+def announce_when_ready(runner: Runner, url: str, message: str, timeout: float = 180.0) -> bool:
+    """Print `message` once `url` answers 200 (the web program is up); say so if it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and runner.stop_requests == 0:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (a URL `make run` built)
+                if response.status == 200:
+                    for line in message.splitlines():
+                        runner.say("system", line)
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    if runner.stop_requests == 0:
+        runner.say("system", f"{url} did not answer within {timeout:.0f}s; the lines above say why")
+    return False
+
+
 def main(argv: list[str]) -> int:
-    procfile = Path(argv[1] if len(argv) > 1 else "Procfile.dev")
+    parser = argparse.ArgumentParser(prog="devrun", description="Run a Procfile's programs together.")
+    parser.add_argument("procfile", nargs="?", default="Procfile.dev")
+    parser.add_argument("--ready-url", help="print --ready-message once this URL answers 200")
+    parser.add_argument("--ready-message", default="")
+    args = parser.parse_args(argv[1:])
+    procfile = Path(args.procfile)
     try:
         programs = parse_procfile(procfile.read_text())
     except (OSError, ValueError) as exc:
         sys.stderr.write(f"{procfile}: {exc}\n")
         return 2
-    return Runner(programs).run()
+    runner = Runner(programs)
+    if args.ready_url:
+        threading.Thread(target=announce_when_ready, args=(runner, args.ready_url, args.ready_message),
+                         daemon=True).start()
+    return runner.run()
 
 
 if __name__ == "__main__":

@@ -171,3 +171,18 @@ def test_make_run_runner_serves_runs_tasks_and_stops_all_three_on_one_ctrl_c(tmp
         assert _group_members(pid) == [], f"{name} left processes behind"
     assert "exited with 'signal" not in text  # no pool child was killed under the worker
     assert "killing" not in text
+
+
+def test_the_ready_message_is_printed_once_the_url_answers_and_a_silent_url_is_named(tmp_path, httpserver):
+    """`make run` repeats the way in below the programs' start-up lines, once the web server answers."""
+    from config.devrun import announce_when_ready
+
+    httpserver.expect_request("/healthz").respond_with_data("ok")
+    out = tmp_path / "out.log"
+    with out.open("w") as fh:
+        runner = Runner([Program("web", "true")], out=fh)
+        assert announce_when_ready(runner, httpserver.url_for("/healthz"), "Ready: come in\nCtrl-C stops it.")
+        assert not announce_when_ready(runner, f"http://127.0.0.1:{_free_port()}/healthz", "never", timeout=1)
+    log = out.read_text()
+    assert re.search(r"system \| Ready: come in\n.*system \| Ctrl-C stops it\.\n", log)
+    assert "never" not in log and "/healthz did not answer within 1s" in log
