@@ -1,7 +1,7 @@
 """Filters every read API shares. A parameter given a value the API can't use is a 400 naming it,
 never ignored: a typo must not silently return everything, in another order, or a 500."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import django_filters
 from django import forms
@@ -27,6 +27,11 @@ class CheckedIsoDateTimeField(IsoDateTimeField):
         value = super().to_python(value)
         if value is not None and value.utcoffset() is not None and abs(value.utcoffset()) >= MAX_UTC_OFFSET:
             raise forms.ValidationError("The time-zone offset must be between -15:59 and +15:59.")
+        if value is not None:
+            try:  # 0001-01-01T00:00+01:00 is in year 0 in UTC, where Python's datetimes (and SQLite's) end
+                value.astimezone(UTC)
+            except OverflowError:
+                raise forms.ValidationError("Datetime value out of range.") from None
         return value
 
 

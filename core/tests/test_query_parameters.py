@@ -34,6 +34,17 @@ def test_a_time_zone_offset_the_database_cannot_store_is_a_400_naming_the_parame
     assert "offset" in response.json()[param][0]
 
 
+@pytest.mark.parametrize("path", [*WINDOWED_LISTS, "endpoint-deliveries"])
+@pytest.mark.parametrize(("param", "value"), [("since", "0001-01-01T00:00:00+01:00"),
+                                              ("until", "9999-12-31T23:59:59-01:00")])
+def test_a_time_beyond_the_calendar_in_utc_is_a_400_naming_the_parameter(api_client, endpoint, path, param, value):
+    """Year 0 or 10000 once converted to UTC: an OverflowError, once a 500 on SQLite (`make run`)."""
+    path = f"/api/v1/webhooks/{endpoint.pk}/deliveries" if path == "endpoint-deliveries" else path
+    response = api_client.get(path, {param: value})
+    assert response.status_code == 400, response.content
+    assert response.json() == {param: ["Datetime value out of range."]}
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the DataError was PostgreSQL's")
 @pytest.mark.parametrize("path", WINDOWED_LISTS)
 def test_the_largest_offset_postgresql_stores_still_filters(api_client, tenant, path):
