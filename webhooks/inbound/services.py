@@ -17,6 +17,7 @@ from rest_framework.settings import api_settings
 
 from accounts.models import Tenant
 from core.crypto import reveal
+from core.storable import errors_at, unstorable
 from webhooks.inbound import conf
 from webhooks.inbound.handlers import HandlerResult, InboundRejected, get_handler
 from webhooks.inbound.keys import hash_key, hash_url_secret, new_key, new_url_secret
@@ -161,52 +162,19 @@ def parse_payload(body: bytes) -> dict:
         raise PayloadError("JSON body must be an object.")
     # PostgreSQL can't store NUL or a lone UTF-16 surrogate ("\ud800", which JSON can spell but UTF-8
     # can't) in text or jsonb: refuse them here, naming where, rather than fail in a handler.
-    if _ESCAPED_UNSTORABLE.search(text):  # only escapes can spell them: most bodies skip the walk
+    if _MAYBE_UNSTORABLE.search(text):  # only escapes and huge exponents spell them: most bodies skip the walk
         try:
-            problem = _unstorable(payload, ())
+            problem = unstorable(payload)
         except RecursionError:
             raise PayloadError("Body is not valid JSON: nested too deeply.") from None
         if problem:
             reason, path = problem
-            errors: dict | list = [reason]
-            for key in reversed(path):
-                errors = {key: errors}
+            errors = errors_at(path, reason)
             raise PayloadError(reason, errors if isinstance(errors, dict) else None)
     return payload
 
 
-_ESCAPED_UNSTORABLE = re.compile(r"\\u(?:0000|d[89a-f])", re.IGNORECASE)
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _text_problem(value: str, where: str) -> str | None:
-    if "\x00" in value:
-        return f"JSON strings must not contain NUL (\\u0000) characters ({where})."
-    if _SURROGATE.search(value):
-        return f"JSON strings must not contain lone UTF-16 surrogates such as \\ud800 ({where})."
-    return None
-
-
-def _unstorable(value, path: tuple) -> tuple[str, tuple] | None:
-    """Why `value` can't be stored and where (the keys and indexes down to it), or None."""
-    where = ".".join(str(part) for part in path) or "the body"
-    if isinstance(value, str):
-        problem = _text_problem(value, where)
-        return (problem, path) if problem else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            problem = _text_problem(key, f"a key in {where}")
-            if problem:
-                return problem, path
-            found = _unstorable(item, (*path, key))
-            if found:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _unstorable(item, (*path, index))
-            if found:
-                return found
-    return None
+_MAYBE_UNSTORABLE = re.compile(r"\\u(?:0000|d[89a-f])|[0-9][eE]\+?[0-9]{3}", re.IGNORECASE)
 
 
 # --- Messages ------------------------------------------------------------------------------
