@@ -5,11 +5,13 @@ import re
 
 from rest_framework import serializers
 
+from accounts.roles import request_is_tenant_admin
 from core.fields import StrictModelSerializer
 from webhooks import profiles
 from webhooks.catalogue import event_type_for, known_type_names
 from webhooks.models import Attempt, Delivery, Endpoint, EventType
 from webhooks.registry import UnknownEventType
+from webhooks.signing import HIDDEN_VALUE
 from webhooks.subscriptions import unknown_entries
 
 MAX_RETRY_DELAY = 24 * 3600
@@ -83,6 +85,18 @@ class EndpointSerializer(serializers.ModelSerializer):
             "headers", "created_at", "updated_at", "disabled_reason", "disabled_at",
         ]
         read_only_fields = ["id", "circuit", "created_at", "updated_at", "disabled_reason", "disabled_at"]
+
+    def to_representation(self, instance: Endpoint) -> dict:
+        """Custom headers' values are the receiver's credentials: shown to owners and admins, who set
+        them, and hidden from members, who see no secrets (docs/tenancy.md)."""
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and data.get("headers"):
+            if "is_tenant_admin" not in self.context:  # once per response, not once per endpoint of a list
+                self.context["is_tenant_admin"] = request_is_tenant_admin(request)
+            if not self.context["is_tenant_admin"]:
+                data["headers"] = dict.fromkeys(data["headers"], HIDDEN_VALUE)
+        return data
 
     def validate_url(self, value: str) -> str:
         if not value.lower().startswith(("http://", "https://")):

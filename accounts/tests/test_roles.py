@@ -118,6 +118,17 @@ def test_a_member_reads_an_endpoint_without_its_secret_and_may_test_send_it(peop
     assert sent.status_code == 202
 
 
+def test_a_member_sees_an_endpoints_custom_header_names_but_not_their_values(people, tenant):
+    """`{"Authorization": "Bearer ..."}` is the receiver's credential: a secret members don't see."""
+    services.endpoint_create(tenant=tenant, url="http://127.0.0.1:9/a", headers={"Authorization": "Bearer s3cret",
+                                                                                "X-Api-Key": "k-123"})
+    member_view = people["member"][1].get("/api/v1/webhooks").json()["results"][0]
+    assert member_view["headers"] == {"Authorization": "[hidden]", "X-Api-Key": "[hidden]"}
+    for role in ("admin", "owner"):
+        detail = people[role][1].get(f"/api/v1/webhooks/{member_view['id']}").json()
+        assert detail["headers"] == {"Authorization": "Bearer s3cret", "X-Api-Key": "k-123"}
+
+
 def test_the_403_says_which_role_is_needed(people, endpoint):
     body = people["member"][1].get(f"/api/v1/webhooks/{endpoint.pk}/secret").json()
     assert "admin" in body["detail"] and "member" in body["detail"]
