@@ -96,10 +96,10 @@ def verify_standard(
     """Standard Webhooks: `v1,<base64>` entries (space-separated) over "{id}.{timestamp}.{body}"."""
     if not (msg_id and timestamp and signature):
         raise VerificationFailed("Missing webhook-id, webhook-timestamp or webhook-signature header.")
-    try:
-        ts = int(timestamp)
-    except ValueError:
-        raise VerificationFailed("Invalid webhook-timestamp.") from None
+    # Seconds as ASCII digits only: int() would also take "+17…", "017…" and "17_96…".
+    if not (timestamp.isascii() and timestamp.isdigit()) or (len(timestamp) > 1 and timestamp[0] == "0"):
+        raise VerificationFailed("Invalid webhook-timestamp.")
+    ts = int(timestamp)
     now = time.time() if now is None else now
     # Two-sided: a timestamp from the future is as suspicious as a stale one.
     if ts < now - tolerance:

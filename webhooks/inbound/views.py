@@ -196,8 +196,12 @@ def authenticate(
     return source
 
 
-def _message_id(request: HttpRequest) -> str:
-    for name in MESSAGE_ID_HEADERS:
+def _message_id(request: HttpRequest, source: InboundSource) -> str:
+    names = MESSAGE_ID_HEADERS
+    if source.signing_secrets and source.signature_scheme == InboundSource.Scheme.STANDARD:
+        # The id is signed with the body: any other id header could replay the body as a new message.
+        names = ("webhook-id",)
+    for name in names:
         value = (_header(request, name) or "").strip()
         if value:
             if len(value) > MAX_MESSAGE_ID:
@@ -311,7 +315,7 @@ class InboundView(APIView):
         if retry_after is not None:
             raise Refused(429, "Too many requests from this source; slow down.", retry_after)
         message = message_build(
-            source=source, handler=self.handler, message_id=_message_id(request),
+            source=source, handler=self.handler, message_id=_message_id(request, source),
             headers=_stored_headers(request, source), body=body, sha256=hashlib.sha256(body).hexdigest(),
         )
         message.tenant, message.source = source.tenant, source

@@ -1,5 +1,6 @@
 """Junk at every inbound path: nothing answers 5xx, nothing is stored or changed that shouldn't be."""
 
+import base64
 import io
 import json
 import time
@@ -18,6 +19,7 @@ from webhooks.inbound.tests.factories import (
     make_source,
     standard_headers,
 )
+from webhooks.inbound.verification import standard_signature
 from webhooks.inbound.views import InboundView
 from webhooks.models import Event
 
@@ -236,6 +238,35 @@ def test_standard_scheme_rejects_tampered_body_and_garbage_headers(client, stand
                         ("HTTP_WEBHOOK_SIGNATURE", "v2,abc")]:
         assert post(client, REC, body, HTTP_X_API_KEY=standard_key, **{**headers, name: value}).status_code == 401
     assert not Recording.objects.exists()
+
+
+@pytest.mark.parametrize("timestamp", ["+{now}", "0{now}", "{now_}", " {now}", "{now}.0"])
+def test_standard_scheme_takes_the_timestamp_only_as_plain_digits(client, standard_key, timestamp):
+    """The signature covers the header's exact text; int() would read "+17…", "017…" and "17_96…" alike."""
+    body = json.dumps(RECORDER_CURL_EXAMPLE).encode()
+    now = str(int(time.time()))
+    text = timestamp.format(now=now, now_=f"{now[:4]}_{now[4:]}")
+    headers = standard_headers(STD_SECRET, body, msg_id="m-ts")
+    headers["HTTP_WEBHOOK_TIMESTAMP"] = text
+    headers["HTTP_WEBHOOK_SIGNATURE"] = _standard_signature_over(text, body)  # a valid signature of that text
+    response = post(client, REC, body, HTTP_X_API_KEY=standard_key, **headers)
+    assert response.status_code == 401 and "webhook-timestamp" in response.json()["message"]
+
+
+def _standard_signature_over(timestamp: str, body: bytes) -> str:
+    return "v1," + base64.b64encode(standard_signature(STD_SECRET, "m-ts", timestamp, body)).decode()
+
+
+def test_a_signed_message_keeps_its_signed_id_whatever_other_id_header_comes_with_it(client, standard_key):
+    """Replaying the signed bytes beside an unsigned `X-RealCast-Webhook-Id` once made a new message."""
+    body = json.dumps(RECORDER_CURL_EXAMPLE).encode()
+    headers = standard_headers(STD_SECRET, body, msg_id="msg_signed")
+    first = post(client, REC, body, HTTP_X_API_KEY=standard_key, **headers)
+    replay = post(client, REC, body, HTTP_X_API_KEY=standard_key, HTTP_X_REALCAST_WEBHOOK_ID="evil-1", **headers)
+    assert first.status_code == replay.status_code == 201 and replay.json() == first.json()
+    assert list(InboundMessage.objects.order_by("pk").values_list("message_id", "status")) == [
+        ("msg_signed", "processed"), ("msg_signed", "duplicate")]
+    assert Event.objects.filter(type__startswith="recording.").count() == 1
 
 
 # --- De-duplication -----------------------------------------------------------------------------
