@@ -19,6 +19,7 @@ MAX_RETRIES = 20
 # An HTTP header field name (RFC 9110 token), short enough for any proxy.
 HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}")  # used with fullmatch: no trailing newline
 # Headers the scheme itself writes or the HTTP stack owns: a custom signature header must not collide.
+MIN_RATE_LIMIT = 0.001
 RESERVED_HEADERS = {
     "content-type", "content-length", "host", "user-agent", "connection", "transfer-encoding",
     "webhook-id", "webhook-timestamp", "webhook-signature", "x-webhook-id", "x-webhook-timestamp",
@@ -124,8 +125,11 @@ class EndpointSerializer(serializers.ModelSerializer):
         return [int(d) if float(d).is_integer() else d for d in value]
 
     def validate_rate_limit(self, value: float | None) -> float | None:
-        if value is not None and (not math.isfinite(value) or value <= 0 or value > 10_000):
-            raise serializers.ValidationError("Must be a positive number of deliveries per second (≤ 10000), or null.")
+        # Below MIN_RATE_LIMIT the wait between two deliveries outgrows any schedule (1e-300 is 1e300 s).
+        if value is not None and (not math.isfinite(value) or value < MIN_RATE_LIMIT or value > 10_000):
+            raise serializers.ValidationError(
+                f"Must be a number of deliveries per second from {MIN_RATE_LIMIT} (one every 1000 s) to 10000, "
+                "or null.")
         return value
 
     def validate_signature_header(self, value: str) -> str:

@@ -154,6 +154,7 @@ def test_the_list_filters_by_state_and_scheme_and_refuses_bad_filter_values(api_
         ({"retry_schedule": 5}, "retry_schedule"),
         ({"retry_schedule": [1] * 21}, "retry_schedule"),
         ({"rate_limit": 0}, "rate_limit"),
+        ({"rate_limit": 1e-300}, "rate_limit"),
         ({"rate_limit": -2}, "rate_limit"),
         ({"rate_limit": "fast"}, "rate_limit"),
         ({"rate_limit": 1e308}, "rate_limit"),
