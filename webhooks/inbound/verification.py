@@ -41,8 +41,12 @@ REALCAST_NEEDS_SECRET = ("A RealCast source is authenticated by its signature al
 # RFC 9110 token characters, less "_": WSGI servers drop or merge headers with underscores.
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^`|~-]{1,100}$")
 # Headers that carry something else; a signature there could never be checked.
+# The sender's message id, first present wins (RealCast, Standard Webhooks, ours, generic).
+MESSAGE_ID_HEADERS = ("X-RealCast-Webhook-Id", "webhook-id", "X-Webhook-Id", "Idempotency-Key")
+# Headers that carry something else: a signature header among them would hide it or be read as it.
 _RESERVED_HEADERS = {"authorization", "x-api-key", "content-type", "content-length", "host", "cookie",
-                     "transfer-encoding"}
+                     "transfer-encoding", "webhook-timestamp", "x-webhook-timestamp",
+                     *(name.lower() for name in MESSAGE_ID_HEADERS)}
 
 
 def signing_secret_problem(scheme: str, secret: str) -> str | None:

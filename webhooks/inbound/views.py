@@ -38,12 +38,15 @@ from webhooks.inbound.services import (
     source_by_url_secret,
 )
 from webhooks.inbound.throttling import throttle_check
-from webhooks.inbound.verification import VerificationFailed, verify_hmac_hex, verify_standard
+from webhooks.inbound.verification import (
+    MESSAGE_ID_HEADERS,
+    VerificationFailed,
+    verify_hmac_hex,
+    verify_standard,
+)
 
 logger = logging.getLogger(__name__)
 
-# The sender's message id, first present wins (RealCast, Standard Webhooks, ours, generic).
-MESSAGE_ID_HEADERS = ("X-RealCast-Webhook-Id", "webhook-id", "X-Webhook-Id", "Idempotency-Key")
 MAX_MESSAGE_ID = 200
 # Never stored with a message: credentials and anything that could be replayed from the admin.
 _SECRET_HEADER_WORDS = ("authorization", "api-key", "apikey", "signature", "cookie", "token", "secret")

@@ -107,7 +107,9 @@ def test_switching_to_standard_must_fit_the_current_secret(api_client):
     assert switched.status_code == 200, switched.content
 
 
-@pytest.mark.parametrize("header", ["not a header", "X_Under_Score", "Authorization", "x-api-key", "", "X:Y"])
+@pytest.mark.parametrize("header", ["not a header", "X_Under_Score", "Authorization", "x-api-key", "", "X:Y",
+                                    "X-Webhook-Id", "webhook-id", "Idempotency-Key", "X-RealCast-Webhook-Id",
+                                    "webhook-timestamp"])
 def test_signature_header_must_be_a_usable_header_name(api_client, header):
     response = api_client.post(URL, {"name": "x", "kind": "recorder", "signature_header": header}, format="json")
     assert response.status_code == 400, response.content
