@@ -26,7 +26,11 @@ class Command(BaseCommand):
                 validate_password(password, get_user_model()(username=owner, email=owner))
             created = tenant_create(slug=slug, owner_email=owner, name=name, password=password)
         except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from None
+            hint = ""
+            if "already exists" in str(getattr(exc, "message_dict", {}).get("slug", "")):  # `make run` suggests "demo"
+                hint = ("; choose another slug, or make its owner another token: signed in at /api-auth/login/, "
+                        "POST /api/v1/tokens (or the admin's API tokens page)")
+            raise CommandError(" ".join(exc.messages) + hint) from None
         if as_json:
             self.stdout.write(json.dumps({
                 "tenant": created.tenant.slug,
