@@ -30,7 +30,7 @@ def test_a_real_form_is_still_a_form(api_client):
 @pytest.mark.parametrize("field", ["signature_scheme", "payload_style", "profile", "description"])
 def test_a_lone_surrogate_in_any_field_is_a_400_naming_it(api_client, content_type, field):
     """A choice field once echoed it into its error message, which the JSON renderer can't encode: a 500."""
-    body = '{"url": "http://127.0.0.1:9/", "%s": "\\ud800"}' % field
+    body = '{"url": "http://127.0.0.1:9/", "' + field + '": "\\ud800"}'
     response = api_client.generic("POST", "/api/v1/webhooks", body, content_type=content_type)
     assert response.status_code == 400, response.content
     assert "surrogates" in response.json()[field][0]
@@ -47,7 +47,7 @@ def test_an_event_type_example_that_cannot_be_kept_is_a_400_and_nothing_is_store
     """Such an example was stored on SQLite and broke the tenant's catalogue for every later read."""
     from webhooks.models import EventType
 
-    body = '{"name": "acme.thing", "schema": {"type": "object"}, "example": %s}' % example
+    body = '{"name": "acme.thing", "schema": {"type": "object"}, "example": ' + example + "}"
     response = api_client.generic("POST", "/api/v1/event-types", body, content_type="application/json")
     assert response.status_code == 400, response.content
     errors = response.json()["example"]
