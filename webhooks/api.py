@@ -7,7 +7,7 @@ are left out of it, so another tenant's ids (or a deleted endpoint's) answer 404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from accounts.scoping import TenantScopedMixin
@@ -85,8 +85,8 @@ FILTER_INVALID = error_response("A filter is invalid.",
                                 {"status": ["Select a valid choice. lost is not one of the available choices."]})
 SINCE_INVALID = error_response("`since` is missing or invalid, or the endpoint is disabled.",
                                {"since": ["This field is required."]})
-ENDPOINT_PARAM_INVALID = error_response("`endpoint` is not one of your endpoints.",
-                                        {"endpoint": ["No such endpoint for your tenant."]})
+ENDPOINT_PARAM_INVALID = error_response("`endpoint` is not an id.",
+                                        {"endpoint": ["A valid integer is required."]})
 DISABLED = error_response("The endpoint is disabled or deleted.",
                           {"is_active": ["The endpoint is disabled; enable it before redelivering."]})
 
@@ -173,7 +173,7 @@ class EndpointViewSet(
                     "body that endpoint receives for the example (`delivered`: its envelope, template or profile "
                     "applied).",
         parameters=[CatalogueQuerySerializer],
-        responses={200: EventTypeSerializer(many=True), 400: ENDPOINT_PARAM_INVALID},
+        responses={200: EventTypeSerializer(many=True), 400: ENDPOINT_PARAM_INVALID, 404: NOT_FOUND},
         # drf-spectacular wraps list examples itself: one item here is shown as `[item]`.
         examples=[OpenApiExample("catalogue entry", response_only=True, value={
             "name": "stream.live", "description": "A stream session started (sent once, at its first start).",
@@ -190,8 +190,8 @@ class EndpointViewSet(
         endpoint = None
         if "endpoint" in query.validated_data:
             endpoint = self.get_queryset().filter(pk=query.validated_data["endpoint"]).first()
-            if endpoint is None:  # unknown and another tenant's alike: a query parameter that is wrong
-                raise ValidationError({"endpoint": ["No such endpoint for your tenant."]})
+            if endpoint is None:  # unknown and another tenant's alike, as for every id in the API
+                raise NotFound("No such endpoint for your tenant.")
         entries = []
         for t in catalogue_list(tenant=self.tenant):
             entry = {"name": t.name, "description": t.description, "durable": t.durable, "declared": t.declared,

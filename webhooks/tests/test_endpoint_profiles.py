@@ -131,8 +131,8 @@ def test_the_catalogue_shows_what_an_endpoint_receives(api_client, other_api_cli
     assert "delivered" not in api_client.get("/api/v1/webhooks/events").json()[0]
     # Another tenant's endpoint is not a way in.
     response = other_api_client.get(f"/api/v1/webhooks/events?endpoint={endpoint_id}")
-    assert response.status_code == 400  # not one of this tenant's endpoints: the parameter is wrong
-    assert response.json() == {"endpoint": ["No such endpoint for your tenant."]}
+    assert response.status_code == 404  # not one of this tenant's endpoints, as for every id
+    assert response.json() == {"detail": "No such endpoint for your tenant."}
     assert other_api_client.get("/api/v1/webhooks/events?endpoint=999999").json() == response.json()
     assert api_client.get("/api/v1/webhooks/events?endpoint=x").status_code == 400
 
