@@ -4,38 +4,21 @@ import io
 import json
 
 from rest_framework import parsers
-from rest_framework.exceptions import ParseError, ValidationError
-from rest_framework.settings import api_settings
-
-from core.storable import errors_at, unstorable
+from rest_framework.exceptions import ParseError
 
 TOO_DEEP = "JSON parse error - the document is nested too deeply."
 
 
-def checked(data):
-    """`data` if every value in it can be stored and rendered (core/storable.py), else a 400 naming where."""
-    try:
-        problem = unstorable(data)
-    except RecursionError:
-        raise ParseError(TOO_DEEP) from None
-    if problem:
-        reason, path = problem
-        raise ValidationError(errors_at(path, reason) if path else {api_settings.NON_FIELD_ERRORS_KEY: [reason]})
-    return data
-
-
 class JSONParser(parsers.JSONParser):
-    """DRF's, with JSON nested beyond Python's recursion limit a 400 like any other unreadable body,
-    and values no database or renderer can keep (NUL, lone surrogates, 1e400) a 400 naming the field.
+    """DRF's, with JSON nested beyond Python's recursion limit a 400 like any other unreadable body.
 
     DRF turns the decoder's ValueError into a ParseError, but not its RecursionError, which would
-    reach the client as a 500. A choice field echoes a lone surrogate in its error message, which the
-    JSON renderer can't encode (a 500); a JSON field stores it on SQLite and fails every later read.
+    reach the client as a 500.
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return checked(super().parse(stream, media_type, parser_context))
+            return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError(TOO_DEEP) from None
 
@@ -60,5 +43,5 @@ class FormOrJSONParser(parsers.FormParser):
             except RecursionError:
                 raise ParseError(TOO_DEEP) from None
             if isinstance(data, dict):
-                return checked(data)
+                return data
         return super().parse(io.BytesIO(body), media_type, parser_context)

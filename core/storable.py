@@ -2,12 +2,15 @@
 
 JSON can spell all three (`"\\u0000"`, `"\\ud800"`, and `1e400`, which Python reads as infinity). A
 value holding one fails at the database (text and jsonb refuse them) or, on SQLite, is stored and
-then breaks every answer that renders it. So JSON is checked where it comes in: the API's parsers
-and the senders' payloads, each answering a 400 that names where the value is.
+then breaks every answer that renders it. So JSON is checked where it is kept: the senders' payloads
+and the API's JSON fields, each answering a 400 that names where the value is. (Not the API's whole
+body: keys a serializer ignores may hold anything.)
 """
 
 import math
 import re
+
+from rest_framework import serializers
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -53,3 +56,15 @@ def errors_at(path: tuple, reason: str) -> dict | list:
     for key in reversed(path):
         errors = {key: errors}
     return errors
+
+
+def validate_storable(value) -> None:
+    """A DRF field validator for JSON the API stores (an event type's example, an endpoint's template):
+    a 400 naming the key, where the database would fail or, on SQLite, keep what no answer can render."""
+    try:
+        problem = unstorable(value)
+    except RecursionError:
+        raise serializers.ValidationError("Nested too deeply.") from None
+    if problem:
+        reason, path = problem
+        raise serializers.ValidationError(errors_at(path, reason) if path else [reason])

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from accounts.roles import request_is_tenant_admin
 from core.fields import StrictModelSerializer
+from core.storable import validate_storable
 from webhooks import profiles
 from webhooks.catalogue import event_type_for, known_type_names
 from webhooks.models import Attempt, Delivery, Endpoint, EventType
@@ -68,7 +69,7 @@ class EndpointSerializer(serializers.ModelSerializer):
                   "is null, the template.",
     )
     template = serializers.JSONField(
-        required=False, allow_null=True,
+        required=False, allow_null=True, validators=[validate_storable],
         help_text="Reshapes `data` per event type: `{\"stream.live\": {\"stream_id\": \"session_id\"}}`; values are "
                   "JMESPath expressions over our `data` (see docs/webhooks.md). null = the profile's, or none.",
     )
@@ -188,10 +189,11 @@ class DeclaredEventTypeSerializer(StrictModelSerializer):
         error_messages={"invalid": "Use a lower-case dot name of at most 100 characters, like match.found or "
                                    "video.processed (letters, digits and _ in each part, at least one dot)."},
     )
-    schema = serializers.DictField(required=False, allow_null=True,
+    schema = serializers.DictField(required=False, allow_null=True, validators=[validate_storable],
                                    help_text="A JSON Schema (an object) that every emitted `data` must satisfy, "
                                              "or null.")
-    example = serializers.DictField(help_text="An example `data` object; test sends use it.")
+    example = serializers.DictField(validators=[validate_storable],
+                                    help_text="An example `data` object; test sends use it.")
 
     class Meta:
         model = EventType
