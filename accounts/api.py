@@ -113,8 +113,9 @@ class MemberViewSet(
         membership = self.get_object()
         serializer = MemberRoleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member_change_role(membership=membership, role=serializer.validated_data["role"],
-                           acting_role=request_role(request))
+        if "role" in serializer.validated_data:  # a PATCH that names nothing to change changes nothing
+            member_change_role(membership=membership, role=serializer.validated_data["role"],
+                               acting_role=request_role(request))
         return Response(MemberSerializer(membership).data)
 
     def perform_destroy(self, instance):

@@ -49,4 +49,4 @@ class MemberInvitedSerializer(MemberSerializer):
 
 
 class MemberRoleSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=Membership.Role.choices)
+    role = serializers.ChoiceField(choices=Membership.Role.choices, required=False)

@@ -97,6 +97,16 @@ def test_an_owner_promotes_an_admin_to_owner_and_may_then_step_down(api_client, 
     assert api_client.patch(f"/api/v1/members/{owner.pk}", {"role": "admin"}, format="json").status_code == 200
 
 
+def test_a_patch_that_names_no_role_changes_nothing(api_client, admin_api):
+    """PATCH semantics (and the schema's): every field is optional, and an empty change is no change."""
+    admin = Membership.objects.get(user__email="admin@acme.test")
+    response = api_client.patch(f"/api/v1/members/{admin.pk}", {}, format="json")
+    assert response.status_code == 200 and response.json()["role"] == "admin"
+    assert Membership.objects.get(pk=admin.pk).role == "admin"
+    refused = admin_api.patch(f"/api/v1/members/{admin.pk}", {"role": "nobody"}, format="json")
+    assert refused.status_code == 400 and "role" in refused.json()
+
+
 def test_removing_a_member_cuts_off_their_token_at_once(api_client, tenant, django_user_model):
     user = django_user_model.objects.create_user("gone@acme.test", "gone@acme.test", "pw-12345678")
     membership = Membership.objects.create(tenant=tenant, user=user, role="member")
