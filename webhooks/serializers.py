@@ -93,11 +93,9 @@ class EndpointSerializer(serializers.ModelSerializer):
         them, and hidden from members, who see no secrets (docs/tenancy.md)."""
         data = super().to_representation(instance)
         request = self.context.get("request")
-        if request is not None and data.get("headers"):
-            if "is_tenant_admin" not in self.context:  # once per response, not once per endpoint of a list
-                self.context["is_tenant_admin"] = request_is_tenant_admin(request)
-            if not self.context["is_tenant_admin"]:
-                data["headers"] = dict.fromkeys(data["headers"], HIDDEN_VALUE)
+        # The role is looked up once per request (accounts.roles caches it there), not per endpoint.
+        if request is not None and data.get("headers") and not request_is_tenant_admin(request):
+            data["headers"] = dict.fromkeys(data["headers"], HIDDEN_VALUE)
         return data
 
     def validate_url(self, value: str) -> str:

@@ -44,11 +44,10 @@ class InboundSourceSerializer(StrictModelSerializer):
 
     def get_url(self, source: InboundSource) -> str | None:
         request = self.context.get("request")
-        if request is None:
+        # The role is looked up once per request (accounts.roles caches it there), not per source.
+        if request is None or not request_is_tenant_admin(request):
             return None
-        if "is_tenant_admin" not in self.context:  # once per response, not once per source of a list
-            self.context["is_tenant_admin"] = request_is_tenant_admin(request)
-        return source_url(source, request) if self.context["is_tenant_admin"] else None
+        return source_url(source, request)
 
     def get_webhook_url(self, source: InboundSource) -> str | None:
         if source.kind != InboundSource.Kind.REALCAST:
