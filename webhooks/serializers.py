@@ -19,8 +19,8 @@ MAX_RETRY_DELAY = 24 * 3600
 MAX_RETRIES = 20
 # An HTTP header field name (RFC 9110 token), short enough for any proxy.
 HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}")  # used with fullmatch: no trailing newline
+MIN_RATE_LIMIT = 0.001  # deliveries per second: one every 1000 s
 # Headers the scheme itself writes or the HTTP stack owns: a custom signature header must not collide.
-MIN_RATE_LIMIT = 0.001
 RESERVED_HEADERS = {
     "content-type", "content-length", "host", "user-agent", "connection", "transfer-encoding",
     "webhook-id", "webhook-timestamp", "webhook-signature", "x-webhook-id", "x-webhook-timestamp",

@@ -40,7 +40,6 @@ REALCAST_NEEDS_SECRET = ("A RealCast source is authenticated by its signature al
                          "set the signing secret from RealCast's dashboard.")
 # RFC 9110 token characters, less "_": WSGI servers drop or merge headers with underscores.
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^`|~-]{1,100}$")
-# Headers that carry something else; a signature there could never be checked.
 # The sender's message id, first present wins (RealCast, Standard Webhooks, ours, generic).
 MESSAGE_ID_HEADERS = ("X-RealCast-Webhook-Id", "webhook-id", "X-Webhook-Id", "Idempotency-Key")
 # Headers that carry something else: a signature header among them would hide it or be read as it.
