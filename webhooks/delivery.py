@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
+from core.bulk import rows_append
 from core.eventtime import format_timestamp
 from core.per_process import PerProcess
 from webhooks import conf, enqueue, http, payloads, ratelimit, sender, signing
@@ -438,7 +439,7 @@ QUIET_TYPES = frozenset({"delivery.exhausted", "endpoint.failing", "endpoint.rec
 
 
 def _record(*, sent: list[Job], released: list[Job], finished, deferred, now: datetime, report: SendReport) -> None:
-    attempts: list[Attempt] = []
+    attempts: list[dict] = []
     succeeded_by_code: dict[int, list[int]] = defaultdict(list)
     changed: list[Delivery] = []
     countdowns: dict[float, list[int]] = defaultdict(list)
@@ -452,14 +453,14 @@ def _record(*, sent: list[Job], released: list[Job], finished, deferred, now: da
 
     def attempt(job: Job, succeeded: bool) -> None:
         delivery, response = job.delivery, job.response
-        attempts.append(Attempt(
-            delivery_id=delivery.pk, number=delivery.attempt_count + 1, started_at=job.started_at,
-            duration_ms=response.duration_ms, url=delivery.endpoint.url,
-            request_headers=signing.redact_headers(job.headers, delivery.endpoint.signature_header),
-            request_body=(job.body or b"").decode("utf-8", "replace"),
-            status_code=response.status, response_headers=response.headers, response_body=response.body,
-            error=response.error[:2000], succeeded=succeeded,
-        ))
+        attempts.append({
+            "delivery_id": delivery.pk, "number": delivery.attempt_count + 1, "started_at": job.started_at,
+            "duration_ms": response.duration_ms, "url": delivery.endpoint.url,
+            "request_headers": signing.redact_headers(job.headers, delivery.endpoint.signature_header),
+            "request_body": (job.body or b"").decode("utf-8", "replace"),
+            "status_code": response.status, "response_headers": response.headers, "response_body": response.body,
+            "error": response.error[:2000], "succeeded": succeeded,
+        })
 
     for job in sent:
         delivery, response = job.delivery, job.response
@@ -523,7 +524,7 @@ def _record(*, sent: list[Job], released: list[Job], finished, deferred, now: da
             countdowns[round(wait, 1)].append(delivery.pk)
 
     with engine_atomic():
-        Attempt.objects.bulk_create(attempts, batch_size=500)
+        rows_append(Attempt, attempts)
         for code, ids in succeeded_by_code.items():
             Delivery.objects.filter(id__in=ids).update(
                 status=Delivery.Status.SUCCEEDED, attempt_count=F("attempt_count") + 1, last_status_code=code,
