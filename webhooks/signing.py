@@ -86,14 +86,23 @@ def _js_float(value: float, markers: dict[str, str]):
     return value
 
 
+def standard_digest(key: bytes, msg_id: str, timestamp: int | str, body: bytes) -> bytes:
+    """The Standard Webhooks HMAC, shared by what we send and what the senders' messages are checked with."""
+    return hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+
+
 def sign_standard(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
-    to_sign = f"{msg_id}.{timestamp}.".encode() + body
-    digest = hmac.new(_standard_key(secret), to_sign, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
+    return "v1," + base64.b64encode(standard_digest(_standard_key(secret), msg_id, timestamp, body)).decode()
+
+
+def hmac_hex(secret: str, body: bytes) -> str:
+    """HMAC-SHA256 of the body alone, hex: RealCast's scheme, keyed with the secret string's UTF-8 bytes
+    exactly as shown to the sender. Shared by what we send and what RealCast's messages are checked with."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def sign_hmac_hex(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return "sha256=" + hmac_hex(secret, body)
 
 
 def signature_headers(

@@ -6,12 +6,11 @@ even after a match, so timing says nothing about which secret (or how much of on
 
 import base64
 import binascii
-import hashlib
 import hmac
 import re
 import time
 
-from webhooks.signing import SECRET_PREFIX
+from webhooks.signing import SECRET_PREFIX, hmac_hex, standard_digest
 
 
 class VerificationFailed(Exception):
@@ -20,11 +19,6 @@ class VerificationFailed(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-
-
-def hmac_hex(secret: str, body: bytes) -> str:
-    # RealCast's guide: the key is the secret string's UTF-8 bytes, exactly as shown to the sender.
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def _standard_key(secret: str) -> bytes | None:
@@ -73,9 +67,7 @@ def signature_header_problem(name: str) -> str | None:
 
 def standard_signature(secret: str, msg_id: str, timestamp: str, body: bytes) -> bytes | None:
     key = _standard_key(secret)
-    if key is None:
-        return None
-    return hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return None if key is None else standard_digest(key, msg_id, timestamp, body)
 
 
 def verify_hmac_hex(*, secrets: list[str], header_value: str | None, body: bytes) -> None:
