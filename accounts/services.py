@@ -15,6 +15,10 @@ from accounts.signals import user_created
 from accounts.tokens import token_create
 
 
+class SlugTaken(ValidationError):
+    """Another tenant has the slug: callers that can suggest a way out (a new token instead) catch this."""
+
+
 @dataclass(frozen=True)
 class TenantCreated:
     tenant: Tenant
@@ -31,7 +35,7 @@ def tenant_create(
         raise ValidationError({"slug": f"{slug!r} is not a valid slug (lower-case letters, digits, hyphens)"})
     validate_email(owner_email)
     if Tenant.objects.filter(slug=slug).exists():
-        raise ValidationError({"slug": f"tenant {slug!r} already exists"})
+        raise SlugTaken({"slug": f"tenant {slug!r} already exists"})
 
     User = get_user_model()
     with transaction.atomic():
