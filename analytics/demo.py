@@ -1,8 +1,8 @@
 """Realistic demo data at volume: DJ sessions with viewer curves, classified tracks and chat.
 
-Rows are generated in memory per batch of sessions and written with COPY on PostgreSQL (ids
-drawn from the sequences first, so chat interactions can point at their tracks) or large
-`bulk_create` batches elsewhere.
+Rows are generated in memory per batch of sessions and written with `core.bulk.objects_insert`:
+COPY on PostgreSQL (ids drawn from the sequences first, so chat interactions can point at their
+tracks) or large `bulk_create` batches elsewhere.
 Deterministic for a given `seed`, except the session ids (UUIDs, so runs never collide).
 """
 
@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from accounts.models import Tenant
+from core.bulk import objects_insert
 from streams.models import ChatInteraction, ChatMessage, StreamSession, TrackPlay, ViewerSample
 
 TAXONOMY: dict[str, dict[str, list[str]]] = {
@@ -133,14 +133,14 @@ def _seed_batch(tenant, rng, per_session, djs, end, days, result: SeedResult) ->
                          for _ in range(rng.randint(5, 25))])
 
     with transaction.atomic():
-        _write(StreamSession, streams)
+        objects_insert(StreamSession, streams)
         all_plays = []
         for stream, session_tracks in zip(streams, tracks, strict=True):
             for play in session_tracks:
                 play.session = stream
             all_plays += session_tracks
-        _write(TrackPlay, all_plays)
-        _write(ViewerSample,
+        objects_insert(TrackPlay, all_plays)
+        objects_insert(ViewerSample,
             [ViewerSample(tenant=tenant, session=stream, at=moment, viewer_count=v)
              for stream, curve in zip(streams, samples, strict=True) for moment, v in curve],
         )
@@ -155,8 +155,8 @@ def _seed_batch(tenant, rng, per_session, djs, end, days, result: SeedResult) ->
                 emoji_reactions={"🔥": responses // 2} if responses > 1 else {},
                 track=tracks[session_index][track_index],
             ))
-        _write(ChatInteraction, chat)
-        _write(ChatMessage,
+        objects_insert(ChatInteraction, chat)
+        objects_insert(ChatMessage,
             [ChatMessage(tenant=tenant, session=stream, message_id=f"{stream.session_id}-{i}", user_id=user,
                          user_name=user, message="🔥" if i % 3 else "tune!", created_at=moment)
              for stream, rows in zip(streams, messages, strict=True) for i, (moment, user) in enumerate(rows)],
@@ -166,30 +166,6 @@ def _seed_batch(tenant, rng, per_session, djs, end, days, result: SeedResult) ->
     result.interactions += len(chat)
     result.samples += sum(len(c) for c in samples)
     result.messages += sum(len(m) for m in messages)
-
-
-def _write(model, objs: list) -> None:
-    """Insert `objs`, setting their primary keys: COPY on PostgreSQL (ids drawn from the table's
-    sequence first), large `bulk_create` batches elsewhere."""
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs, batch_size=5000)
-        return
-    table = model._meta.db_table
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                       [table, len(objs)])
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            obj.pk = pk
-        fields = model._meta.concrete_fields
-        for obj in objs:
-            for f in fields:
-                if (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)) and not getattr(obj, f.attname):
-                    setattr(obj, f.attname, now)
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN") as copy:
-            for obj in objs:
-                copy.write_row([f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields])
 
 
 def _viewer_curve(rng, base: int, peak: int, duration: int) -> list[tuple[int, int]]:

@@ -1,10 +1,10 @@
-"""`rows_append`: the rows come back from the table exactly as given (COPY on PostgreSQL, bulk_create elsewhere)."""
+"""`core.bulk`: rows come back from the table exactly as given (COPY on PostgreSQL, bulk_create elsewhere)."""
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from core.bulk import rows_append
+from core.bulk import objects_insert, rows_append
 from webhooks.models import Attempt, Delivery, Endpoint, Event
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +54,18 @@ def test_nothing_is_appended_when_the_transaction_is_rolled_back(delivery):
 def test_no_rows_is_no_statement(delivery, django_assert_num_queries):
     with django_assert_num_queries(0):
         assert rows_append(Attempt, []) == 0
+
+
+def test_inserted_objects_get_their_ids_so_later_rows_can_refer_to_them(tenant):
+    now = timezone.now()
+    events = [Event(tenant=tenant, type="webhook.test", data={"n": n}, created_at=now) for n in range(3)]
+    endpoint = Endpoint.objects.create(tenant=tenant, url="https://example.test/hook", secret="whsec_x")
+
+    objects_insert(Event, events)
+    objects_insert(Delivery, [Delivery(tenant=tenant, event=event, endpoint=endpoint) for event in events])
+
+    assert len({event.pk for event in events}) == 3 and all(event.pk for event in events)
+    stored = {delivery.event_id: delivery for delivery in Delivery.objects.filter(endpoint=endpoint)}
+    assert {pk: stored[pk].event.data for pk in stored} == {event.pk: event.data for event in events}
+    # auto_now_add / auto_now fields are filled in, as save() would.
+    assert all(d.created_at is not None and d.updated_at is not None for d in stored.values())
