@@ -490,12 +490,16 @@ def messages_process_received(*, limit: int) -> int:
     """Process up to `limit` messages waiting in `received`, oldest first; returns how many it looked at.
 
     Workers that run this at once share the work: each message is taken under its row lock by one
-    of them and skipped by the others (`skip_locked`), and a finished one is not run again.
+    of them and skipped by the others (`skip_locked`), and a finished one is not run again. A row
+    can also be locked for a moment by a sender's retry of it (the duplicate's bookkeeping on the
+    original), which runs nothing: so each message skipped is waited for once the batch is done,
+    then run if it is still waiting. Otherwise it would sit in `received` until the beat sweep.
     """
     pks = list(InboundMessage.objects.filter(status=InboundMessage.Status.RECEIVED).order_by("pk")
                .values_list("pk", flat=True)[:limit])
-    for pk in pks:
-        message_process(message_pk=pk, skip_locked=True)
+    skipped = [pk for pk in pks if message_process(message_pk=pk, skip_locked=True) is None]
+    for pk in skipped:
+        message_process(message_pk=pk)  # a no-op for one another worker has finished meanwhile
     return len(pks)
 
 

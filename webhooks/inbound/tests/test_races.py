@@ -8,7 +8,7 @@ import json
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test import Client
 
 from recordings.models import Recording
@@ -89,3 +89,50 @@ def test_concurrent_first_posts_of_a_recording_id_create_it_once(tenant):
     assert Recording.objects.count() == 1
     types = sorted(Event.objects.filter(type__startswith="recording.").values_list("type", flat=True))
     assert types == ["recording.ready"] + ["recording.updated"] * 7
+
+
+def test_a_message_locked_for_a_moment_by_a_retrys_bookkeeping_is_processed_not_left_to_the_sweep(
+        client, tenant, monkeypatch):
+    """A sender's retry of an acknowledged message updates the original's duplicate count, locking
+    its row for a moment. A processing task that skipped it then (`skip_locked`, meant for rows
+    another worker is running) left it `received` until the beat sweep, minutes later."""
+    from webhooks.inbound import tasks
+    from webhooks.inbound.services import messages_process_received
+
+    monkeypatch.setattr(tasks.process_received_messages, "delay", lambda: None)  # no worker here
+    test_urls.CALLS.clear()
+    _, key = make_source(tenant)
+    response = client.post("/t/async", {"n": 1}, content_type="application/json", HTTP_X_API_KEY=key,
+                           HTTP_IDEMPOTENCY_KEY="k1")
+    assert response.json()["status"] == "accepted"
+    message = InboundMessage.objects.get()
+    locked, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def bookkeeping_elsewhere():
+        # The lock the duplicate count's UPDATE takes on the original, held here on a connection of its own.
+        try:
+            with transaction.atomic():
+                list(InboundMessage.objects.select_for_update(no_key=True).filter(pk=message.pk))
+                locked.set()
+                release.wait(10)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            locked.set()
+            connections.close_all()
+
+    holder = threading.Thread(target=bookkeeping_elsewhere)
+    holder.start()
+    assert locked.wait(10)
+    threading.Timer(0.3, release.set).start()
+    try:
+        assert messages_process_received(limit=10) == 1
+    finally:
+        release.set()
+        holder.join(10)
+    assert not errors, errors
+
+    message.refresh_from_db()
+    assert message.status == "processed"
+    assert [call["payload"] for call in test_urls.CALLS] == [{"n": 1}]
