@@ -2,7 +2,7 @@
 
 The database is the source of truth. A delivery is `pending` until it succeeds or fails for good;
 a worker works on it only while it holds the lease (`locked_until`), which it takes with a
-race-safe claim: `select_for_update(skip_locked=True)` on PostgreSQL, a conditional UPDATE
+race-safe claim: `select_for_update(skip_locked=True, no_key=True)` on PostgreSQL, a conditional UPDATE
 whose row count is checked elsewhere. A killed worker's lease lapses and the beat sweep claims
 the row again, so every delivery is sent at least once.
 
@@ -151,7 +151,9 @@ def _claim(queryset, *, limit: int, now: datetime) -> list[int]:
     until = lease_until(now)
     with engine_atomic():
         if connection.features.has_select_for_update_skip_locked:
-            ids = list(queryset.select_for_update(skip_locked=True, of=("self",))
+            # NO KEY: an attempt being recorded refers to its delivery, and that reference's key-share
+            # lock must not make a claim skip the row (only another claim's lock should).
+            ids = list(queryset.select_for_update(skip_locked=True, no_key=True, of=("self",))
                        .values_list("id", flat=True)[:limit])
             if ids:
                 Delivery.objects.filter(id__in=ids).update(locked_until=until)

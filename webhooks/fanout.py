@@ -76,7 +76,9 @@ def _fan_out(*, limit: int, older_than: datetime | None, now: datetime, wake_whe
     with engine_atomic():
         waiting = Event.objects.filter(fanned_out_at__isnull=True, created_at__lte=older_than or now)
         if connection.features.has_select_for_update_skip_locked:
-            waiting = waiting.select_for_update(skip_locked=True)
+            # NO KEY: a delivery being inserted elsewhere (a test send) refers to its event, and the
+            # key-share lock of that reference must not make this fan-out skip the event.
+            waiting = waiting.select_for_update(skip_locked=True, no_key=True)
         events = list(waiting.order_by("created_at")[:limit])
         if not events:
             return []
