@@ -6,14 +6,11 @@ The engine locks what it takes with FOR NO KEY UPDATE, which doesn't conflict wi
 FOR UPDATE such a row was skipped, and waited for the sweep. SQLite has no row locks.
 """
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.utils import timezone
 
+from core.tests.row_locks import row_locked
 from webhooks.delivery import claim_due
 from webhooks.fanout import events_fan_out
 from webhooks.models import Delivery, Event
@@ -25,41 +22,11 @@ pytestmark = [
 ]
 
 
-@contextmanager
-def key_share_locked(model, pk) -> Iterator[None]:
-    """Hold the lock a foreign key's check takes on the row, from a transaction on another connection."""
-    locked, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-
-    def hold():
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                table = connection.ops.quote_name(model._meta.db_table)
-                cursor.execute("SELECT 1 FROM " + table + " WHERE id = %s FOR KEY SHARE", [pk])  # noqa: S608
-                locked.set()
-                release.wait(10)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            locked.set()
-            connections.close_all()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert locked.wait(10)
-    try:
-        yield
-    finally:
-        release.set()
-        holder.join(10)
-    assert not errors, errors
-
-
 def test_a_fan_out_takes_an_event_that_a_delivery_being_inserted_refers_to(tenant):
     endpoint_make(tenant, "http://127.0.0.1:9/hook")
     event = event_make(tenant)
 
-    with key_share_locked(Event, event.pk):
+    with row_locked(Event, event.pk, lock="FOR KEY SHARE"):
         created = events_fan_out()
 
     assert [delivery.event_id for delivery in created] == [event.pk]
@@ -71,7 +38,7 @@ def test_a_claim_takes_a_delivery_that_an_attempt_being_inserted_refers_to(tenan
     now = timezone.now()
     delivery = Delivery.objects.create(tenant=tenant, event=event, endpoint=endpoint, next_attempt_at=now)
 
-    with key_share_locked(Delivery, delivery.pk):
+    with row_locked(Delivery, delivery.pk, lock="FOR KEY SHARE"):
         claimed = claim_due(limit=10, now=now)
 
     assert claimed == [delivery.pk]

@@ -8,9 +8,10 @@ import json
 import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 from django.test import Client
 
+from core.tests.row_locks import row_locked
 from recordings.models import Recording
 from recordings.tests.factories import RECORDER_CURL_EXAMPLE, add_member
 from webhooks.inbound.models import InboundMessage
@@ -106,32 +107,10 @@ def test_a_message_locked_for_a_moment_by_a_retrys_bookkeeping_is_processed_not_
                            HTTP_IDEMPOTENCY_KEY="k1")
     assert response.json()["status"] == "accepted"
     message = InboundMessage.objects.get()
-    locked, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-
-    def bookkeeping_elsewhere():
-        # The lock the duplicate count's UPDATE takes on the original, held here on a connection of its own.
-        try:
-            with transaction.atomic():
-                list(InboundMessage.objects.select_for_update(no_key=True).filter(pk=message.pk))
-                locked.set()
-                release.wait(10)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            locked.set()
-            connections.close_all()
-
-    holder = threading.Thread(target=bookkeeping_elsewhere)
-    holder.start()
-    assert locked.wait(10)
-    threading.Timer(0.3, release.set).start()
-    try:
+    # The lock the duplicate count's UPDATE takes on the original, released while the batch runs.
+    with row_locked(InboundMessage, message.pk, lock="FOR NO KEY UPDATE") as release:
+        threading.Timer(0.3, release).start()
         assert messages_process_received(limit=10) == 1
-    finally:
-        release.set()
-        holder.join(10)
-    assert not errors, errors
 
     message.refresh_from_db()
     assert message.status == "processed"
